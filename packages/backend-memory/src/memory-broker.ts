@@ -1,0 +1,145 @@
+import {
+  type BindingDeclaration,
+  type ExchangeDeclaration,
+  type Headers,
+  NotFoundError,
+  type QueueDeclaration,
+  type RawMessage,
+  Topology,
+  UnroutableError,
+} from "@carrot/core/backend";
+import { type DeadLetterReason, MemoryQueue, type QueueHost } from "./memory-queue.js";
+import type { StoredMessage } from "./stored-message.js";
+
+const named = new Map<string, MemoryBroker>();
+
+/**
+ * The broker itself: exchanges, bindings (core's Topology, the same routing
+ * every virtual backend uses) and queues. Every Connection to `memory://name`
+ * in one process shares the broker of that name; a `new MemoryBroker()` passed
+ * to a MemoryBackend is private to it.
+ */
+export class MemoryBroker implements QueueHost {
+  readonly #topology = new Topology();
+  readonly #queues = new Map<string, MemoryQueue>();
+
+  /** The process-wide broker of this name (created on first use). */
+  static named(name: string): MemoryBroker {
+    let broker = named.get(name);
+    if (!broker) {
+      broker = new MemoryBroker();
+      named.set(name, broker);
+    }
+    return broker;
+  }
+
+  declareExchange(exchange: ExchangeDeclaration): void {
+    this.#topology.declareExchange(exchange);
+  }
+
+  deleteExchange(name: string): void {
+    this.#topology.deleteExchange(name);
+  }
+
+  declareQueue(queue: QueueDeclaration, connection: object): void {
+    const existing = this.#queues.get(queue.name);
+    existing?.assertAccess(connection);
+    this.#topology.declareQueue(queue);
+    if (!existing)
+      this.#queues.set(
+        queue.name,
+        new MemoryQueue(queue, this, queue.exclusive ? connection : undefined),
+      );
+  }
+
+  queue(name: string, connection: object): MemoryQueue {
+    const queue = this.#queues.get(name);
+    if (!queue) throw new NotFoundError(`no queue named '${name}': declare it first`);
+    queue.assertAccess(connection);
+    return queue;
+  }
+
+  bind(binding: BindingDeclaration, connection: object): void {
+    this.queue(binding.queue, connection);
+    this.#topology.bind(binding);
+  }
+
+  unbind(binding: BindingDeclaration, connection: object): void {
+    this.queue(binding.queue, connection);
+    this.#topology.unbind(binding);
+  }
+
+  removeQueue(name: string): void {
+    this.#queues.get(name)?.destroy();
+    this.#queues.delete(name);
+    this.#topology.deleteQueue(name);
+  }
+
+  /** Routes and enqueues at once (within this call), so fan-out is atomic. */
+  publish(exchange: string, routingKey: string, message: RawMessage, mandatory: boolean): void {
+    const queues = this.#topology.route(exchange, routingKey, message.headers);
+    if (queues.length === 0 && mandatory) {
+      throw new UnroutableError(
+        `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
+      );
+    }
+    this.#enqueue(queues, exchange, routingKey, message);
+  }
+
+  deadLetter(queue: MemoryQueue, stored: StoredMessage, reason: DeadLetterReason): void {
+    const args = queue.declaration.arguments;
+    const exchange = args.deadLetterExchange;
+    if (exchange === undefined) return;
+    const routingKey = args.deadLetterRoutingKey ?? stored.routingKey;
+    const { expiration: _expired, ...properties } = stored.message.properties;
+    const headers: Headers = {
+      ...stored.message.headers,
+      ...deathHeaders(queue.name, stored, reason),
+    };
+    let queues: string[];
+    try {
+      queues = this.#topology.route(exchange, routingKey, headers);
+    } catch {
+      return; // as in RabbitMQ, a dead-letter exchange that does not exist drops the message
+    }
+    this.#enqueue(queues, exchange, routingKey, { ...stored.message, headers, properties });
+  }
+
+  #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
+    for (const name of queues) {
+      // Each queue gets its own copy of the mutable parts.
+      this.#queues.get(name)?.enqueue({
+        message: {
+          ...message,
+          headers: { ...message.headers },
+          properties: { ...message.properties },
+        },
+        exchange,
+        routingKey,
+        redelivered: false,
+      });
+    }
+  }
+}
+
+/** RabbitMQ's dead-letter headers, so that code reading them works on memory too. */
+function deathHeaders(queue: string, stored: StoredMessage, reason: DeadLetterReason): Headers {
+  const previous = stored.message.headers["x-death"];
+  const deaths = Array.isArray(previous) ? previous : [];
+  return {
+    "x-death": [
+      {
+        count: 1,
+        reason,
+        queue,
+        exchange: stored.exchange,
+        "routing-keys": [stored.routingKey],
+        time: new Date(),
+      },
+      ...deaths,
+    ],
+    "x-first-death-reason": stored.message.headers["x-first-death-reason"] ?? reason,
+    "x-first-death-queue": stored.message.headers["x-first-death-queue"] ?? queue,
+    "x-first-death-exchange": stored.message.headers["x-first-death-exchange"] ?? stored.exchange,
+  };
+}

@@ -1,0 +1,186 @@
+import type { QueueDeclaration } from "@carrot/core/backend";
+import { ResourceLockedError } from "@carrot/core/backend";
+import { ReadyMessages } from "./ready-messages.js";
+import type { StoredMessage } from "./stored-message.js";
+
+/** One subscription on a queue, as the queue sees it. */
+export interface QueueConsumer {
+  readonly tag: string;
+  readonly prefetch: number;
+  readonly noAck: boolean;
+  /** Deliveries sent and not yet settled. */
+  unacked: number;
+  deliver(stored: StoredMessage): void;
+}
+
+export type DeadLetterReason = "rejected" | "expired" | "maxlen";
+
+/** What a queue needs from its broker: where dead letters go, and how it is removed. */
+export interface QueueHost {
+  deadLetter(queue: MemoryQueue, stored: StoredMessage, reason: DeadLetterReason): void;
+  removeQueue(name: string): void;
+}
+
+/**
+ * One queue: its ready messages, its consumers served round-robin within
+ * their prefetch, and its TTL and length limit. Dispatch runs on a later
+ * turn of the event loop, never inside `publish`, so that memory behaves like
+ * a broker across a network: delivery is always asynchronous.
+ */
+export class MemoryQueue {
+  readonly #ready: ReadyMessages;
+  readonly #consumers: QueueConsumer[] = [];
+  #next = 0;
+  #dispatchScheduled = false;
+  #expiryTimer?: NodeJS.Timeout;
+  #deleted = false;
+
+  constructor(
+    readonly declaration: QueueDeclaration,
+    readonly host: QueueHost,
+    /** The connection that owns an exclusive queue. */
+    readonly owner?: object,
+  ) {
+    this.#ready = new ReadyMessages(declaration.arguments.maxPriority);
+  }
+
+  get name(): string {
+    return this.declaration.name;
+  }
+
+  get readyCount(): number {
+    return this.#ready.length;
+  }
+
+  get consumerCount(): number {
+    return this.#consumers.length;
+  }
+
+  assertAccess(connection: object): void {
+    if (this.owner && this.owner !== connection) {
+      throw new ResourceLockedError(`queue '${this.name}' is exclusive to another connection`);
+    }
+  }
+
+  enqueue(stored: StoredMessage): void {
+    const ttl = this.declaration.arguments.messageTtl;
+    const expiration = stored.message.properties.expiration;
+    const limit =
+      ttl === undefined ? expiration : expiration === undefined ? ttl : Math.min(ttl, expiration);
+    if (limit !== undefined) stored.expiresAt = Date.now() + limit;
+    this.#ready.push(stored);
+    const maxLength = this.declaration.arguments.maxLength;
+    // RabbitMQ's default overflow: drop (or dead-letter) from the head.
+    while (maxLength !== undefined && this.#ready.length > maxLength) {
+      this.host.deadLetter(this, this.#ready.shift()!, "maxlen");
+    }
+    this.#afterChange();
+  }
+
+  /** Back at the front, marked redelivered: an unacked message returned to the queue. */
+  requeue(stored: StoredMessage): void {
+    if (this.#deleted) return;
+    stored.redelivered = true;
+    this.#ready.unshift(stored);
+    this.#afterChange();
+  }
+
+  /** The next live message, for `get`. */
+  take(): StoredMessage | undefined {
+    this.#expireHead();
+    return this.#ready.shift();
+  }
+
+  purge(): number {
+    return this.#ready.clear();
+  }
+
+  addConsumer(consumer: QueueConsumer): void {
+    this.#consumers.push(consumer);
+    this.scheduleDispatch();
+  }
+
+  removeConsumer(consumer: QueueConsumer): void {
+    const index = this.#consumers.indexOf(consumer);
+    if (index < 0) return;
+    this.#consumers.splice(index, 1);
+    if (this.declaration.autoDelete && this.#consumers.length === 0)
+      this.host.removeQueue(this.name);
+  }
+
+  /** Called when a consumer gained room (an ack) or messages arrived. */
+  scheduleDispatch(): void {
+    if (this.#dispatchScheduled || this.#deleted) return;
+    this.#dispatchScheduled = true;
+    setImmediate(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  destroy(): void {
+    this.#deleted = true;
+    this.#consumers.length = 0;
+    this.#ready.clear();
+    clearTimeout(this.#expiryTimer);
+  }
+
+  #afterChange(): void {
+    this.scheduleDispatch();
+    this.#armExpiry();
+  }
+
+  #dispatch(): void {
+    while (!this.#deleted) {
+      this.#expireHead();
+      if (this.#ready.length === 0) break;
+      const consumer = this.#nextConsumerWithRoom();
+      if (!consumer) break;
+      const stored = this.#ready.shift()!;
+      if (!consumer.noAck) consumer.unacked++;
+      consumer.deliver(stored);
+    }
+    this.#armExpiry();
+  }
+
+  #nextConsumerWithRoom(): QueueConsumer | undefined {
+    const count = this.#consumers.length;
+    for (let i = 0; i < count; i++) {
+      const consumer = this.#consumers[(this.#next + i) % count]!;
+      if (consumer.noAck || consumer.prefetch === 0 || consumer.unacked < consumer.prefetch) {
+        this.#next = (this.#next + i + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  /** As in RabbitMQ, messages expire when they reach the head of the queue. */
+  #expireHead(): void {
+    const now = Date.now();
+    for (
+      let head = this.#ready.peek();
+      head?.expiresAt !== undefined && head.expiresAt <= now;
+      head = this.#ready.peek()
+    ) {
+      this.host.deadLetter(this, this.#ready.shift()!, "expired");
+    }
+  }
+
+  /** A timer for the head's expiry, so that messages expire (and dead-letter) even with no consumer. */
+  #armExpiry(): void {
+    if (this.#expiryTimer || this.#deleted) return;
+    const expiresAt = this.#ready.peek()?.expiresAt;
+    if (expiresAt === undefined) return;
+    this.#expiryTimer = setTimeout(
+      () => {
+        this.#expiryTimer = undefined;
+        this.#expireHead();
+        this.scheduleDispatch();
+        this.#armExpiry();
+      },
+      Math.max(0, expiresAt - Date.now()),
+    );
+    this.#expiryTimer.unref();
+  }
+}

@@ -1,0 +1,11 @@
+import type { RawMessage } from "@carrot/core/backend";
+
+/** A message on a memory queue: one copy per queue it was routed to. */
+export interface StoredMessage {
+  message: RawMessage;
+  exchange: string;
+  routingKey: string;
+  redelivered: boolean;
+  /** Epoch milliseconds after which it is expired instead of delivered. */
+  expiresAt?: number;
+}

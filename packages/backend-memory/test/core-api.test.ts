@@ -1,0 +1,292 @@
+import { randomUUID } from "node:crypto";
+import {
+  CallbackError,
+  Connection,
+  Consumer,
+  type ConsumerOptions,
+  ConsumerSet,
+  DecodeError,
+  type Message,
+  MessageStateError,
+  Publisher,
+  SchemaValidationError,
+} from "@carrot/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { MemoryBackend, MemoryBroker } from "../src/index.js";
+
+// Core's API, exercised on the memory backend: what the conformance suite does
+// not cover because it is about core itself (schemas, subclassing, sets, policies).
+
+const open: Connection[] = [];
+function connect(): Connection {
+  const connection = new Connection(`memory://core-api-${randomUUID()}`);
+  open.push(connection);
+  return connection;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe("schemas", () => {
+  const Feed = z.object({ feed_url: z.string().url() });
+
+  it("validates on send: a bad payload is refused and nothing is sent", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q", exchange: "x", routingKey: "k" });
+    await consumer.declare();
+    const publisher = new Publisher<z.infer<typeof Feed>>(connection, {
+      exchange: "x",
+      routingKey: "k",
+      schema: Feed,
+    });
+    const error = await publisher.send({ feed_url: "not a url" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaValidationError);
+    expect((error as SchemaValidationError).issues[0]?.path).toEqual(["feed_url"]);
+    expect(await consumer.fetch()).toBeNull();
+  });
+
+  it("validates on receive: an invalid message is rejected and reported, a valid one reaches the callback", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, {
+      queue: "q",
+      exchange: "x",
+      routingKey: "k",
+      schema: Feed,
+      queueArguments: { deadLetterExchange: "dlx" },
+    });
+    const dead = new Consumer(connection, {
+      queue: "dlq",
+      exchange: "dlx",
+      exchangeType: "fanout",
+    });
+    await Promise.all([consumer.declare(), dead.declare()]);
+    const errors: unknown[] = [];
+    consumer.on("error", (error) => errors.push(error));
+    const seen: string[] = [];
+    consumer.registerCallback(async (data, message) => {
+      seen.push(data.feed_url);
+      await message.ack();
+    });
+    const publisher = new Publisher(connection, { exchange: "x", routingKey: "k" });
+    await publisher.send({ feed_url: 42 });
+    await publisher.send({ feed_url: "http://cnn.com/rss/edition.rss" });
+    await consumer.wait({ limit: 2 });
+    expect(seen).toEqual(["http://cnn.com/rss/edition.rss"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SchemaValidationError);
+    const deadLetter = await dead.fetch();
+    expect(deadLetter?.decode()).toEqual({ feed_url: 42 });
+  });
+});
+
+describe("Message settling", () => {
+  it("settles once: a second ack, reject or requeue throws MessageStateError", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send("once", {
+      contentType: "text/plain",
+    });
+    const message = (await consumer.fetch())!;
+    expect(message.state).toBe("pending");
+    await message.ack();
+    expect(message.acknowledged).toBe(true);
+    await expect(message.ack()).rejects.toBeInstanceOf(MessageStateError);
+    await expect(message.reject()).rejects.toBeInstanceOf(MessageStateError);
+    await expect(message.requeue()).rejects.toThrow(/already acked/);
+  });
+
+  it("a noAck message cannot be settled", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q", noAck: true });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send({ n: 1 });
+    const message = (await consumer.fetch())!;
+    expect(message.decode()).toEqual({ n: 1 });
+    await expect(message.ack()).rejects.toThrow(/noAck/);
+  });
+
+  it("payload of an undecodable fetched message throws DecodeError, and the message stays settleable", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send("{oops", {
+      contentType: "application/json",
+    });
+    const message = (await consumer.fetch())!;
+    expect(() => message.payload).toThrow(DecodeError);
+    await message.reject();
+    expect(await consumer.fetch()).toBeNull();
+  });
+});
+
+describe("subclassing with static defaults", () => {
+  class FeedPublisher extends Publisher<{ action: string; feed_url: string }> {
+    static override defaults = { exchange: "feed", routingKey: "importer" };
+    importFeed(url: string) {
+      return this.send({ action: "import_feed", feed_url: url });
+    }
+  }
+  class FeedConsumer extends Consumer<{ action: string; feed_url: string }> {
+    static override defaults: ConsumerOptions = {
+      queue: "feed",
+      exchange: "feed",
+      routingKey: "importer",
+    };
+    readonly imported: string[] = [];
+    override async receive(data: { action: string; feed_url: string }, message: Message) {
+      if (data.action !== "import_feed") throw new Error(`Unknown action: ${data.action}`);
+      this.imported.push(data.feed_url);
+      await message.ack();
+    }
+  }
+  class UrgentFeedConsumer extends FeedConsumer {
+    static override defaults = { queue: "urgent-feed", prefetchCount: 1 };
+  }
+
+  it("instances start from their class chain's defaults; options override them", () => {
+    const connection = connect();
+    expect(new FeedPublisher(connection).options).toMatchObject({
+      exchange: "feed",
+      routingKey: "importer",
+    });
+    expect(new FeedPublisher(connection, { routingKey: "other" }).options.routingKey).toBe("other");
+    expect(new UrgentFeedConsumer(connection).options).toMatchObject({
+      queue: "urgent-feed",
+      exchange: "feed",
+      routingKey: "importer",
+      prefetchCount: 1,
+    });
+  });
+
+  it("the seed's FeedPublisher/FeedConsumer pair works end to end", async () => {
+    const connection = connect();
+    const consumer = new FeedConsumer(connection);
+    await consumer.declare();
+    await new FeedPublisher(connection).importFeed("http://cnn.com/rss/edition.rss");
+    await consumer.wait({ limit: 1 });
+    expect(consumer.imported).toEqual(["http://cnn.com/rss/edition.rss"]);
+  });
+});
+
+describe("callback failures", () => {
+  it("requeue-once: requeued the first time, rejected (dead-lettered) the second, reported each time", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, {
+      queue: "q",
+      queueArguments: { deadLetterExchange: "dlx" },
+    });
+    const dead = new Consumer(connection, {
+      queue: "dlq",
+      exchange: "dlx",
+      exchangeType: "fanout",
+    });
+    await Promise.all([consumer.declare(), dead.declare()]);
+    const errors: CallbackError[] = [];
+    consumer.on("error", (error) => errors.push(error as CallbackError));
+    const redelivered: boolean[] = [];
+    consumer.registerCallback((_data, message) => {
+      redelivered.push(message.deliveryInfo.redelivered);
+      throw new Error("boom");
+    });
+    await new Publisher(connection, { routingKey: "q" }).send({ n: 1 });
+    await consumer.wait({ limit: 2 });
+    expect(redelivered).toEqual([false, true]);
+    expect(errors.map((e) => e.message)).toEqual([
+      "a callback on 'q' threw; the message was requeued",
+      "a callback on 'q' threw; the message was rejected (dead-lettered where the queue has a dead-letter exchange)",
+    ]);
+    expect(errors[0]).toBeInstanceOf(CallbackError);
+    expect((errors[0]!.cause as Error).message).toBe("boom");
+    expect((await dead.fetch())?.payload).toEqual({ n: 1 });
+  });
+});
+
+describe("ConsumerSet", () => {
+  it("consumes several queues in one loop with shared callbacks, up to a total limit", async () => {
+    const connection = connect();
+    const set = new ConsumerSet(connection, {
+      queues: [
+        { queue: "a", exchange: "x", routingKey: "a" },
+        { queue: "b", exchange: "x", routingKey: "b" },
+      ],
+    });
+    const seen: string[] = [];
+    set.registerCallback(async (data, message) => {
+      seen.push(`${message.deliveryInfo.queue}:${data}`);
+      await message.ack();
+    });
+    await Promise.all(set.consumers.map((c) => c.declare()));
+    const publisher = new Publisher(connection, { exchange: "x", serializer: "text" });
+    await publisher.send("1", { routingKey: "a" });
+    await publisher.send("2", { routingKey: "b" });
+    await set.wait({ limit: 2 });
+    expect(seen.sort()).toEqual(["a:1", "b:2"]);
+  });
+});
+
+describe("async iteration", () => {
+  it("yields messages in order; leaving the loop hands unread ones back", async () => {
+    const connection = connect();
+    const consumer = new Consumer<number>(connection, { queue: "q" });
+    await consumer.declare();
+    const publisher = new Publisher<number>(connection, { routingKey: "q" });
+    await Promise.all([1, 2, 3, 4].map((n) => publisher.send(n)));
+    const read: number[] = [];
+    for await (const message of consumer) {
+      read.push(message.payload);
+      await message.ack();
+      if (read.length === 2) break;
+    }
+    expect(read).toEqual([1, 2]);
+    const rest: [number, boolean][] = [];
+    for (let m = await consumer.fetch(); m; m = await consumer.fetch()) {
+      rest.push([m.payload, m.deliveryInfo.redelivered]);
+      await m.ack();
+    }
+    // 3 and 4 were delivered into the iterator's buffer, then handed back.
+    expect(rest).toEqual([
+      [3, true],
+      [4, true],
+    ]);
+  });
+});
+
+describe("memory brokers", () => {
+  it("connections to the same name share a broker; other names and private brokers are isolated", async () => {
+    const name = `memory://shared-${randomUUID()}`;
+    const a = new Connection(name);
+    const b = new Connection(name);
+    const other = new Connection(`memory://other-${randomUUID()}`);
+    const isolated = new Connection({ backend: new MemoryBackend({ broker: new MemoryBroker() }) });
+    open.push(a, b, other, isolated);
+    await new Consumer(a, { queue: "q" }).declare();
+    await new Publisher(b, { routingKey: "q" }).send("hi", { contentType: "text/plain" });
+    expect((await new Consumer(a, { queue: "q" }).fetch())?.payload).toBe("hi");
+    for (const connection of [other, isolated]) {
+      expect(await new Consumer(connection, { queue: "q" }).fetch()).toBeNull();
+    }
+  });
+
+  it("keeps the process alive while consuming, and lets it exit when done", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q" });
+    consumer.registerCallback(() => undefined);
+    const started = deferred<void>();
+    const waiting = consumer.wait();
+    await consumer.declare();
+    started.resolve();
+    expect(process.getActiveResourcesInfo()).toContain("Timeout");
+    await consumer.cancel();
+    await waiting;
+  });
+});

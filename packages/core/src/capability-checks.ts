@@ -1,0 +1,61 @@
+import type {
+  Capabilities,
+  ExchangeDeclaration,
+  PublishRequest,
+  QueueDeclaration,
+} from "./contract.js";
+import { UnsupportedFeatureError } from "./errors.js";
+
+/**
+ * A backend that lacks a feature refuses it out loud instead of ignoring it:
+ * a priority queue that does not prioritise, or a TTL that never expires,
+ * would be a silent lie. Core checks once here, for every backend.
+ */
+export function assertExchangeSupported(
+  backend: string,
+  caps: Capabilities,
+  exchange: ExchangeDeclaration,
+): void {
+  if (!caps.exchangeTypes.includes(exchange.type)) {
+    refuse(
+      backend,
+      `${exchange.type} exchanges ('${exchange.name}')`,
+      `it routes ${caps.exchangeTypes.join(", ")}`,
+    );
+  }
+}
+
+export function assertQueueSupported(
+  backend: string,
+  caps: Capabilities,
+  queue: QueueDeclaration,
+): void {
+  const args = queue.arguments;
+  if (args.maxPriority !== undefined && !caps.priority)
+    refuse(backend, `priority queues (maxPriority on '${queue.name}')`);
+  if (args.messageTtl !== undefined && !caps.messageTtl)
+    refuse(backend, `message TTL (messageTtl on '${queue.name}')`);
+  if (args.deadLetterExchange !== undefined && !caps.deadLetter)
+    refuse(backend, `dead-lettering (deadLetterExchange on '${queue.name}')`);
+  if (args.maxLength !== undefined && !caps.maxLength)
+    refuse(backend, `length-limited queues (maxLength on '${queue.name}')`);
+  if (queue.exclusive && !caps.exclusiveQueues)
+    refuse(backend, `exclusive queues ('${queue.name}')`);
+}
+
+export function assertPublishSupported(
+  backend: string,
+  caps: Capabilities,
+  request: PublishRequest,
+): void {
+  if (request.mandatory && !caps.mandatory)
+    refuse(backend, "mandatory sends (unroutable detection)");
+  if (request.message.properties.expiration !== undefined && !caps.messageTtl)
+    refuse(backend, "per-message expiration");
+}
+
+function refuse(backend: string, feature: string, detail?: string): never {
+  throw new UnsupportedFeatureError(
+    `the ${backend} backend does not support ${feature}${detail ? `: ${detail}` : ""}`,
+  );
+}

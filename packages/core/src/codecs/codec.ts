@@ -1,0 +1,19 @@
+/** How a value becomes bytes and back, named and identified by its content type. */
+export interface Codec<T = unknown> {
+  /** The name publishers choose it by (`serializer: "json"`). */
+  readonly name: string;
+  /** Sent with every message it encodes; consumers pick the codec by it. */
+  readonly contentType: string;
+  /** Other content types it also decodes (what other clients send for the same format). */
+  readonly aliases?: readonly string[];
+  /** "utf-8" for text formats, "binary" otherwise. */
+  readonly contentEncoding: string;
+  encode(value: T): Uint8Array;
+  decode(body: Uint8Array): T;
+}
+
+/** The content type without parameters, lower-cased: "application/json; charset=utf-8" -> "application/json". */
+export function baseContentType(contentType: string): string {
+  const semicolon = contentType.indexOf(";");
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}

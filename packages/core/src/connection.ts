@@ -1,0 +1,181 @@
+import { loadBackendFactory } from "./backend-registry.js";
+import { assertExchangeSupported, assertQueueSupported } from "./capability-checks.js";
+import {
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from "./connection-options.js";
+import type {
+  Backend,
+  BackendEventListener,
+  BackendEvents,
+  BindingDeclaration,
+  Capabilities,
+  ExchangeDeclaration,
+  QueueDeclaration,
+} from "./contract.js";
+import { ClosedError, ConnectionError } from "./errors.js";
+import { BackendEventEmitter } from "./events.js";
+import {
+  type ExchangeInput,
+  exchangeDeclaration,
+  type QueueInput,
+  queueDeclaration,
+} from "./topology-input.js";
+
+const BACKEND_EVENTS = [
+  "connect",
+  "disconnect",
+  "reconnect",
+  "error",
+] as const satisfies (keyof BackendEvents)[];
+
+/** Something that must close before its connection does (a Consumer finishing its callbacks). */
+export interface ConnectionChild {
+  close(): Promise<void>;
+}
+
+/**
+ * A connection to one broker, whichever backend serves it. Connecting is lazy
+ * (the first publish or consume connects) or explicit (`await connect()`).
+ */
+export class Connection {
+  readonly #resolved: ResolvedConnectionOptions;
+  readonly #events = new BackendEventEmitter();
+  readonly #children = new Set<ConnectionChild>();
+  #backend?: Backend;
+  #connecting?: Promise<Backend>;
+  #closed = false;
+
+  constructor(urlOrOptions?: string | ConnectionOptions) {
+    this.#resolved = resolveConnectionOptions(urlOrOptions);
+  }
+
+  /** Connects now (idempotent). Rejects with a ConnectionError subclass, naming the host, never the password. */
+  async connect(): Promise<this> {
+    await this.ready();
+    return this;
+  }
+
+  /** The connected backend, connecting first if needed. What Publisher and Consumer use. */
+  ready(): Promise<Backend> {
+    if (this.#closed)
+      return Promise.reject(new ClosedError(`${this} is closed; create a new Connection`));
+    if (this.#backend) return Promise.resolve(this.#backend);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #open(): Promise<Backend> {
+    const { source, backendOptions } = this.#resolved;
+    const backend =
+      source.kind === "instance"
+        ? source.backend
+        : (source.kind === "factory"
+            ? source.factory
+            : await loadBackendFactory(source.scheme)
+          ).create(backendOptions);
+    for (const event of BACKEND_EVENTS) {
+      backend.on(event, (payload) => this.#events.emit(event, payload as never));
+    }
+    await backend.connect();
+    if (this.#closed) {
+      await backend.close();
+      throw new ClosedError(`${this} was closed while connecting`);
+    }
+    this.#backend = backend;
+    return backend;
+  }
+
+  /** The backend, once connected. */
+  get backend(): Backend {
+    if (!this.#backend)
+      throw new ConnectionError(`${this} is not connected yet; await connection.connect() first`);
+    return this.#backend;
+  }
+
+  get capabilities(): Capabilities {
+    return this.backend.capabilities;
+  }
+
+  get connected(): boolean {
+    return this.#backend !== undefined && !this.#closed;
+  }
+
+  on<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  off<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Consumers register here so that closing the connection lets their callbacks finish first. */
+  attach(child: ConnectionChild): () => void {
+    this.#children.add(child);
+    return () => this.#children.delete(child);
+  }
+
+  /** Closes consumers on this connection (letting started callbacks finish), then the backend. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#children].map((child) => child.close()));
+    const backend = this.#backend ?? (await this.#connecting?.catch(() => undefined));
+    this.#backend = undefined;
+    await backend?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  toString(): string {
+    return `Connection(${this.#resolved.display})`;
+  }
+
+  // Topology, for applications and tests that manage it outside Publisher/Consumer.
+
+  /** Declares an exchange (idempotent); a different existing one fails with DeclarationConflictError. */
+  async declareExchange(exchange: ExchangeInput): Promise<void> {
+    const declaration = exchangeDeclaration(exchange);
+    const backend = await this.ready();
+    assertExchangeSupported(backend.name, backend.capabilities, declaration);
+    await backend.declareExchange(declaration);
+  }
+
+  /** Declares a queue (idempotent); a different existing one fails with DeclarationConflictError. */
+  async declareQueue(queue: QueueInput): Promise<void> {
+    const declaration = queueDeclaration(queue);
+    const backend = await this.ready();
+    assertQueueSupported(backend.name, backend.capabilities, declaration);
+    await backend.declareQueue(declaration);
+  }
+
+  async bindQueue(binding: BindingDeclaration): Promise<void> {
+    await (await this.ready()).bindQueue(binding);
+  }
+
+  async unbindQueue(binding: BindingDeclaration): Promise<void> {
+    await (await this.ready()).unbindQueue(binding);
+  }
+
+  async deleteExchange(name: string): Promise<void> {
+    await (await this.ready()).deleteExchange(name);
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await (await this.ready()).deleteQueue(name);
+  }
+
+  /** Removes the ready messages of a queue; resolves to how many. */
+  async purgeQueue(name: string): Promise<number> {
+    return (await this.ready()).purgeQueue(name);
+  }
+}
+
+export type { ExchangeDeclaration, QueueDeclaration };

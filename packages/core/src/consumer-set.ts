@@ -1,0 +1,65 @@
+import type { Connection } from "./connection.js";
+import {
+  Consumer,
+  type ConsumerCallback,
+  type ConsumerOptions,
+  type WaitOptions,
+} from "./consumer.js";
+
+/**
+ * Several consumers consumed as one (carrot's ConsumerSet): callbacks
+ * registered on the set run for every queue, and `wait()` consumes them all
+ * until cancelled, closed, aborted, or `limit` messages in total.
+ */
+export class ConsumerSet<T = unknown> {
+  readonly consumers: Consumer<T>[];
+
+  constructor(
+    readonly connection: Connection,
+    {
+      consumers = [],
+      queues = [],
+    }: { consumers?: Consumer<T>[]; queues?: ConsumerOptions<T>[] } = {},
+  ) {
+    this.consumers = [
+      ...consumers,
+      ...queues.map((options) => new Consumer<T>(connection, options)),
+    ];
+  }
+
+  add(consumer: Consumer<T>): this {
+    this.consumers.push(consumer);
+    return this;
+  }
+
+  registerCallback(callback: ConsumerCallback<T>): this {
+    for (const consumer of this.consumers) consumer.registerCallback(callback);
+    return this;
+  }
+
+  async wait({ limit, signal }: WaitOptions = {}): Promise<void> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let handled = 0;
+    const unsubscribe = this.consumers.map((consumer) =>
+      consumer.onHandled(() => {
+        if (limit !== undefined && ++handled >= limit) stop.abort();
+      }),
+    );
+    try {
+      await Promise.all(this.consumers.map((consumer) => consumer.wait({ signal: stop.signal })));
+    } finally {
+      for (const off of unsubscribe) off();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.cancel()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.close()));
+  }
+}

@@ -1,0 +1,422 @@
+import { randomUUID } from "node:crypto";
+import { AsyncQueue } from "./async-queue.js";
+import { classDefaults } from "./class-defaults.js";
+import { acceptedContentTypes, DEFAULT_ACCEPT } from "./codecs/codec-registry.js";
+import type { Connection } from "./connection.js";
+import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
+import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
+import { type DecodeRules, decodeBody, Message } from "./message.js";
+import { type Schema, validate } from "./schema.js";
+import { checkExchangeType } from "./topology-input.js";
+
+/** What happens to a message whose callback throws (and did not settle it). */
+export type CallbackErrorPolicy =
+  /** Requeue it the first time; reject it (dead-letter) if it fails again as a redelivery. The default. */
+  | "requeue-once"
+  /** Always requeue: retries forever, so only for failures known to be passing. */
+  | "requeue"
+  /** Reject at once (dead-letter where configured). */
+  | "reject";
+
+export interface ConsumerOptions<T = unknown> {
+  queue?: string;
+  /** The exchange to bind the queue to; none ("") leaves the queue bound only to the default exchange. */
+  exchange?: string;
+  exchangeType?: ExchangeType;
+  /** The binding key (a pattern on topic exchanges). */
+  routingKey?: string;
+  /** Binding arguments; for headers exchanges `x-match` and the header values to match. */
+  bindingArguments?: Headers;
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  /** The broker considers messages acknowledged when it sends them: no ack, no redelivery. */
+  noAck?: boolean;
+  /** How many unacked messages may be in flight to this consumer; 0 (the default) is no limit. */
+  prefetchCount?: number;
+  /** Codec names or content types this consumer decodes; default: json, text, binary, msgpack. */
+  accept?: readonly string[];
+  queueArguments?: QueueArguments;
+  /** Validates every payload before the callback sees it. */
+  schema?: Schema<T>;
+  callbackErrorPolicy?: CallbackErrorPolicy;
+  consumerTag?: string;
+}
+
+export type ConsumerCallback<T> = (data: T, message: Message<T>) => unknown;
+export type ConsumerErrorListener<T> = (error: CarrotError, message?: Message<T>) => void;
+
+export interface WaitOptions {
+  /** Stop after this many messages were received (handled, or rejected as undecodable). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** One `wait()` or iteration: the subscription and the work it started. */
+interface Session {
+  subscription?: Subscription;
+  readonly inFlight: Set<Promise<void>>;
+  readonly buffer?: AsyncQueue<Delivery>;
+  /** No new deliveries are taken. */
+  stopping: boolean;
+  /** cancel()/close() is waiting for the work in flight. */
+  ending: boolean;
+  readonly ended: Promise<void>;
+  end(): void;
+}
+
+const DEFAULT_CLOSE_DEADLINE = 30_000;
+
+/**
+ * Declares a queue (and its exchange and binding) and consumes it: with
+ * callbacks and `wait()`, one message at a time with `fetch()`, or with
+ * `for await`. Subclasses set `static defaults` and may override `receive`.
+ */
+export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
+  static defaults: ConsumerOptions = {};
+
+  readonly connection: Connection;
+  readonly options: Readonly<ConsumerOptions<T>>;
+  readonly #callbacks: ConsumerCallback<T>[] = [];
+  readonly #errorListeners = new Set<ConsumerErrorListener<T>>();
+  readonly #handledListeners = new Set<() => void>();
+  readonly #rules: DecodeRules<T>;
+  readonly #detach: () => void;
+  #declared?: Promise<void>;
+  #session?: Session;
+  #closed = false;
+
+  constructor(connection: Connection, options: ConsumerOptions<T> = {}) {
+    this.connection = connection;
+    this.options = { ...classDefaults<ConsumerOptions<T>>(new.target), ...options };
+    const { queue, exchangeType, prefetchCount } = this.options;
+    if (typeof queue !== "string" || queue === "")
+      throw new InvalidOptionsError("a Consumer needs a queue name (options.queue)");
+    if (exchangeType !== undefined) checkExchangeType(exchangeType);
+    if (prefetchCount !== undefined && !(Number.isInteger(prefetchCount) && prefetchCount >= 0)) {
+      throw new InvalidOptionsError(
+        `prefetchCount must be a whole number >= 0, got ${prefetchCount}`,
+      );
+    }
+    this.#rules = {
+      accepted: acceptedContentTypes(this.options.accept ?? DEFAULT_ACCEPT),
+      schema: this.options.schema,
+    };
+    this.#detach = connection.attach(this);
+  }
+
+  get queue(): string {
+    return this.options.queue!;
+  }
+
+  /** Adds a callback; callbacks run in the order registered, each with the decoded data and the message. */
+  registerCallback(callback: ConsumerCallback<T>): this {
+    this.#callbacks.push(callback);
+    return this;
+  }
+
+  /** Decode failures and callback failures, after the message went through the failure policy. */
+  on(event: "error", listener: ConsumerErrorListener<T>): this {
+    if (event === "error") this.#errorListeners.add(listener);
+    return this;
+  }
+
+  off(event: "error", listener: ConsumerErrorListener<T>): this {
+    if (event === "error") this.#errorListeners.delete(listener);
+    return this;
+  }
+
+  /** Called for each message; by default runs the registered callbacks. Override it in a subclass. */
+  async receive(data: T, message: Message<T>): Promise<void> {
+    for (const callback of this.#callbacks) await callback(data, message);
+  }
+
+  /** Declares the exchange, the queue and the binding (idempotent; done before consuming). */
+  declare(): Promise<void> {
+    this.#declared ??= this.#declare().catch((error: unknown) => {
+      this.#declared = undefined; // let a later call try again
+      throw error;
+    });
+    return this.#declared;
+  }
+
+  async #declare(): Promise<void> {
+    const o = this.options;
+    const exchange = o.exchange ?? "";
+    if (exchange !== "") {
+      await this.connection.declareExchange({
+        name: exchange,
+        type: o.exchangeType ?? "direct",
+        durable: o.durable ?? true,
+        autoDelete: o.autoDelete ?? false,
+      });
+    }
+    await this.connection.declareQueue({
+      name: this.queue,
+      durable: o.durable ?? true,
+      exclusive: o.exclusive ?? false,
+      autoDelete: o.autoDelete ?? false,
+      arguments: o.queueArguments ?? {},
+    });
+    if (exchange !== "") {
+      await this.connection.bindQueue({
+        queue: this.queue,
+        exchange,
+        routingKey: o.routingKey ?? "",
+        ...(o.bindingArguments ? { arguments: o.bindingArguments } : {}),
+      });
+    }
+  }
+
+  /**
+   * Consumes with the callbacks until `cancel()`, `close()`, the signal, or
+   * `limit` messages received. Messages beyond the limit that the broker
+   * already sent are handed back (requeued).
+   */
+  async wait({ limit, signal }: WaitOptions = {}): Promise<void> {
+    if (this.#callbacks.length === 0 && this.receive === Consumer.prototype.receive) {
+      throw new InvalidOptionsError(
+        "no callback to consume with: call registerCallback() or override receive()",
+      );
+    }
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+      throw new InvalidOptionsError(`limit must be a whole number > 0, got ${limit}`);
+    if (signal?.aborted) return;
+    let started = 0;
+    let handled = 0;
+    const session = await this.#start((delivery) => {
+      if (limit !== undefined && started >= limit) return handBack(delivery);
+      // At the limit, stop the subscription at once so the broker sends nothing more.
+      if (++started === limit) void this.#halt(session);
+      const task = this.#handle(delivery).finally(() => {
+        session.inFlight.delete(task);
+        handled++;
+        for (const listener of this.#handledListeners) listener();
+        if (limit !== undefined && handled >= limit) void this.cancel();
+      });
+      session.inFlight.add(task);
+    });
+    const abort = () => void this.cancel();
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      await session.ended;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /** Called after each message a `wait()` handled (ConsumerSet counts with it). */
+  onHandled(listener: () => void): () => void {
+    this.#handledListeners.add(listener);
+    return () => this.#handledListeners.delete(listener);
+  }
+
+  /** One message, or null when the queue is empty. Decode it with `message.decode()` / `payload`. */
+  async fetch({
+    noAck = this.options.noAck ?? false,
+  }: {
+    noAck?: boolean;
+  } = {}): Promise<Message<T> | null> {
+    const backend = await this.#ready();
+    const delivery = await backend.get(this.queue, { noAck });
+    return delivery ? new Message(delivery, this.#rules, { noAck }) : null;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
+    return this.iterate();
+  }
+
+  /**
+   * Consumes as an async iterator (carrot's iterconsume). Messages that cannot
+   * be decoded are rejected and reported on "error", not yielded. Leaving the
+   * loop cancels the subscription and hands unread messages back.
+   */
+  async *iterate({
+    signal,
+  }: {
+    signal?: AbortSignal;
+  } = {}): AsyncGenerator<Message<T>, void, undefined> {
+    const buffer = new AsyncQueue<Delivery>();
+    await this.#start((delivery) => buffer.push(delivery), buffer);
+    const abort = () => void this.cancel();
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      for (let delivery = await buffer.next(); delivery; delivery = await buffer.next()) {
+        const message = this.#message(delivery);
+        if (await this.#decode(message)) yield message;
+      }
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      await this.cancel();
+    }
+  }
+
+  /** Purges the queue; resolves to the number of messages discarded. */
+  async discardAll(): Promise<number> {
+    const backend = await this.#ready();
+    return backend.purgeQueue(this.queue);
+  }
+
+  /** Stops consuming: no new deliveries; started callbacks finish; unread messages go back. */
+  async cancel(): Promise<void> {
+    await this.#stop(DEFAULT_CLOSE_DEADLINE);
+  }
+
+  /**
+   * Stops consuming, lets started callbacks finish (until `deadline` ms),
+   * hands unstarted messages back to the broker, and detaches from the
+   * connection. Works when the connection is already broken.
+   */
+  async close({ deadline = DEFAULT_CLOSE_DEADLINE }: { deadline?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detach();
+    await this.#stop(deadline);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #ready() {
+    if (this.#closed) throw new ClosedError(`the consumer of '${this.queue}' is closed`);
+    const backend = await this.connection.ready();
+    await this.declare();
+    return backend;
+  }
+
+  async #start(
+    onDelivery: (delivery: Delivery) => void,
+    buffer?: AsyncQueue<Delivery>,
+  ): Promise<Session> {
+    if (this.#session)
+      throw new InvalidOptionsError(
+        `the consumer of '${this.queue}' is already consuming; cancel() it first`,
+      );
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const session: Session = {
+      inFlight: new Set(),
+      buffer,
+      stopping: false,
+      ending: false,
+      ended,
+      end,
+    };
+    this.#session = session;
+    try {
+      const backend = await this.#ready();
+      const o = this.options;
+      session.subscription = await backend.consume(
+        this.queue,
+        {
+          prefetch: o.prefetchCount ?? 0,
+          noAck: o.noAck ?? false,
+          exclusive: false,
+          consumerTag: o.consumerTag ?? `carrot-${randomUUID()}`,
+        },
+        (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery)),
+      );
+    } catch (error) {
+      this.#session = undefined;
+      throw error;
+    }
+    if (session.stopping) await session.subscription.cancel(); // halted while subscribing
+    return session;
+  }
+
+  /** No new deliveries: cancels the subscription and hands back what was not started. */
+  async #halt(session: Session): Promise<void> {
+    if (session.stopping) return;
+    session.stopping = true;
+    // A broken connection has already ended the subscription; nothing to cancel then.
+    await session.subscription?.cancel().catch(() => undefined);
+    // Last first: brokers that requeue at the head then keep the original order.
+    for (const delivery of (session.buffer?.close() ?? []).reverse()) handBack(delivery);
+  }
+
+  async #stop(deadline: number): Promise<void> {
+    const session = this.#session;
+    if (!session || session.ending) return session?.ended;
+    session.ending = true;
+    await this.#halt(session);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(session.inFlight),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, deadline);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#session = undefined;
+    session.end();
+  }
+
+  #message(delivery: Delivery): Message<T> {
+    return new Message(delivery, this.#rules, { noAck: this.options.noAck ?? false });
+  }
+
+  /** Decodes (and validates) ahead of user code; on failure rejects the message and reports why. */
+  async #decode(message: Message<T>): Promise<boolean> {
+    try {
+      const value = decodeBody(message.raw, this.#rules.accepted);
+      message.setDecoded(
+        this.#rules.schema
+          ? await validate(this.#rules.schema, value, `a message from '${this.queue}'`)
+          : (value as T),
+      );
+      return true;
+    } catch (error) {
+      if (message.state === "pending") await message.reject().catch(() => undefined);
+      this.#report(error as CarrotError, message);
+      return false;
+    }
+  }
+
+  async #handle(delivery: Delivery): Promise<void> {
+    const message = this.#message(delivery);
+    if (!(await this.#decode(message))) return;
+    try {
+      await this.receive(message.payload, message);
+    } catch (error) {
+      const action = await this.#afterCallbackError(message);
+      this.#report(
+        new CallbackError(`a callback on '${this.queue}' threw; the message was ${action}`, {
+          cause: error,
+        }),
+        message,
+      );
+    }
+  }
+
+  async #afterCallbackError(message: Message<T>): Promise<string> {
+    if (message.state !== "pending") return `already ${message.state} by the callback`;
+    const policy = this.options.callbackErrorPolicy ?? "requeue-once";
+    const requeue =
+      policy === "requeue" || (policy === "requeue-once" && !message.deliveryInfo.redelivered);
+    try {
+      await (requeue ? message.requeue() : message.reject());
+      return requeue
+        ? "requeued"
+        : "rejected (dead-lettered where the queue has a dead-letter exchange)";
+    } catch {
+      return "left unsettled (the connection is gone; the broker will redeliver it)";
+    }
+  }
+
+  #report(error: CarrotError, message?: Message<T>): void {
+    if (this.#errorListeners.size === 0) {
+      process.emitWarning(error);
+      return;
+    }
+    for (const listener of this.#errorListeners) listener(error, message);
+  }
+}
+
+/** Gives a delivery the consumer will not handle back to the broker. */
+function handBack(delivery: Delivery): void {
+  // noAck deliveries cannot be returned; the reject of a dead delivery needs no retry.
+  delivery.reject(true).catch(() => undefined);
+}

@@ -1,0 +1,40 @@
+// The application API of carrot. Backend authors: see "@carrot/core/backend".
+
+export { type BackendFactoryLike, registerBackend } from "./backend-registry.js";
+export type { Codec } from "./codecs/codec.js";
+export { DEFAULT_ACCEPT, registerCodec } from "./codecs/codec-registry.js";
+export type { Compression } from "./codecs/compression.js";
+export { Connection } from "./connection.js";
+export type { ConnectionOptions } from "./connection-options.js";
+export {
+  type CallbackErrorPolicy,
+  Consumer,
+  type ConsumerCallback,
+  type ConsumerErrorListener,
+  type ConsumerOptions,
+  type WaitOptions,
+} from "./consumer.js";
+export { ConsumerSet } from "./consumer-set.js";
+export type {
+  BindingDeclaration,
+  Capabilities,
+  DeliveryInfo,
+  ExchangeType,
+  Headers,
+  HeaderValue,
+  MessageProperties,
+  QueueArguments,
+} from "./contract.js";
+export * from "./errors.js";
+export { Message, type MessageState } from "./message.js";
+export { Publisher, type PublisherOptions, type SendOptions } from "./publisher.js";
+export { redactUrl } from "./redact.js";
+export type { Schema } from "./schema.js";
+export type { ExchangeInput, QueueInput } from "./topology-input.js";
+
+import { Connection } from "./connection.js";
+/** carrot's names for Connection. */
+export const AMQPConnection = Connection;
+export type AMQPConnection = Connection;
+export const BrokerConnection = Connection;
+export type BrokerConnection = Connection;

@@ -1,0 +1,144 @@
+import { codecForContentType } from "./codecs/codec-registry.js";
+import { COMPRESSION_HEADER, decompress } from "./codecs/compression.js";
+import type { Delivery, DeliveryInfo, Headers, MessageProperties, RawMessage } from "./contract.js";
+import { DecodeError, MessageStateError } from "./errors.js";
+import { type Schema, validateSync } from "./schema.js";
+
+export type MessageState = "pending" | "acked" | "rejected" | "requeued";
+
+/** How a consumer decodes what it receives: its accept list and optional schema. */
+export interface DecodeRules<T> {
+  accepted: ReadonlySet<string>;
+  schema?: Schema<T>;
+}
+
+/**
+ * A received message. It is settled exactly once: `ack()`, `reject()` or
+ * `requeue()`; a second settle throws `MessageStateError`.
+ */
+export class Message<T = unknown> {
+  /** Consumed with noAck: the broker considered it acknowledged on delivery. */
+  readonly noAck: boolean;
+  readonly #delivery: Delivery;
+  readonly #rules: DecodeRules<T>;
+  #state: MessageState;
+  #payload?: { value: T };
+
+  constructor(delivery: Delivery, rules: DecodeRules<T>, options: { noAck: boolean }) {
+    this.#delivery = delivery;
+    this.#rules = rules;
+    // A noAck delivery was acknowledged by the broker when it was sent.
+    this.#state = options.noAck ? "acked" : "pending";
+    this.noAck = options.noAck;
+  }
+
+  /** The message as the backend delivered it. */
+  get raw(): RawMessage {
+    return this.#delivery.message;
+  }
+
+  /** The raw bytes as they arrived (compressed if the sender compressed them). */
+  get body(): Uint8Array {
+    return this.#delivery.message.body;
+  }
+  get contentType(): string | undefined {
+    return this.#delivery.message.contentType;
+  }
+  get contentEncoding(): string | undefined {
+    return this.#delivery.message.contentEncoding;
+  }
+  get headers(): Headers {
+    return this.#delivery.message.headers;
+  }
+  get properties(): MessageProperties {
+    return this.#delivery.message.properties;
+  }
+  get deliveryInfo(): DeliveryInfo {
+    return this.#delivery.info;
+  }
+  get state(): MessageState {
+    return this.#state;
+  }
+  get acknowledged(): boolean {
+    return this.#state !== "pending";
+  }
+
+  /** The decoded payload (decoded once, then cached). Throws DecodeError or SchemaValidationError. */
+  get payload(): T {
+    return this.decode();
+  }
+
+  /** Decodes by the message's own content type, never by guess, if the consumer accepts it. */
+  decode(): T {
+    if (!this.#payload) {
+      const value = decodeBody(this.#delivery.message, this.#rules.accepted);
+      this.#payload = {
+        value: this.#rules.schema
+          ? validateSync(this.#rules.schema, value, "a received message")
+          : (value as T),
+      };
+    }
+    return this.#payload.value;
+  }
+
+  /** Sets the payload a consumer already decoded and validated asynchronously. */
+  setDecoded(value: T): void {
+    this.#payload = { value };
+  }
+
+  /** Done with it: the broker forgets the message. */
+  async ack(): Promise<void> {
+    this.#transition("acked");
+    await this.#delivery.ack();
+  }
+
+  /** Refuse it: the broker drops it, or dead-letters it where the queue has a dead-letter exchange. */
+  async reject(): Promise<void> {
+    this.#transition("rejected");
+    await this.#delivery.reject(false);
+  }
+
+  /** Give it back: the broker delivers it again (with `redelivered` set). */
+  async requeue(): Promise<void> {
+    this.#transition("requeued");
+    await this.#delivery.reject(true);
+  }
+
+  /** Keep it for `seconds` more, on backends where deliveries expire (SQS, Redis). */
+  async extend(seconds: number): Promise<void> {
+    if (this.#state !== "pending")
+      throw new MessageStateError(`cannot extend a message that is already ${this.#state}`);
+    await this.#delivery.extend?.(seconds);
+  }
+
+  #transition(to: MessageState): void {
+    if (this.#state !== "pending") {
+      throw new MessageStateError(
+        this.noAck
+          ? `cannot ${verb(to)} a message consumed with noAck: the broker considered it acknowledged on delivery`
+          : `cannot ${verb(to)} a message that is already ${this.#state}: a message is settled once`,
+      );
+    }
+    this.#state = to;
+  }
+}
+
+function verb(state: MessageState): string {
+  return state === "acked" ? "ack" : state === "rejected" ? "reject" : "requeue";
+}
+
+/** Decompresses (if the compression header says so) and decodes by content type. */
+export function decodeBody(message: RawMessage, accepted: ReadonlySet<string>): unknown {
+  const codec = codecForContentType(message.contentType, accepted);
+  const compression = message.headers[COMPRESSION_HEADER];
+  const body =
+    typeof compression === "string" ? decompress(message.body, compression) : message.body;
+  try {
+    return codec.decode(body);
+  } catch (error) {
+    throw new DecodeError(
+      `the body is not valid ${codec.name} (content type '${message.contentType}')`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,266 @@
+import { assertPublishSupported } from "./capability-checks.js";
+import { classDefaults } from "./class-defaults.js";
+import { codecByName } from "./codecs/codec-registry.js";
+import {
+  COMPRESSION_HEADER,
+  COMPRESSIONS,
+  type Compression,
+  compress,
+} from "./codecs/compression.js";
+import type { Connection } from "./connection.js";
+import type {
+  ExchangeType,
+  Headers,
+  MessageProperties,
+  PublishRequest,
+  RawMessage,
+} from "./contract.js";
+import {
+  ClosedError,
+  EncodeError,
+  InvalidOptionsError,
+  MessageTooLargeError,
+  PublishTimeoutError,
+} from "./errors.js";
+import { InFlightLimit } from "./in-flight-limit.js";
+import { type Schema, validate } from "./schema.js";
+import { checkExchangeType } from "./topology-input.js";
+
+export interface PublisherOptions<T = unknown> {
+  /** The exchange to publish to; "" is the default exchange, which routes to the queue named by the key. */
+  exchange?: string;
+  exchangeType?: ExchangeType;
+  routingKey?: string;
+  durable?: boolean;
+  autoDelete?: boolean;
+  /** 2 (persistent, the default) or 1 (transient). */
+  deliveryMode?: 1 | 2 | "persistent" | "transient";
+  /** Codec name; "json" by default. */
+  serializer?: string;
+  compression?: Compression;
+  /** Validates every payload before it is sent. */
+  schema?: Schema<T>;
+  /** Fail sends that no queue receives with UnroutableError. */
+  mandatory?: boolean;
+  /** Headers added to every message. */
+  headers?: Headers;
+  /** Milliseconds a send may wait for the broker before failing with PublishTimeoutError; default 30 000. */
+  sendTimeout?: number;
+  /** Sends in flight at once before `send` waits for room (backpressure); default 1000. */
+  maxInFlight?: number;
+}
+
+export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
+  routingKey?: string;
+  serializer?: string;
+  compression?: Compression;
+  /** With a content type, the data is pre-encoded: a Uint8Array or a string, sent as it is. */
+  contentType?: string;
+  contentEncoding?: string;
+  headers?: Headers;
+  mandatory?: boolean;
+  deliveryMode?: PublisherOptions["deliveryMode"];
+}
+
+const DEFAULT_SEND_TIMEOUT = 30_000;
+const DEFAULT_MAX_IN_FLIGHT = 1000;
+
+/** Sends messages to one exchange. Subclasses set `static defaults` (carrot's class attributes). */
+export class Publisher<T = unknown> {
+  static defaults: PublisherOptions = {};
+
+  readonly connection: Connection;
+  readonly options: Readonly<PublisherOptions<T>>;
+  readonly #limit: InFlightLimit;
+  #declared?: Promise<void>;
+  #closed = false;
+
+  constructor(connection: Connection, options: PublisherOptions<T> = {}) {
+    this.connection = connection;
+    this.options = { ...classDefaults<PublisherOptions<T>>(new.target), ...options };
+    const { exchangeType, sendTimeout, maxInFlight } = this.options;
+    if (exchangeType !== undefined) checkExchangeType(exchangeType);
+    if (sendTimeout !== undefined && !(sendTimeout > 0))
+      throw new InvalidOptionsError(`sendTimeout must be > 0 ms, got ${sendTimeout}`);
+    if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight > 0)) {
+      throw new InvalidOptionsError(`maxInFlight must be a whole number > 0, got ${maxInFlight}`);
+    }
+    this.#limit = new InFlightLimit(maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  }
+
+  get exchange(): string {
+    return this.options.exchange ?? "";
+  }
+
+  /** Declares the exchange (idempotent; done before the first send). */
+  declare(): Promise<void> {
+    this.#declared ??= (async () => {
+      if (this.exchange === "") return;
+      await this.connection.declareExchange({
+        name: this.exchange,
+        type: this.options.exchangeType ?? "direct",
+        durable: this.options.durable ?? true,
+        autoDelete: this.options.autoDelete ?? false,
+      });
+    })().catch((error: unknown) => {
+      this.#declared = undefined; // let a later send try again
+      throw error;
+    });
+    return this.#declared;
+  }
+
+  /**
+   * Sends one message. Resolves once the broker has it; rejects, within
+   * `sendTimeout`, with the reason it may not: PublishNackedError,
+   * UnroutableError, PublishTimeoutError, PublishOutcomeUnknownError,
+   * MessageTooLargeError, ... Never reports a message as sent when it was not.
+   */
+  async send(data: T, options: SendOptions = {}): Promise<void> {
+    if (this.#closed) throw new ClosedError("this publisher is closed");
+    await this.#limit.acquire();
+    try {
+      if (this.options.schema) await validate(this.options.schema, data, "the message to send");
+      const request = this.#request(data, options);
+      const backend = await this.connection.ready();
+      await this.declare();
+      assertPublishSupported(backend.name, backend.capabilities, request);
+      const size = backend.measure
+        ? backend.measure(request.message)
+        : request.message.body.byteLength;
+      if (size > backend.capabilities.maxMessageSize) {
+        throw new MessageTooLargeError(
+          `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
+        );
+      }
+      await withDeadline(
+        backend.publish(request),
+        this.options.sendTimeout ?? DEFAULT_SEND_TIMEOUT,
+      );
+    } finally {
+      this.#limit.release();
+    }
+  }
+
+  #request(data: T, options: SendOptions): PublishRequest {
+    const o = this.options;
+    const { body, contentType, contentEncoding } = encode(
+      data,
+      options,
+      options.serializer ?? o.serializer ?? "json",
+    );
+    const headers: Headers = { ...o.headers, ...options.headers };
+    const compression = options.compression ?? o.compression;
+    const message: RawMessage = {
+      body: compression ? compress(body, compression) : body,
+      contentType,
+      contentEncoding,
+      headers,
+      properties: properties(options, options.deliveryMode ?? o.deliveryMode),
+    };
+    if (compression) headers[COMPRESSION_HEADER] = COMPRESSIONS[compression];
+    return {
+      exchange: this.exchange,
+      routingKey: options.routingKey ?? o.routingKey ?? "",
+      message,
+      mandatory: options.mandatory ?? o.mandatory ?? false,
+    };
+  }
+
+  /** Waits for sends in flight, then refuses new ones. The connection stays open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#limit.idle();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function encode(
+  data: unknown,
+  options: SendOptions,
+  serializer: string,
+): Pick<RawMessage, "body" | "contentType" | "contentEncoding"> {
+  if (options.contentType !== undefined) {
+    if (typeof data === "string")
+      return {
+        body: Buffer.from(data, "utf8"),
+        contentType: options.contentType,
+        contentEncoding: options.contentEncoding ?? "utf-8",
+      };
+    if (data instanceof Uint8Array)
+      return {
+        body: data,
+        contentType: options.contentType,
+        contentEncoding: options.contentEncoding ?? "binary",
+      };
+    throw new EncodeError("with a contentType, send pre-encoded data: a Uint8Array or a string");
+  }
+  const codec = codecByName(serializer);
+  let body: Uint8Array;
+  try {
+    body = codec.encode(data);
+  } catch (error) {
+    if (error instanceof EncodeError) throw error;
+    throw new EncodeError(`the ${codec.name} codec could not encode the message`, { cause: error });
+  }
+  return { body, contentType: codec.contentType, contentEncoding: codec.contentEncoding };
+}
+
+function properties(
+  options: SendOptions,
+  deliveryMode: SendOptions["deliveryMode"],
+): MessageProperties {
+  const {
+    messageId,
+    correlationId,
+    replyTo,
+    priority,
+    expiration,
+    timestamp,
+    type,
+    appId,
+    userId,
+  } = options;
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 255)) {
+    throw new InvalidOptionsError(`priority must be a whole number from 0 to 255, got ${priority}`);
+  }
+  if (expiration !== undefined && !(Number.isInteger(expiration) && expiration >= 0)) {
+    throw new InvalidOptionsError(`expiration must be whole milliseconds >= 0, got ${expiration}`);
+  }
+  const result: MessageProperties = {
+    deliveryMode: deliveryMode === 1 || deliveryMode === "transient" ? 1 : 2,
+  };
+  // Only the properties given: absent ones stay absent on the wire.
+  for (const [key, value] of Object.entries({
+    messageId,
+    correlationId,
+    replyTo,
+    priority,
+    expiration,
+    timestamp,
+    type,
+    appId,
+    userId,
+  })) {
+    if (value !== undefined) (result as Record<string, unknown>)[key] = value;
+  }
+  return result;
+}
+
+function withDeadline(publish: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new PublishTimeoutError(
+            `the broker did not confirm the message within ${ms} ms; it may or may not have it, so a retry may duplicate it`,
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([publish, deadline]).finally(() => clearTimeout(timer));
+}

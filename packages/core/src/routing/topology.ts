@@ -1,0 +1,103 @@
+import type {
+  BindingDeclaration,
+  ExchangeDeclaration,
+  Headers,
+  QueueDeclaration,
+} from "../contract.js";
+import { NotFoundError } from "../errors.js";
+import { assertSameExchange, assertSameQueue, sameBinding } from "./declarations.js";
+import { route } from "./route.js";
+
+/**
+ * Exchanges, queues and bindings held in memory, with AMQP's rules:
+ * idempotent redeclares, conflicts refused, bindings to a missing exchange or
+ * queue refused, and the default exchange ("") routing by queue name.
+ * The memory backend keeps its whole topology here; a networked backend can
+ * use it as its local cache of a table kept on the broker.
+ */
+export class Topology {
+  readonly #exchanges = new Map<string, ExchangeDeclaration>();
+  readonly #queues = new Map<string, QueueDeclaration>();
+  readonly #bindings = new Map<string, BindingDeclaration[]>();
+
+  declareExchange(exchange: ExchangeDeclaration): void {
+    const existing = this.#exchanges.get(exchange.name);
+    if (existing) {
+      assertSameExchange(existing, exchange);
+      return;
+    }
+    this.#exchanges.set(exchange.name, { ...exchange });
+    this.#bindings.set(exchange.name, []);
+  }
+
+  declareQueue(queue: QueueDeclaration): void {
+    const existing = this.#queues.get(queue.name);
+    if (existing) {
+      assertSameQueue(existing, queue);
+      return;
+    }
+    this.#queues.set(queue.name, { ...queue, arguments: { ...queue.arguments } });
+  }
+
+  exchange(name: string): ExchangeDeclaration | undefined {
+    return this.#exchanges.get(name);
+  }
+
+  queue(name: string): QueueDeclaration | undefined {
+    return this.#queues.get(name);
+  }
+
+  bind(binding: BindingDeclaration): void {
+    const bindings = this.#bindingsOf(binding.exchange);
+    if (!this.#queues.has(binding.queue)) throw missing("queue", binding.queue);
+    if (!bindings.some((b) => sameBinding(b, binding))) bindings.push({ ...binding });
+  }
+
+  unbind(binding: BindingDeclaration): void {
+    const bindings = this.#bindingsOf(binding.exchange);
+    const index = bindings.findIndex((b) => sameBinding(b, binding));
+    if (index >= 0) bindings.splice(index, 1);
+  }
+
+  /** Deleting an exchange removes its bindings; deleting a missing one is a no-op, as in AMQP. */
+  deleteExchange(name: string): void {
+    this.#exchanges.delete(name);
+    this.#bindings.delete(name);
+  }
+
+  /** Deleting a queue removes every binding to it. */
+  deleteQueue(name: string): void {
+    this.#queues.delete(name);
+    for (const [exchange, bindings] of this.#bindings) {
+      this.#bindings.set(
+        exchange,
+        bindings.filter((b) => b.queue !== name),
+      );
+    }
+  }
+
+  /** The queues a message published to `exchange` reaches; throws if the exchange does not exist. */
+  route(exchange: string, routingKey: string, headers: Headers): string[] {
+    if (exchange === "") return this.#queues.has(routingKey) ? [routingKey] : [];
+    const declaration = this.#exchanges.get(exchange);
+    if (!declaration) throw missing("exchange", exchange);
+    return route(declaration.type, this.#bindings.get(exchange) ?? [], routingKey, headers);
+  }
+
+  #bindingsOf(exchange: string): BindingDeclaration[] {
+    if (exchange === "") {
+      throw new NotFoundError(
+        "the default exchange ('') cannot be bound: it routes to the queue named by the routing key",
+      );
+    }
+    const bindings = this.#bindings.get(exchange);
+    if (!bindings) throw missing("exchange", exchange);
+    return bindings;
+  }
+}
+
+function missing(kind: "exchange" | "queue", name: string): NotFoundError {
+  return new NotFoundError(
+    `no ${kind} named '${name}': declare it before binding or publishing to it`,
+  );
+}
