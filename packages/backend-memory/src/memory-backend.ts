@@ -119,7 +119,7 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     this.broker.publish(
       exchange,
       routingKey,
-      { ...message, body: Uint8Array.prototype.slice.call(message.body) },
+      { ...message, body: Buffer.from(message.body) },
       mandatory,
     );
   }

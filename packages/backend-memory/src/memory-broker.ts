@@ -106,19 +106,14 @@ export class MemoryBroker implements QueueHost {
   }
 
   #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
-    for (const name of queues) {
-      // Each queue gets its own copy of the mutable parts.
-      this.#queues.get(name)?.enqueue({
-        message: {
-          ...message,
-          headers: { ...message.headers },
-          properties: { ...message.properties },
-        },
-        exchange,
-        routingKey,
-        redelivered: false,
-      });
-    }
+    queues.forEach((name, i) => {
+      // Each further queue gets its own copy of the mutable parts (the body is never mutated).
+      const copy =
+        i === 0
+          ? message
+          : { ...message, headers: { ...message.headers }, properties: { ...message.properties } };
+      this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, redelivered: false });
+    });
   }
 }
 

@@ -208,45 +208,37 @@ function encode(
   return { body, contentType: codec.contentType, contentEncoding: codec.contentEncoding };
 }
 
+const PROPERTY_NAMES = [
+  "messageId",
+  "correlationId",
+  "replyTo",
+  "priority",
+  "expiration",
+  "timestamp",
+  "type",
+  "appId",
+  "userId",
+] as const;
+
 function properties(
   options: SendOptions,
   deliveryMode: SendOptions["deliveryMode"],
 ): MessageProperties {
-  const {
-    messageId,
-    correlationId,
-    replyTo,
-    priority,
-    expiration,
-    timestamp,
-    type,
-    appId,
-    userId,
-  } = options;
+  const { priority, expiration } = options;
   if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 255)) {
     throw new InvalidOptionsError(`priority must be a whole number from 0 to 255, got ${priority}`);
   }
   if (expiration !== undefined && !(Number.isInteger(expiration) && expiration >= 0)) {
     throw new InvalidOptionsError(`expiration must be whole milliseconds >= 0, got ${expiration}`);
   }
-  const result: MessageProperties = {
+  const result: Record<string, unknown> = {
     deliveryMode: deliveryMode === 1 || deliveryMode === "transient" ? 1 : 2,
   };
   // Only the properties given: absent ones stay absent on the wire.
-  for (const [key, value] of Object.entries({
-    messageId,
-    correlationId,
-    replyTo,
-    priority,
-    expiration,
-    timestamp,
-    type,
-    appId,
-    userId,
-  })) {
-    if (value !== undefined) (result as Record<string, unknown>)[key] = value;
+  for (const name of PROPERTY_NAMES) {
+    if (options[name] !== undefined) result[name] = options[name];
   }
-  return result;
+  return result as MessageProperties;
 }
 
 function withDeadline(publish: Promise<void>, ms: number): Promise<void> {
