@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { topicMatches } from "../src/routing/topic-matcher.js";
 
 // [pattern, routing key, matches] — the seed's table and RabbitMQ's edge cases.
+// Every row was checked against this machine's RabbitMQ (a topic exchange, one
+// queue bound per pattern, each key published).
 const TABLE: [string, string, boolean][] = [
   ["*.stock.#", "usd.stock", true],
   ["*.stock.#", "eur.stock.db", true],
@@ -31,6 +33,13 @@ const TABLE: [string, string, boolean][] = [
   ["*.*", ".", true],
   ["#.*", "", false],
   ["#.*", "a", true],
+  ["*", ".", false],
+  ["a.", "a.", true],
+  ["a.*", "a.", true],
+  ["#.#", "", true],
+  ["*.#", "", false],
+  [".", "", false],
+  ["*", " ", true],
 ];
 
 describe("topicMatches", () => {
