@@ -24,6 +24,7 @@ import {
 } from "./errors.js";
 import { InFlightLimit } from "./in-flight-limit.js";
 import { type Schema, validate } from "./schema.js";
+import { SendDeadline } from "./send-deadline.js";
 import { checkExchangeType } from "./topology-input.js";
 
 export interface PublisherOptions<T = unknown> {
@@ -72,6 +73,7 @@ export class Publisher<T = unknown> {
   readonly connection: Connection;
   readonly options: Readonly<PublisherOptions<T>>;
   readonly #limit: InFlightLimit;
+  readonly #deadline: SendDeadline;
   #declared?: Promise<void>;
   #closed = false;
 
@@ -86,6 +88,14 @@ export class Publisher<T = unknown> {
       throw new InvalidOptionsError(`maxInFlight must be a whole number > 0, got ${maxInFlight}`);
     }
     this.#limit = new InFlightLimit(maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    const timeout = sendTimeout ?? DEFAULT_SEND_TIMEOUT;
+    this.#deadline = new SendDeadline(
+      timeout,
+      () =>
+        new PublishTimeoutError(
+          `the broker did not confirm the message within ${timeout} ms; it may or may not have it, so a retry may duplicate it`,
+        ),
+    );
   }
 
   get exchange(): string {
@@ -132,10 +142,7 @@ export class Publisher<T = unknown> {
           `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
         );
       }
-      await withDeadline(
-        backend.publish(request),
-        this.options.sendTimeout ?? DEFAULT_SEND_TIMEOUT,
-      );
+      await this.#deadline.watch(backend.publish(request));
     } finally {
       this.#limit.release();
     }
@@ -239,20 +246,4 @@ function properties(
     if (options[name] !== undefined) result[name] = options[name];
   }
   return result as MessageProperties;
-}
-
-function withDeadline(publish: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new PublishTimeoutError(
-            `the broker did not confirm the message within ${ms} ms; it may or may not have it, so a retry may duplicate it`,
-          ),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([publish, deadline]).finally(() => clearTimeout(timer));
 }

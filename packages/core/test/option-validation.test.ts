@@ -14,14 +14,19 @@ describe("Consumer options", () => {
     [{ queue: "" }, /needs a queue name/],
     [{ queue: "q", prefetchCount: -1 }, /prefetchCount must be a whole number >= 0/],
     [{ queue: "q", prefetchCount: 1.5 }, /prefetchCount/],
-    [{ queue: "q", exchangeType: "x-delayed" as never }, /exchange type 'x-delayed' is not one of direct, fanout, topic, headers/],
+    [
+      { queue: "q", exchangeType: "x-delayed" as never },
+      /exchange type 'x-delayed' is not one of direct, fanout, topic, headers/,
+    ],
   ])("refuses %j", (options, message) => {
     expect(() => new Consumer(connection, options)).toThrow(InvalidOptionsError);
     expect(() => new Consumer(connection, options)).toThrow(message);
   });
 
   it("refuses an accept list naming an unknown codec", () => {
-    expect(() => new Consumer(connection, { queue: "q", accept: ["pickle"] })).toThrow(UnknownCodecError);
+    expect(() => new Consumer(connection, { queue: "q", accept: ["pickle"] })).toThrow(
+      UnknownCodecError,
+    );
   });
 
   it("refuses to wait without a callback, or with a bad limit", async () => {
@@ -51,10 +56,14 @@ describe("Publisher options", () => {
   });
 
   it("refuses values its codec cannot encode, and unknown serializers", async () => {
-    await expect(new Publisher(connection, { serializer: "text" }).send(42)).rejects.toBeInstanceOf(EncodeError);
-    await expect(new Publisher(connection, { serializer: "pickle" }).send(42)).rejects.toBeInstanceOf(UnknownCodecError);
-    await expect(new Publisher(connection).send({}, { contentType: "application/x-custom" })).rejects.toThrow(
-      /pre-encoded data: a Uint8Array or a string/,
+    await expect(new Publisher(connection, { serializer: "text" }).send(42)).rejects.toBeInstanceOf(
+      EncodeError,
     );
+    await expect(
+      new Publisher(connection, { serializer: "pickle" }).send(42),
+    ).rejects.toBeInstanceOf(UnknownCodecError);
+    await expect(
+      new Publisher(connection).send({}, { contentType: "application/x-custom" }),
+    ).rejects.toThrow(/pre-encoded data: a Uint8Array or a string/);
   });
 });

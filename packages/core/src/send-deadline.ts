@@ -1,0 +1,50 @@
+/**
+ * Deadlines for many sends at once. A timer per send would cost a timer
+ * create and clear on every message; instead one interval, running only
+ * while sends are pending, fails those past their deadline. A deadline fires
+ * at most a tenth of its length (and at most a second) late.
+ */
+export class SendDeadline {
+  readonly #pending = new Set<{ expiresAt: number; expire: () => void }>();
+  readonly #resolution: number;
+  #timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly ms: number,
+    readonly error: () => Error,
+  ) {
+    this.#resolution = Math.max(10, Math.min(1000, ms / 10));
+  }
+
+  /** `work`'s outcome, or `error()` if it has not settled within the deadline. */
+  watch<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { expiresAt: performance.now() + this.ms, expire: () => reject(this.error()) };
+      this.#pending.add(entry);
+      this.#timer ??= setInterval(() => this.#sweep(), this.#resolution).unref();
+      work.then(
+        (value) => {
+          this.#pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const entry of this.#pending) {
+      if (entry.expiresAt > now) continue;
+      this.#pending.delete(entry);
+      entry.expire();
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
