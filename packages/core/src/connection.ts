@@ -32,7 +32,8 @@ const BACKEND_EVENTS = [
 
 /** Something that must close before its connection does (a Consumer finishing its callbacks). */
 export interface ConnectionChild {
-  close(): Promise<void>;
+  /** The connection is closing: finish started work; the broker takes back the rest. */
+  closeWithConnection(): Promise<void>;
 }
 
 /**
@@ -124,7 +125,7 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#children].map((child) => child.close()));
+    await Promise.allSettled([...this.#children].map((child) => child.closeWithConnection()));
     const backend = this.#backend ?? (await this.#connecting?.catch(() => undefined));
     this.#backend = undefined;
     await backend?.close();

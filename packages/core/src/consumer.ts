@@ -56,6 +56,8 @@ export interface WaitOptions {
 interface Session {
   subscription?: Subscription;
   readonly inFlight: Set<Promise<void>>;
+  /** Messages handed to user code and not settled yet: requeued when the session ends. */
+  readonly unsettled: Set<Message<unknown>>;
   readonly buffer?: AsyncQueue<Delivery>;
   /** No new deliveries are taken. */
   stopping: boolean;
@@ -188,7 +190,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       if (limit !== undefined && started >= limit) return handBack(delivery);
       // At the limit, stop the subscription at once so the broker sends nothing more.
       if (++started === limit) void this.#halt(session);
-      const task = this.#handle(delivery).finally(() => {
+      const task = this.#handle(delivery, session).finally(() => {
         session.inFlight.delete(task);
         handled++;
         for (const listener of this.#handledListeners) listener();
@@ -237,12 +239,12 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     signal?: AbortSignal;
   } = {}): AsyncGenerator<Message<T>, void, undefined> {
     const buffer = new AsyncQueue<Delivery>();
-    await this.#start((delivery) => buffer.push(delivery), buffer);
+    const session = await this.#start((delivery) => buffer.push(delivery), buffer);
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
     try {
       for (let delivery = await buffer.next(); delivery; delivery = await buffer.next()) {
-        const message = this.#message(delivery);
+        const message = this.#message(delivery, session);
         if (await this.#decode(message)) yield message;
       }
     } finally {
@@ -259,7 +261,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   /** Stops consuming: no new deliveries; started callbacks finish; unread messages go back. */
   async cancel(): Promise<void> {
-    await this.#stop(DEFAULT_CLOSE_DEADLINE);
+    await this.#stop(DEFAULT_CLOSE_DEADLINE, { requeueUnsettled: true });
   }
 
   /**
@@ -271,7 +273,19 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.#closed) return;
     this.#closed = true;
     this.#detach();
-    await this.#stop(deadline);
+    await this.#stop(deadline, { requeueUnsettled: true });
+  }
+
+  /**
+   * Closing with the connection: started callbacks finish, but unsettled
+   * messages are left to the broker, which takes back whatever the dying
+   * connection had not settled (and a late settle then tells the truth:
+   * ConnectionLostError).
+   */
+  async closeWithConnection(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#stop(DEFAULT_CLOSE_DEADLINE, { requeueUnsettled: false });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -299,6 +313,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     });
     const session: Session = {
       inFlight: new Set(),
+      unsettled: new Set(),
       buffer,
       stopping: false,
       ending: false,
@@ -337,7 +352,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     for (const delivery of (session.buffer?.close() ?? []).reverse()) handBack(delivery);
   }
 
-  async #stop(deadline: number): Promise<void> {
+  async #stop(
+    deadline: number,
+    { requeueUnsettled }: { requeueUnsettled: boolean },
+  ): Promise<void> {
     const session = this.#session;
     if (!session || session.ending) return session?.ended;
     session.ending = true;
@@ -350,12 +368,23 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       }),
     ]);
     clearTimeout(timer);
+    // At least once: what user code received and left unsettled goes back to the queue.
+    if (requeueUnsettled) {
+      for (const message of [...session.unsettled].reverse())
+        await message.requeue().catch(() => undefined);
+    }
     this.#session = undefined;
     session.end();
   }
 
-  #message(delivery: Delivery): Message<T> {
-    return new Message(delivery, this.#rules, { noAck: this.options.noAck ?? false });
+  #message(delivery: Delivery, session: Session): Message<T> {
+    const noAck = this.options.noAck ?? false;
+    const message: Message<T> = new Message(delivery, this.#rules, {
+      noAck,
+      onSettle: () => session.unsettled.delete(message),
+    });
+    if (!noAck) session.unsettled.add(message);
+    return message;
   }
 
   /** Decodes (and validates) ahead of user code; on failure rejects the message and reports why. */
@@ -375,8 +404,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     }
   }
 
-  async #handle(delivery: Delivery): Promise<void> {
-    const message = this.#message(delivery);
+  async #handle(delivery: Delivery, session: Session): Promise<void> {
+    const message = this.#message(delivery, session);
     if (!(await this.#decode(message))) return;
     try {
       await this.receive(message.payload, message);

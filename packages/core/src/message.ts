@@ -24,9 +24,16 @@ export class Message<T = unknown> {
   #state: MessageState;
   #payload?: { value: T };
 
-  constructor(delivery: Delivery, rules: DecodeRules<T>, options: { noAck: boolean }) {
+  readonly #onSettle?: () => void;
+
+  constructor(
+    delivery: Delivery,
+    rules: DecodeRules<T>,
+    options: { noAck: boolean; onSettle?: () => void },
+  ) {
     this.#delivery = delivery;
     this.#rules = rules;
+    this.#onSettle = options.onSettle;
     // A noAck delivery was acknowledged by the broker when it was sent.
     this.#state = options.noAck ? "acked" : "pending";
     this.noAck = options.noAck;
@@ -120,6 +127,7 @@ export class Message<T = unknown> {
       );
     }
     this.#state = to;
+    this.#onSettle?.();
   }
 }
 

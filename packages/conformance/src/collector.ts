@@ -1,0 +1,69 @@
+import { deferred, withTimeout } from "./wait-for.js";
+
+/**
+ * Gathers what arrives asynchronously (messages, error events) and lets a
+ * case wait until enough has arrived, with the case's deadline. On timeout
+ * the error lists what did arrive, which is usually the diagnosis.
+ */
+export class Collector<T> {
+  readonly items: T[] = [];
+  readonly #waiters = new Set<() => void>();
+  #failure?: Error;
+  readonly #failed = deferred<never>();
+
+  constructor(
+    readonly label: string,
+    readonly timeoutMs: number,
+    readonly describe: (item: T) => string = String,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** What feeds the collector broke (a consumer's wait() rejected): waits fail now, with that cause. */
+  fail(cause: unknown): void {
+    this.#failure ??= new Error(`${this.label} stopped: ${cause}`, { cause });
+    this.#failed.reject(this.#failure);
+  }
+
+  /** Resolves with the items once `predicate` holds for them. */
+  async until(predicate: (items: readonly T[]) => boolean, what: string): Promise<T[]> {
+    if (predicate(this.items)) return this.items;
+    if (this.#failure) throw this.#failure;
+    let wake!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      wake = () => {
+        if (predicate(this.items)) resolve();
+      };
+      this.#waiters.add(wake);
+    });
+    try {
+      await withTimeout(
+        Promise.race([reached, this.#failed.promise]),
+        this.timeoutMs,
+        `${what} on ${this.label}`,
+        () => this.summary(),
+      );
+      return this.items;
+    } finally {
+      this.#waiters.delete(wake);
+    }
+  }
+
+  /** Resolves once at least `count` items arrived. */
+  count(count: number): Promise<T[]> {
+    return this.until((items) => items.length >= count, `${count} item(s)`);
+  }
+
+  summary(): string {
+    const shown = this.items.slice(0, 20).map(this.describe).join(", ");
+    const more = this.items.length > 20 ? `, ... (${this.items.length - 20} more)` : "";
+    return `${this.label} has ${this.items.length}: [${shown}${more}]`;
+  }
+}

@@ -1,0 +1,30 @@
+import { registerGroup } from "./conformance-case.js";
+import { data } from "./groups/data.js";
+import { delivery } from "./groups/delivery.js";
+import { lifecycle } from "./groups/lifecycle.js";
+import { routing } from "./groups/routing.js";
+import { resolveOptions, type SuiteOptions } from "./options.js";
+
+/** The whole suite: every group, under one `describe` named after the backend. */
+export function describeBackend(name: string, options: SuiteOptions): void {
+  const resolved = resolveOptions(options);
+  resolved.runner.describe(`carrot conformance: ${name}`, () => {
+    for (const group of [routing, delivery, data, lifecycle]) registerGroup(resolved, group);
+  });
+}
+
+function describeOne(group: typeof routing) {
+  return (name: string, options: SuiteOptions): void => {
+    const resolved = resolveOptions(options);
+    resolved.runner.describe(`carrot conformance: ${name}`, () => registerGroup(resolved, group));
+  };
+}
+
+/** Exchanges, bindings and routing keys: which queues get which messages. */
+export const describeRouting = describeOne(routing);
+/** Acks, rejects, redelivery, prefetch, competing consumers, order, volume. */
+export const describeDelivery = describeOne(delivery);
+/** Bodies, codecs, properties, headers, size limits, undecodable messages. */
+export const describeData = describeOne(data);
+/** Declarations, close, failing callbacks, persistence, TTL, priority, length limits. */
+export const describeLifecycle = describeOne(lifecycle);

@@ -1,0 +1,357 @@
+import { ConnectionLostError, type Message, MessageStateError } from "@carrot/core";
+import { Collector } from "../collector.js";
+import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
+import { deadLetterRoute, Endpoint } from "../endpoint.js";
+import { fetchMessages } from "../fetch-messages.js";
+import { payloads, redeliveredFlags, untilPayload, untilPayloadCount } from "../received.js";
+import { deferred, withTimeout } from "../wait-for.js";
+
+// "Nothing more arrives" is proven with a sentinel sent last to the same
+// queue (see routing.ts): a redelivery goes back ahead of it on an ordered
+// backend, so once the sentinel is in, a wrong redelivery would be too.
+const SENTINEL = "end";
+
+const redeliverAfterConsumerClose: ConformanceCase = {
+  id: "redeliv-consumer",
+  title:
+    "at-least-once: a message unacked when its consumer closes is delivered again, redelivered",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const first = ep.consumer();
+    const held = await t.collect(first, "hold");
+    await ep.publisher().send("m1");
+    await held.count(1);
+    await first.close();
+    const again = await t.collect(ep.consumer());
+    const [message] = await again.count(1);
+    t.expect(payloads(held.items)).toEqual(["m1"]);
+    t.expect(redeliveredFlags(held.items)).toEqual([false]);
+    t.expect(message!.payload).toBe("m1");
+    t.expect(message!.deliveryInfo.redelivered).toBe(true);
+  },
+};
+
+const redeliverAfterConnectionClose: ConformanceCase = {
+  id: "redeliv-conn",
+  title:
+    "at-least-once: a message unacked when its connection closes is delivered again, redelivered",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const other = await t.connection();
+    const held = await t.collect(ep.consumer(other), "hold");
+    await ep.publisher().send("m1");
+    await held.count(1);
+    await other.close();
+    const again = await t.collect(ep.consumer());
+    const [message] = await again.count(1);
+    t.expect(message!.payload).toBe("m1");
+    t.expect(message!.deliveryInfo.redelivered).toBe(true);
+  },
+};
+
+const ackIsFinal: ConformanceCase = {
+  id: "ack-final",
+  title: "ack is final: an acked message never comes back, even after its connection closes",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const other = await t.connection();
+    const acked = deferred();
+    const first = ep.consumer(other);
+    await t.collect(first, async (message) => {
+      await message.ack();
+      acked.resolve();
+    });
+    await ep.publisher().send("m1");
+    await withTimeout(acked.promise, t.timeoutMs, "the ack of m1");
+    await other.close();
+    const again = await t.collect(ep.consumer());
+    await ep.publisher().send(SENTINEL);
+    await untilPayload(again, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(again.items)).toEqual([SENTINEL]);
+    t.expect(redeliveredFlags(again.items)).toEqual([false]);
+  },
+};
+
+const rejectDrops: ConformanceCase = {
+  id: "reject-drop",
+  title: "reject() drops the message when the queue has no dead-letter exchange",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const rejected = deferred();
+    const got = await t.collect(ep.consumer(), async (m) => {
+      if (m.payload === SENTINEL) return m.ack();
+      await m.reject();
+      rejected.resolve();
+    });
+    const publisher = ep.publisher();
+    await publisher.send("m1");
+    // The sentinel goes in only after the reject: a requeue would have put m1 ahead of it.
+    await withTimeout(rejected.promise, t.timeoutMs, "the reject of m1");
+    await publisher.send(SENTINEL);
+    await untilPayload(got, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(got.items)).toEqual(["m1", SENTINEL]);
+    t.expect(redeliveredFlags(got.items)).toEqual([false, false]);
+  },
+};
+
+const rejectDeadLetters: ConformanceCase = {
+  id: "reject-dlx",
+  title: "reject() dead-letters to the queue's dead-letter exchange (deadLetter)",
+  async run(t) {
+    const { queueArguments, dlq } = deadLetterRoute(t);
+    const ep = new Endpoint(t, "q", queueArguments);
+    if (!t.caps.deadLetter) {
+      await t.refused(() => ep.consumer().declare());
+      return;
+    }
+    const dead = await t.collect(dlq.consumer());
+    const got = await t.collect(ep.consumer(), (m) => m.reject());
+    const publisher = ep.publisher();
+    await publisher.send("m1", { headers: { origin: "conformance" }, messageId: "id-1" });
+    await publisher.send(SENTINEL);
+    await untilPayload(dead, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(got.items).sort()).toEqual([SENTINEL, "m1"]);
+    t.expect(payloads(dead.items).sort()).toEqual([SENTINEL, "m1"]);
+    const letter = dead.items.find((m) => m.payload === "m1")!;
+    t.expect(letter.headers.origin).toBe("conformance");
+    t.expect(letter.properties.messageId).toBe("id-1");
+  },
+};
+
+const requeue: ConformanceCase = {
+  id: "requeue",
+  title: "requeue() delivers the message again, with redelivered true",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const got = await t.collect(ep.consumer(), (m) =>
+      m.deliveryInfo.redelivered || m.payload === SENTINEL ? m.ack() : m.requeue(),
+    );
+    const publisher = ep.publisher();
+    await publisher.send("m1");
+    await untilPayloadCount(got, "m1", 2);
+    await publisher.send(SENTINEL);
+    await untilPayload(got, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(got.items)).toEqual(["m1", "m1", SENTINEL]);
+    t.expect(redeliveredFlags(got.items)).toEqual([false, true, false]);
+  },
+};
+
+const doubleSettle: ConformanceCase = {
+  id: "double-settle",
+  title: "a second settle of one message throws MessageStateError",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const held = await t.collect(ep.consumer(), "hold");
+    const publisher = ep.publisher();
+    for (const body of ["ack", "reject", "requeue"]) await publisher.send(body);
+    const messages = await held.count(3);
+    const settle = {
+      ack: (m: Message<string>) => m.ack(),
+      reject: (m: Message<string>) => m.reject(),
+      requeue: (m: Message<string>) => m.requeue(),
+    };
+    const settledState = { ack: "acked", reject: "rejected", requeue: "requeued" };
+    for (const message of messages.slice(0, 3)) {
+      const how = message.payload as keyof typeof settle;
+      await settle[how](message);
+      t.expect(message.state).toBe(settledState[how]);
+      for (const again of Object.values(settle)) {
+        await t.expect(again(message)).rejects.toBeInstanceOf(MessageStateError);
+      }
+    }
+    // The requeued message comes back as a new delivery, which is settleable once more.
+    await held.count(4);
+    const back = held.items[3]!;
+    t.expect(back.payload).toBe("requeue");
+    t.expect(back.deliveryInfo.redelivered).toBe(true);
+    await back.ack();
+  },
+};
+
+const settleAfterClose: ConformanceCase = {
+  id: "settle-closed",
+  title:
+    "settling after the connection is gone rejects with ConnectionLostError; the broker redelivers",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const other = await t.connection();
+    const held = await t.collect(ep.consumer(other), "hold");
+    await ep.publisher().send("m1");
+    const [message] = await held.count(1);
+    await other.close();
+    await t.expect(message!.ack()).rejects.toBeInstanceOf(ConnectionLostError);
+    const again = await t.collect(ep.consumer());
+    const [redelivered] = await again.count(1);
+    t.expect(redelivered!.payload).toBe("m1");
+    t.expect(redelivered!.deliveryInfo.redelivered).toBe(true);
+  },
+};
+
+const prefetch: ConformanceCase = {
+  id: "prefetch",
+  title: "prefetch N: with no acks, exactly N messages are in flight on that consumer",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const limit = 3;
+    const total = 10;
+    const limited = await t.collect(ep.consumer(t.main, { prefetchCount: limit }), "hold");
+    const publisher = ep.publisher();
+    await Promise.all(Array.from({ length: total }, (_, i) => publisher.send(`m${i}`)));
+    await limited.count(limit);
+    // A second, unlimited consumer takes the rest. Had the first taken more
+    // than `limit`, this one could not reach total - limit: no quiet period needed.
+    const rest = await t.collect(ep.consumer());
+    await rest.until(
+      (items) => items.length >= total - limit,
+      `${total - limit} messages (the first consumer holds ${limited.length}; prefetch is ${limit})`,
+    );
+    t.expect(limited.length).toBe(limit);
+    t.expect(new Set([...payloads(limited.items), ...payloads(rest.items)]).size).toBe(total);
+  },
+};
+
+const competing: ConformanceCase = {
+  id: "competing",
+  title: "competing consumers: every message handled exactly once, and both get a share",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const total = 200;
+    // Each consumer holds its first message until the other has one too: with
+    // prefetch 1, the broker then has to give the next one to the other
+    // consumer, so "the load is shared" is forced, not left to timing.
+    const both = deferred();
+    const firsts = new Set<string>();
+    const all = new Collector<Message<string>>("both consumers", t.timeoutMs);
+    const shares: Collector<Message<string>>[] = [];
+    for (const label of ["a", "b"]) {
+      const connection = await t.connection();
+      const share = await t.collect(ep.consumer(connection, { prefetchCount: 1 }), async (m) => {
+        if (firsts.size < 2) {
+          firsts.add(label);
+          if (firsts.size === 2) both.resolve();
+          await withTimeout(both.promise, t.timeoutMs, "the other consumer's first message");
+        }
+        await m.ack();
+        all.push(m);
+      });
+      shares.push(share);
+    }
+    const publisher = ep.publisher();
+    await Promise.all(Array.from({ length: total }, (_, i) => publisher.send(`m${i}`)));
+    await all.count(total);
+    for (const share of shares) t.expect(share.length).toBeGreaterThan(0);
+    const bodies = payloads(all.items);
+    t.expect(bodies).toHaveLength(total);
+    t.expect(new Set(bodies).size).toBe(total);
+    t.expect(redeliveredFlags(all.items).every((r) => !r)).toBe(true);
+  },
+};
+
+const ordering: ConformanceCase = {
+  id: "ordering",
+  title: "ordering: one consumer sees one publisher's pipelined messages in order",
+  async run(t) {
+    if (!t.caps.ordering)
+      t.skip("the backend does not declare `ordering` (e.g. SQS standard queues)");
+    const ep = new Endpoint(t, "q");
+    const got = await t.collect<number>(ep.consumer<number>());
+    const publisher = ep.publisher<number>();
+    const sent = Array.from({ length: 500 }, (_, i) => i);
+    await Promise.all(sent.map((i) => publisher.send(i)));
+    await got.count(sent.length);
+    t.expect(payloads(got.items)).toEqual(sent);
+  },
+};
+
+const noAck: ConformanceCase = {
+  id: "noack",
+  title: "noAck consumers get each message once and never again, and cannot settle it",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const first = ep.consumer(t.main, { noAck: true });
+    const got = await t.collect(first, "hold");
+    await ep.publisher().send("m1");
+    const [message] = await got.count(1);
+    t.expect(message!.acknowledged).toBe(true);
+    await t.expect(message!.ack()).rejects.toBeInstanceOf(MessageStateError);
+    await t.expect(message!.requeue()).rejects.toBeInstanceOf(MessageStateError);
+    await first.close();
+    const again = await t.collect(ep.consumer());
+    await ep.publisher().send(SENTINEL);
+    await untilPayload(again, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(again.items)).toEqual([SENTINEL]);
+  },
+};
+
+const fetchAndDiscard: ConformanceCase = {
+  id: "fetch-discard",
+  title: "fetch() returns null on an empty queue; discardAll() returns the count purged",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const consumer = ep.consumer();
+    await consumer.declare();
+    t.expect(await consumer.fetch()).toBeNull();
+    const publisher = ep.publisher();
+    await publisher.send("one");
+    const [message] = await fetchMessages(consumer, 1, t.timeoutMs);
+    t.expect(message!.payload).toBe("one");
+    t.expect(message!.deliveryInfo.redelivered).toBe(false);
+    await message!.ack();
+    t.expect(await consumer.fetch()).toBeNull();
+    await Promise.all(["a", "b", "c", "d", "e"].map((body) => publisher.send(body)));
+    t.expect(await consumer.discardAll()).toBe(5);
+    t.expect(await consumer.fetch()).toBeNull();
+    t.expect(await consumer.discardAll()).toBe(0);
+  },
+};
+
+const volume: ConformanceCase = {
+  id: "volume",
+  title: "volume: 10,000 pipelined messages arrive with no loss and no duplicates",
+  budget: 20,
+  async run(t) {
+    const total = 10_000;
+    const ep = new Endpoint(t, "q");
+    const got = await t.collect<number>(
+      ep.consumer<number>(t.main, { prefetchCount: 500 }),
+      "ack",
+      t.timeoutMs * 10,
+    );
+    const publisher = ep.publisher<number>(await t.connection());
+    // All at once: the publisher pipelines within its in-flight bound, as an application would.
+    await Promise.all(Array.from({ length: total }, (_, i) => publisher.send(i)));
+    await got.count(total);
+    await t.quietPeriodIfUnordered();
+    const bodies = payloads(got.items);
+    t.expect(bodies.length).toBe(total);
+    t.expect(new Set(bodies).size).toBe(total);
+    t.expect(Math.min(...bodies)).toBe(0);
+    t.expect(Math.max(...bodies)).toBe(total - 1);
+    t.expect(redeliveredFlags(got.items).some((r) => r)).toBe(false);
+  },
+};
+
+export const delivery: ConformanceGroup = {
+  name: "delivery",
+  cases: [
+    redeliverAfterConsumerClose,
+    redeliverAfterConnectionClose,
+    ackIsFinal,
+    rejectDrops,
+    rejectDeadLetters,
+    requeue,
+    doubleSettle,
+    settleAfterClose,
+    prefetch,
+    competing,
+    ordering,
+    noAck,
+    fetchAndDiscard,
+    volume,
+  ],
+};

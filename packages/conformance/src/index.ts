@@ -1,0 +1,18 @@
+// @carrot/conformance: the suite that defines what "a carrot backend" means.
+
+export { Collector } from "./collector.js";
+export type { ConformanceCase, ConformanceGroup } from "./conformance-case.js";
+export {
+  describeBackend,
+  describeData,
+  describeDelivery,
+  describeLifecycle,
+  describeRouting,
+} from "./describe-backend.js";
+export { data } from "./groups/data.js";
+export { delivery } from "./groups/delivery.js";
+export { lifecycle } from "./groups/lifecycle.js";
+export { routing } from "./groups/routing.js";
+export { DEFAULT_TIMEOUT_MS, type SuiteOptions } from "./options.js";
+export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
+export type { ConsumerError, Settle, TestKit } from "./test-kit.js";

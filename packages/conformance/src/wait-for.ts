@@ -1,0 +1,53 @@
+/**
+ * Waiting on events with a deadline that fails the test. The suite never
+ * sleeps to synchronise: it waits for the thing itself (a delivery, a count,
+ * an error event), and a deadline turns "never happened" into a failure
+ * that says what was awaited.
+ */
+
+export class WaitTimeoutError extends Error {
+  override name = "WaitTimeoutError";
+}
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A deferred nobody awaited yet must not crash the process when rejected.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * `promise`, or a WaitTimeoutError after `ms` naming `what` (with `detail()`
+ * appended, to show what did arrive instead).
+ */
+export function withTimeout<T>(
+  promise: PromiseLike<T>,
+  ms: number,
+  what: string,
+  detail?: () => string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const more = detail ? `; ${detail()}` : "";
+      reject(new WaitTimeoutError(`timed out after ${ms} ms waiting for ${what}${more}`));
+    }, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves after `ms`. Only for the documented last-resort quiet periods, never to synchronise. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

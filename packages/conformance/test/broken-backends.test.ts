@@ -1,0 +1,178 @@
+import { MemoryBackend, MemoryBroker } from "@carrot/backend-memory";
+import { Connection } from "@carrot/core";
+import type {
+  Backend,
+  ConsumeOptions,
+  Delivery,
+  PublishRequest,
+  Subscription,
+} from "@carrot/core/backend";
+import * as vitest from "vitest";
+import { describe, expect, it } from "vitest";
+import { type ConformanceCase, runCase } from "../src/conformance-case.js";
+import { data } from "../src/groups/data.js";
+import { delivery } from "../src/groups/delivery.js";
+import { lifecycle } from "../src/groups/lifecycle.js";
+import { routing } from "../src/groups/routing.js";
+import type { ResolvedOptions } from "../src/options.js";
+
+// The suite tests itself: each backend below breaks one promise of the
+// contract, and the case that guards that promise must fail on it. A case
+// that passes on a broken backend proves nothing.
+
+type Wire = Pick<Backend, "publish" | "consume">;
+/** Given the real publish/consume, returns the broken ones. */
+type Mutation = (inner: Wire) => Partial<Wire>;
+
+function brokenConnect(mutation: Mutation): () => Connection {
+  const broker = new MemoryBroker();
+  return () => {
+    const backend = new MemoryBackend({ broker });
+    const inner = {
+      publish: backend.publish.bind(backend),
+      consume: backend.consume.bind(backend),
+    };
+    Object.assign(backend, mutation(inner));
+    return new Connection({ backend });
+  };
+}
+
+function withDelivery(change: (delivery: Delivery, options: ConsumeOptions) => Delivery): Mutation {
+  return (inner) => ({
+    consume: (queue: string, options: ConsumeOptions, onDelivery: (d: Delivery) => void) =>
+      inner.consume(queue, options, (d) => onDelivery(change(d, options))),
+  });
+}
+
+function find(id: string): ConformanceCase {
+  const all = [...routing.cases, ...delivery.cases, ...data.cases, ...lifecycle.cases];
+  const found = all.find((c) => c.id === id);
+  if (!found) throw new Error(`no case '${id}'`);
+  return found;
+}
+
+const mutations: [name: string, caseId: string, mutation: Mutation][] = [
+  [
+    "redelivered flag always false",
+    "requeue",
+    withDelivery((d) => ({ ...d, info: { ...d.info, redelivered: false } })),
+  ],
+  [
+    "reject(false) requeues instead of dropping",
+    "reject-drop",
+    withDelivery((d) => ({ ...d, reject: () => d.reject(true) })),
+  ],
+  [
+    "settling a dead delivery reports success",
+    "settle-closed",
+    withDelivery((d) => ({ ...d, ack: () => d.ack().catch(() => undefined) })),
+  ],
+  ["ack is a no-op", "ack-final", withDelivery((d) => ({ ...d, ack: async () => {} }))],
+  [
+    "prefetch ignored",
+    "prefetch",
+    (inner) => ({
+      consume: (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) =>
+        inner.consume(queue, { ...options, prefetch: 0 }, on),
+    }),
+  ],
+  [
+    "every message published twice",
+    "direct",
+    (inner) => ({
+      publish: async (request: PublishRequest) => {
+        await inner.publish(request);
+        await inner.publish(request);
+      },
+    }),
+  ],
+  [
+    "mandatory ignored",
+    "unroutable",
+    (inner) => ({
+      publish: (request: PublishRequest) => inner.publish({ ...request, mandatory: false }),
+    }),
+  ],
+  [
+    "one message in 1000 silently dropped",
+    "volume",
+    (inner) => {
+      let n = 0;
+      return {
+        publish: async (request: PublishRequest) => {
+          if (++n % 1000 !== 0) await inner.publish(request);
+        },
+      };
+    },
+  ],
+  [
+    "headers lost in transit",
+    "properties",
+    (inner) => ({
+      publish: (request: PublishRequest) =>
+        inner.publish({ ...request, message: { ...request.message, headers: {} } }),
+    }),
+  ],
+  [
+    "messages delivered out of order",
+    "ordering",
+    (inner) => {
+      let held: PublishRequest | undefined;
+      return {
+        publish: async (request: PublishRequest) => {
+          if (!held) {
+            held = request;
+            return;
+          }
+          await inner.publish(request);
+          await inner.publish(held);
+          held = undefined;
+        },
+      };
+    },
+  ],
+  [
+    "subscriptions that cannot be cancelled",
+    "close-waits",
+    (inner) => ({
+      consume: async (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) => {
+        const subscription = await inner.consume(queue, options, on);
+        return { consumerTag: subscription.consumerTag, cancel: async () => {} } as Subscription;
+      },
+    }),
+  ],
+  [
+    "expiration ignored",
+    "ttl",
+    (inner) => ({
+      publish: (request: PublishRequest) => {
+        const { expiration: _, ...properties } = request.message.properties;
+        return inner.publish({ ...request, message: { ...request.message, properties } });
+      },
+    }),
+  ],
+  [
+    "priority ignored",
+    "priority",
+    (inner) => ({
+      publish: (request: PublishRequest) => {
+        const { priority: _, ...properties } = request.message.properties;
+        return inner.publish({ ...request, message: { ...request.message, properties } });
+      },
+    }),
+  ],
+];
+
+describe("the suite fails on a backend that breaks the contract", () => {
+  for (const [name, caseId, mutation] of mutations) {
+    it(`${caseId} catches: ${name}`, async () => {
+      const options: ResolvedOptions = {
+        connect: brokenConnect(mutation),
+        runner: vitest,
+        stress: 1,
+        timeoutMs: 1000,
+      };
+      await expect(runCase(options, find(caseId), undefined)).rejects.toBeInstanceOf(Error);
+    }, 20_000);
+  }
+});
