@@ -9,6 +9,7 @@ import {
   type Delivery,
   type ExchangeDeclaration,
   MessageStateError,
+  NotFoundError,
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
@@ -136,15 +137,27 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     queueName: string,
     options: ConsumeOptions,
     onDelivery: (delivery: Delivery) => void,
+    onBrokerCancel?: (reason: Error) => void,
   ): Promise<Subscription> {
     this.#assertOpen();
     const queue = this.broker.queue(queueName, this);
+    const forget = () => {
+      if (!this.#subscriptions.delete(consumer.tag)) return false;
+      if (this.#subscriptions.size === 0) this.#stopKeepAlive();
+      return true;
+    };
     const consumer: QueueConsumer = {
       tag: options.consumerTag,
       prefetch: options.prefetch,
       noAck: options.noAck,
       unacked: 0,
       deliver: (stored) => onDelivery(this.#delivery(queue, stored, options.noAck, consumer)),
+      cancelledByBroker: () => {
+        if (forget())
+          onBrokerCancel?.(
+            new NotFoundError(`queue '${queueName}' was deleted while being consumed`),
+          );
+      },
     };
     this.#subscriptions.set(consumer.tag, { queue, consumer });
     this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
@@ -152,9 +165,7 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     return {
       consumerTag: consumer.tag,
       cancel: async () => {
-        if (!this.#subscriptions.delete(consumer.tag)) return;
-        queue.removeConsumer(consumer);
-        if (this.#subscriptions.size === 0) this.#stopKeepAlive();
+        if (forget()) queue.removeConsumer(consumer);
       },
     };
   }

@@ -11,6 +11,8 @@ export interface QueueConsumer {
   /** Deliveries sent and not yet settled. */
   unacked: number;
   deliver(stored: StoredMessage): void;
+  /** The queue was deleted under this consumer. */
+  cancelledByBroker(): void;
 }
 
 export type DeadLetterReason = "rejected" | "expired" | "maxlen";
@@ -120,7 +122,7 @@ export class MemoryQueue {
 
   destroy(): void {
     this.#deleted = true;
-    this.#consumers.length = 0;
+    for (const consumer of this.#consumers.splice(0)) consumer.cancelledByBroker();
     this.#ready.clear();
     clearTimeout(this.#expiryTimer);
   }

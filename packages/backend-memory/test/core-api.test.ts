@@ -290,3 +290,24 @@ describe("memory brokers", () => {
     await waiting;
   });
 });
+
+describe("a queue deleted while consumed", () => {
+  it("ends wait() with NotFoundError and reports it, instead of idling forever", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "doomed" });
+    const errors: unknown[] = [];
+    consumer.on("error", (error) => errors.push(error));
+    const consuming = deferred<void>();
+    consumer.registerCallback(async (_data, message) => {
+      await message.ack();
+      consuming.resolve();
+    });
+    await consumer.declare();
+    const waiting = consumer.wait();
+    await new Publisher(connection, { routingKey: "doomed" }).send("first");
+    await consuming.promise; // subscribed and receiving
+    await connection.deleteQueue("doomed");
+    await expect(waiting).rejects.toThrow("queue 'doomed' was deleted while being consumed");
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -65,6 +65,8 @@ interface Session {
   ending: boolean;
   readonly ended: Promise<void>;
   end(): void;
+  /** Why the broker ended the subscription, if it did (its queue was deleted). */
+  brokerCancel?: Error;
 }
 
 const DEFAULT_CLOSE_DEADLINE = 30_000;
@@ -173,7 +175,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   /**
    * Consumes with the callbacks until `cancel()`, `close()`, the signal, or
    * `limit` messages received. Messages beyond the limit that the broker
-   * already sent are handed back (requeued).
+   * already sent are handed back (requeued). Rejects with `NotFoundError` if
+   * the queue is deleted while consuming.
    */
   async wait({ limit, signal }: WaitOptions = {}): Promise<void> {
     if (this.#callbacks.length === 0 && this.receive === Consumer.prototype.receive) {
@@ -205,6 +208,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     } finally {
       signal?.removeEventListener("abort", abort);
     }
+    if (session.brokerCancel) throw session.brokerCancel;
   }
 
   /** Called after each message a `wait()` handled (ConsumerSet counts with it). */
@@ -251,6 +255,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       signal?.removeEventListener("abort", abort);
       await this.cancel();
     }
+    if (session.brokerCancel) throw session.brokerCancel;
   }
 
   /** Purges the queue; resolves to the number of messages discarded. */
@@ -333,6 +338,12 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
           consumerTag: o.consumerTag ?? `carrot-${randomUUID()}`,
         },
         (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery)),
+        (reason) => {
+          // The queue is gone: end this wait()/loop with the reason rather than idle forever.
+          session.brokerCancel = reason;
+          this.#report(reason as CarrotError);
+          void this.#stop(DEFAULT_CLOSE_DEADLINE, { requeueUnsettled: false });
+        },
       );
     } catch (error) {
       this.#session = undefined;

@@ -229,11 +229,18 @@ export interface Backend {
 
   /** One message, or null when the queue is empty. */
   get(queue: string, options: { noAck: boolean }): Promise<Delivery | null>;
-  /** Starts delivering to `onDelivery` until cancelled or closed. */
+  /**
+   * Starts delivering to `onDelivery` until cancelled or closed. If the
+   * broker itself ends the subscription for good (its queue was deleted),
+   * the backend calls `onBrokerCancel` with the reason (a `NotFoundError`),
+   * and nothing more is delivered. A lost connection is not that: the
+   * backend resubscribes when it reconnects.
+   */
   consume(
     queue: string,
     options: ConsumeOptions,
     onDelivery: (delivery: Delivery) => void,
+    onBrokerCancel?: (reason: Error) => void,
   ): Promise<Subscription>;
 
   on<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): void;
