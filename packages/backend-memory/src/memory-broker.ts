@@ -1,14 +1,15 @@
 import {
   type BindingDeclaration,
+  type DeadLetterReason,
+  deadLetterHeaders,
   type ExchangeDeclaration,
-  type Headers,
   NotFoundError,
   type QueueDeclaration,
   type RawMessage,
   Topology,
   UnroutableError,
 } from "@carrot/core/backend";
-import { type DeadLetterReason, MemoryQueue, type QueueHost } from "./memory-queue.js";
+import { MemoryQueue, type QueueHost } from "./memory-queue.js";
 import type { StoredMessage } from "./stored-message.js";
 
 const named = new Map<string, MemoryBroker>();
@@ -92,10 +93,12 @@ export class MemoryBroker implements QueueHost {
     if (exchange === undefined) return;
     const routingKey = args.deadLetterRoutingKey ?? stored.routingKey;
     const { expiration: _expired, ...properties } = stored.message.properties;
-    const headers: Headers = {
-      ...stored.message.headers,
-      ...deathHeaders(queue.name, stored, reason),
-    };
+    const headers = deadLetterHeaders(stored.message.headers, {
+      queue: queue.name,
+      exchange: stored.exchange,
+      routingKey: stored.routingKey,
+      reason,
+    });
     let queues: string[];
     try {
       queues = this.#topology.route(exchange, routingKey, headers);
@@ -115,26 +118,4 @@ export class MemoryBroker implements QueueHost {
       this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, redelivered: false });
     });
   }
-}
-
-/** RabbitMQ's dead-letter headers, so that code reading them works on memory too. */
-function deathHeaders(queue: string, stored: StoredMessage, reason: DeadLetterReason): Headers {
-  const previous = stored.message.headers["x-death"];
-  const deaths = Array.isArray(previous) ? previous : [];
-  return {
-    "x-death": [
-      {
-        count: 1,
-        reason,
-        queue,
-        exchange: stored.exchange,
-        "routing-keys": [stored.routingKey],
-        time: new Date(),
-      },
-      ...deaths,
-    ],
-    "x-first-death-reason": stored.message.headers["x-first-death-reason"] ?? reason,
-    "x-first-death-queue": stored.message.headers["x-first-death-queue"] ?? queue,
-    "x-first-death-exchange": stored.message.headers["x-first-death-exchange"] ?? stored.exchange,
-  };
 }

@@ -1,4 +1,4 @@
-import type { QueueDeclaration } from "@carrot/core/backend";
+import type { DeadLetterReason, QueueDeclaration } from "@carrot/core/backend";
 import { ResourceLockedError } from "@carrot/core/backend";
 import { ReadyMessages } from "./ready-messages.js";
 import type { StoredMessage } from "./stored-message.js";
@@ -14,8 +14,6 @@ export interface QueueConsumer {
   /** The queue was deleted under this consumer. */
   cancelledByBroker(): void;
 }
-
-export type DeadLetterReason = "rejected" | "expired" | "maxlen";
 
 /** What a queue needs from its broker: where dead letters go, and how it is removed. */
 export interface QueueHost {

@@ -7,6 +7,11 @@ export { Deque } from "./deque.js";
 export * from "./errors.js";
 export { BackendEventEmitter } from "./events.js";
 export { redactUrl } from "./redact.js";
+export {
+  type DeadLetterOrigin,
+  type DeadLetterReason,
+  deadLetterHeaders,
+} from "./routing/dead-letter-headers.js";
 export { assertSameExchange, assertSameQueue, sameBinding } from "./routing/declarations.js";
 export { headersMatch } from "./routing/headers-matcher.js";
 export { bindingMatches, route } from "./routing/route.js";

@@ -10,131 +10,157 @@ export class CarrotError extends Error {
   override name = "CarrotError";
 }
 
-function defineError<const C extends string>(name: string, code: C, Base = CarrotError) {
-  const cls = class extends Base {
-    override readonly code: C = code;
-    override name = name;
-  };
-  Object.defineProperty(cls, "name", { value: name });
-  return cls;
-}
-
 // Configuration and input
 
 /** An option is missing, of the wrong type, or out of range. */
-export class InvalidOptionsError extends defineError(
-  "InvalidOptionsError",
-  "ERR_CARROT_INVALID_OPTIONS",
-) {}
+export class InvalidOptionsError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_INVALID_OPTIONS";
+  override name = "InvalidOptionsError";
+}
+
 /** A URL scheme no backend serves. */
-export class UnknownSchemeError extends defineError(
-  "UnknownSchemeError",
-  "ERR_CARROT_UNKNOWN_SCHEME",
-) {}
+export class UnknownSchemeError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_UNKNOWN_SCHEME";
+  override name = "UnknownSchemeError";
+}
+
 /** The backend package for a URL scheme is not installed. */
-export class BackendNotInstalledError extends defineError(
-  "BackendNotInstalledError",
-  "ERR_CARROT_BACKEND_NOT_INSTALLED",
-) {}
+export class BackendNotInstalledError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_BACKEND_NOT_INSTALLED";
+  override name = "BackendNotInstalledError";
+}
+
 /** The backend does not have a capability the caller asked for. */
-export class UnsupportedFeatureError extends defineError(
-  "UnsupportedFeatureError",
-  "ERR_CARROT_UNSUPPORTED",
-) {}
+export class UnsupportedFeatureError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_UNSUPPORTED";
+  override name = "UnsupportedFeatureError";
+}
 
 // Connection
 
 /** The broker could not be reached or the connection failed. Names the host, never the password. */
-export class ConnectionError extends defineError("ConnectionError", "ERR_CARROT_CONNECTION") {}
+export class ConnectionError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_CONNECTION";
+  override name = "ConnectionError";
+}
+
 /** The broker refused the credentials, or the vhost/database they were used on. */
-export class AuthenticationError extends defineError(
-  "AuthenticationError",
-  "ERR_CARROT_AUTH",
-  ConnectionError,
-) {}
+export class AuthenticationError extends ConnectionError {
+  override readonly code: string = "ERR_CARROT_AUTH";
+  override name = "AuthenticationError";
+}
+
 /** No connection within the connect timeout. */
-export class ConnectTimeoutError extends defineError(
-  "ConnectTimeoutError",
-  "ERR_CARROT_CONNECT_TIMEOUT",
-  ConnectionError,
-) {}
+export class ConnectTimeoutError extends ConnectionError {
+  override readonly code: string = "ERR_CARROT_CONNECT_TIMEOUT";
+  override name = "ConnectTimeoutError";
+}
+
 /** The connection (or the one that delivered a message) is gone; the operation did not happen. */
-export class ConnectionLostError extends defineError(
-  "ConnectionLostError",
-  "ERR_CARROT_CONNECTION_LOST",
-  ConnectionError,
-) {}
+export class ConnectionLostError extends ConnectionError {
+  override readonly code: string = "ERR_CARROT_CONNECTION_LOST";
+  override name = "ConnectionLostError";
+}
+
 /** The Connection, Publisher or Consumer was closed by the application. */
-export class ClosedError extends defineError("ClosedError", "ERR_CARROT_CLOSED") {}
+export class ClosedError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_CLOSED";
+  override name = "ClosedError";
+}
 
 // Topology
 
 /** A redeclare with different settings (type, durability, arguments) than the existing one. */
-export class DeclarationConflictError extends defineError(
-  "DeclarationConflictError",
-  "ERR_CARROT_DECLARATION_CONFLICT",
-) {}
+export class DeclarationConflictError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_DECLARATION_CONFLICT";
+  override name = "DeclarationConflictError";
+}
+
 /** A queue or exchange that does not exist. */
-export class NotFoundError extends defineError("NotFoundError", "ERR_CARROT_NOT_FOUND") {}
+export class NotFoundError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_NOT_FOUND";
+  override name = "NotFoundError";
+}
+
 /** An exclusive queue or consumer held by another connection. */
-export class ResourceLockedError extends defineError(
-  "ResourceLockedError",
-  "ERR_CARROT_RESOURCE_LOCKED",
-) {}
+export class ResourceLockedError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_RESOURCE_LOCKED";
+  override name = "ResourceLockedError";
+}
 
 // Publishing: a send either resolves (the broker has it) or rejects with one of these.
 
 /** The broker refused the message (negative confirm). It is not on the broker. */
-export class PublishNackedError extends defineError(
-  "PublishNackedError",
-  "ERR_CARROT_PUBLISH_NACKED",
-) {}
+export class PublishNackedError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_PUBLISH_NACKED";
+  override name = "PublishNackedError";
+}
+
 /** A `mandatory` message that no queue was bound to receive. It is not on the broker. */
-export class UnroutableError extends defineError("UnroutableError", "ERR_CARROT_UNROUTABLE") {}
+export class UnroutableError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_UNROUTABLE";
+  override name = "UnroutableError";
+}
+
 /** No answer from the broker within the send deadline: the message may or may not be there. */
-export class PublishTimeoutError extends defineError(
-  "PublishTimeoutError",
-  "ERR_CARROT_PUBLISH_TIMEOUT",
-) {}
+export class PublishTimeoutError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_PUBLISH_TIMEOUT";
+  override name = "PublishTimeoutError";
+}
+
 /** The connection died before the broker confirmed: the message may or may not be there. */
-export class PublishOutcomeUnknownError extends defineError(
-  "PublishOutcomeUnknownError",
-  "ERR_CARROT_PUBLISH_OUTCOME_UNKNOWN",
-) {}
+export class PublishOutcomeUnknownError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_PUBLISH_OUTCOME_UNKNOWN";
+  override name = "PublishOutcomeUnknownError";
+}
+
 /** The message is larger than the backend allows; nothing was sent. */
-export class MessageTooLargeError extends defineError(
-  "MessageTooLargeError",
-  "ERR_CARROT_MESSAGE_TOO_LARGE",
-) {}
+export class MessageTooLargeError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_MESSAGE_TOO_LARGE";
+  override name = "MessageTooLargeError";
+}
 
 // Messages and codecs
 
 /** A message was settled twice, or settled when it cannot be (noAck). */
-export class MessageStateError extends defineError(
-  "MessageStateError",
-  "ERR_CARROT_MESSAGE_STATE",
-) {}
+export class MessageStateError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_MESSAGE_STATE";
+  override name = "MessageStateError";
+}
+
 /** A value could not be encoded by the chosen codec. */
-export class EncodeError extends defineError("EncodeError", "ERR_CARROT_ENCODE") {}
+export class EncodeError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_ENCODE";
+  override name = "EncodeError";
+}
+
 /** A body could not be decompressed or decoded. */
-export class DecodeError extends defineError("DecodeError", "ERR_CARROT_DECODE") {}
+export class DecodeError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_DECODE";
+  override name = "DecodeError";
+}
+
 /** The message's content type is not in the consumer's accept list, or no codec knows it. */
-export class ContentTypeNotAcceptedError extends defineError(
-  "ContentTypeNotAcceptedError",
-  "ERR_CARROT_CONTENT_TYPE_NOT_ACCEPTED",
-  DecodeError,
-) {}
+export class ContentTypeNotAcceptedError extends DecodeError {
+  override readonly code: string = "ERR_CARROT_CONTENT_TYPE_NOT_ACCEPTED";
+  override name = "ContentTypeNotAcceptedError";
+}
+
 /** No codec or compression registered under that name. */
-export class UnknownCodecError extends defineError(
-  "UnknownCodecError",
-  "ERR_CARROT_UNKNOWN_CODEC",
-) {}
+export class UnknownCodecError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_UNKNOWN_CODEC";
+  override name = "UnknownCodecError";
+}
+
 /** A payload failed the publisher's or consumer's schema. */
-export class SchemaValidationError extends defineError(
-  "SchemaValidationError",
-  "ERR_CARROT_SCHEMA_VALIDATION",
-) {
+export class SchemaValidationError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_SCHEMA_VALIDATION";
+  override name = "SchemaValidationError";
   issues: readonly { message: string; path?: readonly unknown[] }[] = [];
 }
+
 /** A consumer callback threw; the message went through the consumer's failure policy. */
-export class CallbackError extends defineError("CallbackError", "ERR_CARROT_CALLBACK") {}
+export class CallbackError extends CarrotError {
+  override readonly code: string = "ERR_CARROT_CALLBACK";
+  override name = "CallbackError";
+}

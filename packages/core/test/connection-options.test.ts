@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { importBackend, registerBackend } from "../src/backend-registry.js";
 import { Connection } from "../src/connection.js";
 import {
+  AuthenticationError,
   BackendNotInstalledError,
   CarrotError,
+  ConnectionError,
+  ContentTypeNotAcceptedError,
+  DecodeError,
   InvalidOptionsError,
   UnknownSchemeError,
 } from "../src/errors.js";
@@ -83,5 +87,13 @@ describe("Connection options", () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("UnknownSchemeError");
     expect(error.code).toBe("ERR_CARROT_UNKNOWN_SCHEME");
+  });
+
+  it("subclasses keep their parents: an AuthenticationError is a ConnectionError", () => {
+    const error: ConnectionError = new AuthenticationError("refused", { cause: new Error("403") });
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.code).toBe("ERR_CARROT_AUTH");
+    expect((error.cause as Error).message).toBe("403");
+    expect(new ContentTypeNotAcceptedError("x")).toBeInstanceOf(DecodeError);
   });
 });
