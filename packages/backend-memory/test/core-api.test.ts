@@ -311,3 +311,33 @@ describe("a queue deleted while consumed", () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe("a backend that delivers before consume() resolves", () => {
+  // RabbitMQ can send the first messages in the same packet as consume-ok.
+  class EagerBackend extends MemoryBackend {
+    override async consume(...args: Parameters<MemoryBackend["consume"]>) {
+      const [queue, options, onDelivery] = args;
+      const early = await this.get(queue, { noAck: options.noAck });
+      const subscription = await super.consume(...args);
+      if (early) onDelivery(early);
+      return subscription;
+    }
+  }
+
+  it("wait({ limit }) handles the early delivery", async () => {
+    const connection = new Connection({
+      backend: new EagerBackend({ broker: new MemoryBroker() }),
+    });
+    open.push(connection);
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q", serializer: "text" }).send("early");
+    const seen: string[] = [];
+    consumer.registerCallback(async (data, message) => {
+      seen.push(data);
+      await message.ack();
+    });
+    await consumer.wait({ limit: 1 });
+    expect(seen).toEqual(["early"]);
+  });
+});

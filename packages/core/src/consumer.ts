@@ -189,7 +189,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (signal?.aborted) return;
     let started = 0;
     let handled = 0;
-    const session = await this.#start((delivery) => {
+    // The session comes as an argument: a backend may deliver before consume() resolves.
+    const session = await this.#start((delivery, session) => {
       if (limit !== undefined && started >= limit) return handBack(delivery);
       // At the limit, stop the subscription at once so the broker sends nothing more.
       if (++started === limit) void this.#halt(session);
@@ -305,7 +306,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   }
 
   async #start(
-    onDelivery: (delivery: Delivery) => void,
+    onDelivery: (delivery: Delivery, session: Session) => void,
     buffer?: AsyncQueue<Delivery>,
   ): Promise<Session> {
     if (this.#session)
@@ -337,7 +338,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
           exclusive: false,
           consumerTag: o.consumerTag ?? `carrot-${randomUUID()}`,
         },
-        (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery)),
+        (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery, session)),
         (reason) => {
           // The queue is gone: end this wait()/loop with the reason rather than idle forever.
           session.brokerCancel = reason;

@@ -56,7 +56,12 @@ export class ConnectTimeoutError extends ConnectionError {
   override name = "ConnectTimeoutError";
 }
 
-/** The connection (or the one that delivered a message) is gone; the operation did not happen. */
+/**
+ * The connection is gone (or the one that delivered a message). What did not
+ * reach the broker did not happen; for a settle the broker redelivers the
+ * message, unless it had processed the settle just before the loss (AMQP does
+ * not confirm acks), so a duplicate is possible, a loss is not.
+ */
 export class ConnectionLostError extends ConnectionError {
   override readonly code: string = "ERR_CARROT_CONNECTION_LOST";
   override name = "ConnectionLostError";
