@@ -1,13 +1,32 @@
 /**
- * `pnpm bench`: runs every scenario of every *.bench.ts here, each in a fresh
- * process (so that one's garbage and peak memory do not count against the
- * next), and prints one table. Figures, not assertions: nothing fails on speed.
+ * `pnpm bench [filter]`: runs every scenario of every *.bench.ts here and in
+ * packages/<name>/bench/, each in a fresh process (so that one's garbage and
+ * peak memory do not count against the next), and prints one line per
+ * scenario. Figures, not assertions: nothing fails on speed.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
+const packages = join(here, "..", "packages");
+
+/** Every bench file, as a path relative to this folder. */
+function benchFiles(): string[] {
+  const folders = [
+    ".",
+    ...readdirSync(packages).map((name) => join("..", "packages", name, "bench")),
+  ];
+  return folders.flatMap((folder) =>
+    existsSync(join(here, folder))
+      ? readdirSync(join(here, folder))
+          .filter((f) => f.endsWith(".bench.ts"))
+          .map((f) => join(folder, f))
+      : [],
+  );
+}
+
 const [, , file, scenario] = process.argv;
 
 if (file && scenario) {
@@ -15,9 +34,7 @@ if (file && scenario) {
   const scenarios = (await import(`./${file}`)).default as Record<string, () => unknown>;
   console.log(JSON.stringify(await scenarios[scenario]!()));
 } else {
-  const files = readdirSync(here).filter(
-    (f) => f.endsWith(".bench.ts") && (!file || f.includes(file)),
-  );
+  const files = benchFiles().filter((f) => !file || f.includes(file));
   for (const benchFile of files) {
     const scenarios = (await import(`./${benchFile}`)).default as Record<string, unknown>;
     for (const name of Object.keys(scenarios)) {

@@ -1,15 +1,21 @@
 import { registerGroup } from "./conformance-case.js";
 import { data } from "./groups/data.js";
 import { delivery } from "./groups/delivery.js";
+import { faults } from "./groups/faults.js";
 import { lifecycle } from "./groups/lifecycle.js";
 import { routing } from "./groups/routing.js";
 import { resolveOptions, type SuiteOptions } from "./options.js";
 
-/** The whole suite: every group, under one `describe` named after the backend. */
+/**
+ * The whole suite: every group, under one `describe` named after the backend;
+ * the network fault cases too when `options.faults` is given.
+ */
 export function describeBackend(name: string, options: SuiteOptions): void {
   const resolved = resolveOptions(options);
+  const groups = [routing, delivery, data, lifecycle];
+  if (resolved.faults) groups.push(faults);
   resolved.runner.describe(`carrot conformance: ${name}`, () => {
-    for (const group of [routing, delivery, data, lifecycle]) registerGroup(resolved, group);
+    for (const group of groups) registerGroup(resolved, group);
   });
 }
 
@@ -28,3 +34,17 @@ export const describeDelivery = describeOne(delivery);
 export const describeData = describeOne(data);
 /** Declarations, close, failing callbacks, persistence, TTL, priority, length limits. */
 export const describeLifecycle = describeOne(lifecycle);
+
+/**
+ * Cuts, refused and stalled connects through a fault-injecting proxy. Needs
+ * `options.faults`: it is the one group that cannot run without it.
+ */
+export function describeFaults(name: string, options: SuiteOptions): void {
+  const resolved = resolveOptions(options);
+  if (!resolved.faults) {
+    throw new Error(
+      "@carrot/conformance: describeFaults needs options.faults ({ target: { host, port }, connectThrough(port, overrides) })",
+    );
+  }
+  resolved.runner.describe(`carrot conformance: ${name}`, () => registerGroup(resolved, faults));
+}

@@ -6,13 +6,16 @@ export {
   describeBackend,
   describeData,
   describeDelivery,
+  describeFaults,
   describeLifecycle,
   describeRouting,
 } from "./describe-backend.js";
+export { FaultProxy, type ProxyTarget } from "./fault-proxy.js";
 export { data } from "./groups/data.js";
 export { delivery } from "./groups/delivery.js";
+export { faults } from "./groups/faults.js";
 export { lifecycle } from "./groups/lifecycle.js";
 export { routing } from "./groups/routing.js";
-export { DEFAULT_TIMEOUT_MS, type SuiteOptions } from "./options.js";
+export { DEFAULT_TIMEOUT_MS, type FaultOptions, type SuiteOptions } from "./options.js";
 export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";

@@ -1,4 +1,4 @@
-import type { Connection } from "@carrot/core";
+import type { Connection, ConnectionOptions } from "@carrot/core";
 import { globalRunner, type TestRunner } from "./runner.js";
 
 export interface SuiteOptions {
@@ -14,8 +14,25 @@ export interface SuiteOptions {
   stress?: number;
   /** Milliseconds any one wait may take before it fails the test (default 10 000). */
   timeoutMs?: number;
-  /** Reserved for the network fault cases (a fault-injecting proxy); not used yet. */
-  faults?: undefined;
+  /**
+   * Turns on the network fault cases (the `faults` group): the suite puts a
+   * fault-injecting TCP proxy between the client and the broker, and cuts,
+   * refuses and stalls connections through it. Only for backends that talk
+   * to a broker over TCP.
+   */
+  faults?: FaultOptions;
+}
+
+export interface FaultOptions {
+  /** The broker's TCP address: where the proxy forwards to. */
+  target: { host: string; port: number };
+  /**
+   * A new, not yet connected Connection to the same broker as `connect`, but
+   * through 127.0.0.1:`port` (the proxy), with the backend's reconnect on and
+   * a short backoff (e.g. `{ initialDelay: 50, maxDelay: 500 }`). `overrides`
+   * (e.g. `{ reconnect: false, connectTimeout: 1500 }`) go over those settings.
+   */
+  connectThrough: (port: number, overrides?: ConnectionOptions) => Connection;
 }
 
 export interface ResolvedOptions {
@@ -23,6 +40,7 @@ export interface ResolvedOptions {
   runner: TestRunner;
   stress: number;
   timeoutMs: number;
+  faults?: FaultOptions;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -39,10 +57,26 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0))
     throw new Error(`@carrot/conformance: timeoutMs must be > 0, got ${timeoutMs}`);
+  const { faults } = options;
+  if (faults !== undefined) {
+    const { target } = faults;
+    if (typeof faults.connectThrough !== "function")
+      throw new Error(
+        "@carrot/conformance: faults.connectThrough must be a function (port, overrides?) returning a new Connection through 127.0.0.1:port",
+      );
+    if (
+      typeof target?.host !== "string" ||
+      !(Number.isInteger(target.port) && target.port > 0 && target.port < 65_536)
+    )
+      throw new Error(
+        `@carrot/conformance: faults.target must be { host, port } of the broker, got ${JSON.stringify(target)}`,
+      );
+  }
   return {
     connect: options.connect,
     runner: options.runner ?? globalRunner(),
     stress,
     timeoutMs,
+    faults,
   };
 }

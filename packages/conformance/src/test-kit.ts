@@ -2,6 +2,7 @@ import {
   type Capabilities,
   ClosedError,
   type Connection,
+  type ConnectionOptions,
   Consumer,
   type ConsumerOptions,
   type Message,
@@ -11,6 +12,7 @@ import {
   UnsupportedFeatureError,
 } from "@carrot/core";
 import { Collector } from "./collector.js";
+import { FaultProxy } from "./fault-proxy.js";
 import { uniquePrefix } from "./names.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Expect } from "./runner.js";
@@ -45,6 +47,7 @@ export class TestKit {
   readonly #consumers: Pick<Consumer, "close">[] = [];
   readonly #publishers: Pick<Publisher, "close">[] = [];
   readonly #waits: Promise<unknown>[] = [];
+  readonly #proxies: FaultProxy[] = [];
   readonly #queues = new Set<string>();
   readonly #exchanges = new Set<string>();
   #main?: Connection;
@@ -86,6 +89,31 @@ export class TestKit {
     const connection = this.#options.connect();
     this.#connections.push(connection);
     await connection.connect();
+    return connection;
+  }
+
+  /**
+   * A fault-injecting TCP proxy in front of the broker (the `faults` option's
+   * target). It is healed (no refusing, no stall) before the case's
+   * connections close, and closed after them.
+   */
+  async proxy(): Promise<FaultProxy> {
+    const faults = this.#options.faults;
+    if (!faults) throw new Error("this case needs the `faults` option (a broker over TCP)");
+    const proxy = await FaultProxy.start(faults.target);
+    this.#proxies.push(proxy);
+    return proxy;
+  }
+
+  /**
+   * A new Connection to the broker through `proxy`, not connected yet (a case
+   * may expect `connect()` to fail); closed at the end of the case.
+   */
+  through(proxy: FaultProxy, overrides?: ConnectionOptions): Connection {
+    const faults = this.#options.faults;
+    if (!faults) throw new Error("this case needs the `faults` option (a broker over TCP)");
+    const connection = faults.connectThrough(proxy.port, overrides);
+    this.#connections.push(connection);
     return connection;
   }
 
@@ -185,10 +213,16 @@ export class TestKit {
       }
     };
     const deadline = this.timeoutMs;
+    // A refusing or stalled proxy would hold up every close behind it.
+    for (const proxy of this.#proxies) {
+      proxy.refuse(false);
+      proxy.stall(false);
+    }
     await Promise.all(this.#consumers.map((c) => attempt(() => c.close({ deadline }))));
     await Promise.all(this.#waits.map((w) => attempt(() => w)));
     await Promise.all(this.#publishers.map((p) => attempt(() => p.close())));
     await Promise.all(this.#connections.map((c) => attempt(() => c.close())));
+    await Promise.all(this.#proxies.map((p) => attempt(() => p.close())));
     if (this.#queues.size + this.#exchanges.size > 0) {
       const janitor = this.#options.connect();
       await attempt(async () => {

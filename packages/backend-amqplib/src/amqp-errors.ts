@@ -1,0 +1,127 @@
+import {
+  AuthenticationError,
+  CarrotError,
+  ConnectionError,
+  ConnectionLostError,
+  ConnectTimeoutError,
+  DeclarationConflictError,
+  InvalidOptionsError,
+  NotFoundError,
+  ResourceLockedError,
+} from "@carrot/core/backend";
+import type { Endpoint } from "./amqp-endpoints.js";
+
+/** AMQP reply codes that RabbitMQ closes channels and connections with. */
+export const REPLY = {
+  ACCESS_REFUSED: 403,
+  NOT_FOUND: 404,
+  RESOURCE_LOCKED: 405,
+  PRECONDITION_FAILED: 406,
+  NOT_ALLOWED: 530,
+} as const;
+
+interface AmqpError extends Error {
+  code?: number | string;
+}
+
+/** The broker's own words ("NOT_FOUND - no queue 'x' in vhost '/'"), without amqplib's wrapping. */
+export function brokerText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /with message "(.*)"/.exec(message)?.[1] ?? message;
+}
+
+/**
+ * A failed connection attempt as a carrot error. amqplib reports a refused
+ * login as a 403 handshake failure and an unknown vhost as a 530 close; the
+ * socket errors keep their Node codes. The endpoint's display never holds a password.
+ */
+export function connectError(error: unknown, endpoint: Endpoint, timeout: number): CarrotError {
+  if (error instanceof ConnectionError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as AmqpError).code;
+  const where = `RabbitMQ at ${endpoint.host}`;
+  if (/ACCESS[-_]REFUSED|\b403\b/.test(message)) {
+    return new AuthenticationError(
+      `${where} refused the login of user '${endpoint.username}' (ACCESS_REFUSED); check the user name and password`,
+      { cause: error },
+    );
+  }
+  // RabbitMQ answers connection.open with a 530 close when the vhost does not
+  // exist or the user may not use it; amqplib reports only the unexpected close.
+  if (/NOT[-_]ALLOWED|\b530\b|Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
+    return new AuthenticationError(
+      `${where} refused vhost '${decodeURIComponent(endpoint.connect.vhost ?? "/")}' to user '${endpoint.username}'; the vhost does not exist or the user has no access to it`,
+      { cause: error },
+    );
+  }
+  if (code === "ETIMEDOUT" || /ETIMEDOUT|timed? ?out/i.test(message)) {
+    return new ConnectTimeoutError(
+      `no connection to ${where} within ${timeout} ms; is the broker up and the address right?`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (code === "ECONNREFUSED") {
+    return new ConnectionError(
+      `${where} refused the TCP connection (ECONNREFUSED); is RabbitMQ running and listening on that port?`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new ConnectionError(
+      `the host of ${where} cannot be resolved (${code}); check the host name`,
+      { cause: error },
+    );
+  }
+  return new ConnectionError(`could not connect to ${where}: ${message}`, { cause: error });
+}
+
+/**
+ * A failed channel operation as a carrot error. RabbitMQ closes the channel
+ * with the reason; each code maps to the class a caller can act on.
+ */
+export function channelError(error: unknown, what: string): CarrotError {
+  if (error instanceof CarrotError) return error;
+  // amqplib refuses what it cannot encode (a table over 64 KiB, a bad argument type) before sending.
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return new InvalidOptionsError(`${what} failed: ${error.message}`, { cause: error });
+  }
+  const code = (error as AmqpError).code;
+  const text = brokerText(error);
+  switch (code) {
+    case REPLY.PRECONDITION_FAILED:
+      return new DeclarationConflictError(
+        `${what} failed: ${text}; delete it first or declare it with the settings it has`,
+        { cause: error },
+      );
+    case REPLY.NOT_FOUND:
+      return new NotFoundError(`${what} failed: ${text}; declare it first`, { cause: error });
+    case REPLY.RESOURCE_LOCKED:
+      return new ResourceLockedError(
+        `${what} failed: ${text}; another connection holds it exclusively`,
+        { cause: error },
+      );
+    case REPLY.ACCESS_REFUSED:
+      if (/exclusive/i.test(text))
+        return new ResourceLockedError(`${what} failed: ${text}`, { cause: error });
+      if (/reserved prefix|'amq\./i.test(text))
+        return new InvalidOptionsError(
+          `${what} failed: ${text}; names starting with 'amq.' are RabbitMQ's`,
+          { cause: error },
+        );
+      return new AuthenticationError(`${what} failed: ${text}; the user lacks the permission`, {
+        cause: error,
+      });
+    default:
+      // Any other reply code is the broker refusing the request itself (530 NOT_ALLOWED, 540 NOT_IMPLEMENTED...).
+      if (typeof code === "number")
+        return new InvalidOptionsError(`${what} failed: ${text}`, { cause: error });
+      return new ConnectionLostError(
+        `${what} did not complete: the connection to RabbitMQ was lost (${text})`,
+        { cause: error },
+      );
+  }
+}

@@ -1,0 +1,222 @@
+import {
+  CarrotError,
+  ConnectionLostError,
+  InvalidOptionsError,
+  PublishNackedError,
+  PublishOutcomeUnknownError,
+  type PublishRequest,
+  UnroutableError,
+} from "@carrot/core/backend";
+import type { ConfirmChannel, Message } from "amqplib";
+import { brokerText } from "./amqp-errors.js";
+import { bodyBuffer, publishOptions } from "./amqp-message.js";
+import { boundedClose } from "./bounded-close.js";
+import type { ConnectionManager } from "./connection-manager.js";
+
+/** Writes at most this many frames ahead of the socket per publish channel before `publish` waits. */
+const WRITE_HIGH_WATER_MARK = 2048;
+
+interface InFlight {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly body: Buffer;
+  /** The broker's reason, once a basic.return for this message arrived. */
+  returned?: string;
+}
+
+/**
+ * Publishing on a confirm channel. Each send resolves on the broker's ack and
+ * rejects on its nack, on a basic.return (mandatory and unroutable), or with
+ * PublishOutcomeUnknownError when the channel dies before the confirm. Many
+ * sends are in flight at once; when amqplib's write buffer is full (`publish`
+ * returned false) new sends wait for 'drain' instead of piling up in memory.
+ */
+export class ConfirmPublisher {
+  readonly #manager: ConnectionManager;
+  readonly #onChannelError: (error: Error) => void;
+  #channel?: Promise<ConfirmChannel>;
+  #drained?: Promise<void>;
+  /** Unconfirmed mandatory sends, in publish order: where a basic.return is matched. */
+  readonly #mandatory = new Set<InFlight>();
+  /** Set while amqplib runs the callbacks of a basic.nack. */
+  #nacking = false;
+  #closeCause?: Error;
+  #inFlight = 0;
+  #idle?: () => void;
+
+  constructor(manager: ConnectionManager, onChannelError: (error: Error) => void) {
+    this.#manager = manager;
+    this.#onChannelError = onChannelError;
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    let channel = await this.#currentChannel();
+    // Checked again after every wait, with no await between the check and
+    // the write: many sends resume in the same tick.
+    while (this.#drained) {
+      await this.#drained;
+      channel = await this.#currentChannel();
+    }
+    const { exchange, routingKey, message, mandatory } = request;
+    const userId = message.properties.userId;
+    if (userId !== undefined && userId !== this.#manager.endpoint.username) {
+      // RabbitMQ would close the channel (and fail every send in flight on it).
+      throw new InvalidOptionsError(
+        `userId '${userId}' is not the connected user '${this.#manager.endpoint.username}'; RabbitMQ only accepts its own user name there`,
+      );
+    }
+    const body = bodyBuffer(message.body);
+    const entry: InFlight = { exchange, routingKey, body };
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error: Error | null) => {
+        this.#mandatory.delete(entry);
+        if (--this.#inFlight === 0) this.#idle?.();
+        if (error === null) {
+          if (entry.returned === undefined) resolve();
+          else
+            reject(
+              new UnroutableError(
+                `no queue is bound to receive it: exchange '${exchange}', routing key '${routingKey}' (${entry.returned}); nothing was stored`,
+              ),
+            );
+        } else if (this.#nacking) {
+          reject(
+            new PublishNackedError(
+              `RabbitMQ refused the message (basic.nack) on exchange '${exchange}'; it is not on the broker, send it again`,
+            ),
+          );
+        } else {
+          reject(
+            new PublishOutcomeUnknownError(
+              `the channel closed before RabbitMQ confirmed the message to exchange '${exchange}' (${this.#closeCause ? brokerText(this.#closeCause) : "connection lost"}); it may or may not be on the broker`,
+              { cause: this.#closeCause },
+            ),
+          );
+        }
+      };
+      let writable: boolean;
+      try {
+        writable = channel.publish(
+          exchange,
+          routingKey,
+          body,
+          publishOptions(message, mandatory),
+          settle,
+        );
+      } catch (error) {
+        // Encoding failed (nothing written) or the channel is already gone (nothing sent).
+        if (error instanceof RangeError || error instanceof TypeError) {
+          reject(
+            new InvalidOptionsError(`the message cannot be encoded as AMQP: ${error.message}`, {
+              cause: error,
+            }),
+          );
+        } else {
+          reject(
+            new ConnectionLostError(
+              `the message was not sent: the publish channel is closed (${(error as Error).message})`,
+              { cause: error },
+            ),
+          );
+        }
+        return;
+      }
+      this.#inFlight++;
+      if (mandatory) this.#mandatory.add(entry);
+      if (!writable) this.#drained ??= drainOf(channel).finally(() => (this.#drained = undefined));
+    });
+  }
+
+  /** Resolves when every send in flight is settled, or after `ms`. */
+  idle(ms: number): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    const channel = await this.#channel?.catch(() => undefined);
+    this.#channel = undefined;
+    await boundedClose(channel);
+  }
+
+  #currentChannel(): Promise<ConfirmChannel> {
+    this.#channel ??= this.#open();
+    return this.#channel;
+  }
+
+  #open(): Promise<ConfirmChannel> {
+    return (async () => {
+      const model = await this.#manager.ready();
+      const channel = await model.createConfirmChannel({ highWaterMark: WRITE_HIGH_WATER_MARK });
+      this.#closeCause = undefined;
+      // Listeners that must run before amqplib's own confirm handler go first.
+      channel.prependListener("nack", () => {
+        this.#nacking = true;
+      });
+      channel.on("nack", () => {
+        this.#nacking = false;
+      });
+      channel.on("return", (returned: Message) => this.#matchReturn(returned));
+      channel.on("error", (error: Error) => {
+        this.#closeCause = error;
+        this.#onChannelError(error);
+      });
+      channel.once("close", () => {
+        this.#channel = undefined;
+      });
+      return channel;
+    })().catch((error: unknown) => {
+      this.#channel = undefined;
+      if (error instanceof CarrotError) throw error;
+      throw new ConnectionLostError(
+        `the message was not sent: no publish channel could be opened (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
+    });
+  }
+
+  /**
+   * RabbitMQ sends a basic.return before the confirm of the same message, and
+   * returns in publish order, but names no delivery tag. The oldest
+   * unconfirmed mandatory send with the same exchange, key and body is the
+   * one returned.
+   */
+  #matchReturn(returned: Message): void {
+    const { exchange, routingKey, replyText } = returned.fields as unknown as {
+      exchange: string;
+      routingKey: string;
+      replyText: string;
+    };
+    for (const entry of this.#mandatory) {
+      if (
+        entry.returned === undefined &&
+        entry.exchange === exchange &&
+        entry.routingKey === routingKey &&
+        entry.body.equals(returned.content)
+      ) {
+        entry.returned = replyText;
+        return;
+      }
+    }
+  }
+}
+
+function drainOf(channel: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      channel.off("drain", done);
+      channel.off("close", done);
+      resolve();
+    };
+    channel.on("drain", done);
+    channel.on("close", done);
+  });
+}

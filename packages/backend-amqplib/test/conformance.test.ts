@@ -1,0 +1,24 @@
+import { describeBackend } from "@carrot/conformance";
+import { Connection } from "@carrot/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AMQP_URL } from "./support/broker.js";
+
+const broker = new URL(AMQP_URL);
+
+describeBackend("amqplib", {
+  connect: () => new Connection(AMQP_URL),
+  runner: { describe, it, expect, beforeAll, afterAll },
+  faults: {
+    target: { host: broker.hostname, port: Number(broker.port || 5672) },
+    connectThrough: (port, overrides) => {
+      const through = new URL(AMQP_URL);
+      through.hostname = "127.0.0.1";
+      through.port = String(port);
+      return new Connection({
+        url: through.href,
+        reconnect: { initialDelay: 50, maxDelay: 500 },
+        ...overrides,
+      });
+    },
+  },
+});

@@ -1,0 +1,17 @@
+import type { BackendFactory, BackendOptions } from "@carrot/core/backend";
+import { RedisBackend } from "./redis-backend.js";
+import { resolveRedisOptions } from "./redis-options.js";
+
+export { RedisBackend } from "./redis-backend.js";
+export type { RedisBackendSettings } from "./redis-options.js";
+
+/** `redis://` and `rediss://` (TLS); Sentinel and other ioredis options through `transportOptions`. */
+export const redisBackend: BackendFactory = {
+  name: "redis",
+  schemes: ["redis", "rediss"],
+  create(options: BackendOptions) {
+    return new RedisBackend(resolveRedisOptions(options));
+  },
+};
+
+export default redisBackend;

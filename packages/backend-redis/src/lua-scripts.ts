@@ -1,0 +1,267 @@
+import type { Redis } from "ioredis";
+
+/**
+ * The Lua scripts that make each multi-step operation atomic. ioredis's
+ * `defineCommand` sends them by SHA and reloads them after NOSCRIPT (a
+ * restarted or failed-over Redis), so callers just call the methods below.
+ */
+
+// KEYS: version, due, then (meta, stream, dead) per target queue.
+// ARGV: expected version ("" for the default exchange), expiration ms (""),
+// body, envelope, then the target queue names.
+// Returns the number of queues that got the message, or -1 when the bindings
+// changed since the caller routed (it re-reads them and retries).
+// A queue over its maxLength drops its oldest entries, into its dead stream
+// when it has a dead-letter exchange; queues with messages that can expire
+// or dead letters to drain are put on the due set for the sweeper.
+const PUBLISH = `
+if ARGV[1] ~= '' and (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return -1 end
+local now
+local stored = 0
+for i = 3, #KEYS, 3 do
+  local name = ARGV[4 + i / 3]
+  local q = redis.call('HMGET', KEYS[i], 'decl', 'ttl', 'maxlen', 'dlx')
+  if q[1] then
+    local limit
+    if q[2] then limit = tonumber(q[2]) end
+    if ARGV[2] ~= '' then
+      local e = tonumber(ARGV[2])
+      if limit == nil or e < limit then limit = e end
+    end
+    local args = {KEYS[i + 1]}
+    if q[3] and not q[4] then
+      args[#args + 1] = 'MAXLEN'; args[#args + 1] = '='; args[#args + 1] = q[3]
+    end
+    args[#args + 1] = '*'
+    args[#args + 1] = 'b'; args[#args + 1] = ARGV[3]
+    args[#args + 1] = 'm'; args[#args + 1] = ARGV[4]
+    if limit then
+      if not now then
+        local t = redis.call('TIME')
+        now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      end
+      local at = string.format('%.0f', now + limit)
+      args[#args + 1] = 'x'; args[#args + 1] = at
+      redis.call('ZADD', KEYS[2], 'LT', at, name)
+    end
+    redis.call('XADD', unpack(args))
+    if q[3] and q[4] then
+      local over = redis.call('XLEN', KEYS[i + 1]) - tonumber(q[3])
+      if over > 0 then
+        for _, e in ipairs(redis.call('XRANGE', KEYS[i + 1], '-', '+', 'COUNT', over)) do
+          local f = e[2]
+          f[#f + 1] = 'why'; f[#f + 1] = 'maxlen'
+          redis.call('XADD', KEYS[i + 2], '*', unpack(f))
+          redis.call('XDEL', KEYS[i + 1], e[1])
+        end
+        redis.call('ZADD', KEYS[2], 0, name)
+      end
+    end
+    stored = stored + 1
+  end
+end
+return stored
+`;
+
+// KEYS: stream, dead, meta, due. ARGV: group, queue name.
+// Expires the queue's head, as RabbitMQ does: ready entries (after the
+// group's last-delivered id) are removed from the front while expired, into
+// the dead stream when the queue has a dead-letter exchange. Then reschedules
+// the queue on the due set: 0 while dead letters wait, else the new head's
+// expiry, else off the set. Returns the number of dead letters waiting.
+const SWEEP = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local dlx = redis.call('HGET', KEYS[3], 'dlx')
+local last = '0-0'
+local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
+if not ok then redis.call('ZREM', KEYS[4], ARGV[2]); return 0 end
+for _, g in ipairs(groups) do
+  local name, id
+  for j = 1, #g, 2 do
+    if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then id = g[j + 1] end
+  end
+  if name == ARGV[1] then last = id end
+end
+local nextAt
+while true do
+  local head = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', 1)[1]
+  if not head then break end
+  local f = head[2]
+  local at
+  for j = 1, #f, 2 do if f[j] == 'x' then at = tonumber(f[j + 1]) end end
+  if not at or at > now then nextAt = at; break end
+  if dlx then
+    f[#f + 1] = 'why'; f[#f + 1] = 'expired'
+    redis.call('XADD', KEYS[2], '*', unpack(f))
+  end
+  redis.call('XDEL', KEYS[1], head[1])
+end
+local dead = redis.call('XLEN', KEYS[2])
+if dead > 0 then redis.call('ZADD', KEYS[4], 0, ARGV[2])
+elseif nextAt then redis.call('ZADD', KEYS[4], nextAt, ARGV[2])
+else redis.call('ZREM', KEYS[4], ARGV[2]) end
+return dead
+`;
+
+// Whether ARGV[2] (consumer) still owns entry id in KEYS[1]'s group ARGV[1].
+const OWNS = `
+local function owns(id)
+  local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  return type(p) == 'table' and p[1] ~= nil and p[1][2] == ARGV[2]
+end
+`;
+
+// KEYS: stream. ARGV: group, consumer, ids... Acks and deletes the entries
+// this consumer owns; returns the ids it no longer owns (reclaimed by another).
+const SETTLE = `${OWNS}
+local lost, owned = {}, {}
+for i = 3, #ARGV do
+  if owns(ARGV[i]) then
+    owned[#owned + 1] = ARGV[i]
+  elseif redis.call('EXISTS', KEYS[1]) == 1 then
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+for i = 1, #owned, 1000 do
+  local chunk = {unpack(owned, i, math.min(i + 999, #owned))}
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
+  redis.call('XDEL', KEYS[1], unpack(chunk))
+end
+return lost
+`;
+
+// KEYS: stream. ARGV: group, consumer, ids... Re-adds each owned entry at the
+// tail marked redelivered, then acks and deletes the original. Returns lost ids.
+const REQUEUE = `${OWNS}
+local lost = {}
+for i = 3, #ARGV do
+  if owns(ARGV[i]) then
+    local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
+    if entry then
+      local args = {KEYS[1], '*'}
+      local f = entry[2]
+      for j = 1, #f, 2 do
+        if f[j] ~= 'r' then args[#args + 1] = f[j]; args[#args + 1] = f[j + 1] end
+      end
+      args[#args + 1] = 'r'; args[#args + 1] = '1'
+      redis.call('XADD', unpack(args))
+    end
+    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+    redis.call('XDEL', KEYS[1], ARGV[i])
+  elseif redis.call('EXISTS', KEYS[1]) == 1 then
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost
+`;
+
+// KEYS: stream. ARGV: group, consumer, ids... Resets the idle clock of each
+// entry this consumer owns (a lease renewal). Returns the ids it lost.
+const TOUCH = `${OWNS}
+local lost = {}
+for i = 3, #ARGV do
+  if owns(ARGV[i]) then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  elseif redis.call('EXISTS', KEYS[1]) == 1 then
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost
+`;
+
+// KEYS: stream. ARGV: group. Deletes every entry not yet delivered to the
+// group (after its last-delivered id) and returns how many.
+const PURGE = `
+local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
+if not ok then return 0 end
+local last
+for _, g in ipairs(groups) do
+  local name, id
+  for j = 1, #g, 2 do
+    if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then id = g[j + 1] end
+  end
+  if name == ARGV[1] then last = id end
+end
+if not last then return 0 end
+local count = 0
+while true do
+  local entries = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', 500)
+  if #entries == 0 then return count end
+  local ids = {}
+  for i, e in ipairs(entries) do ids[i] = e[1] end
+  redis.call('XDEL', KEYS[1], unpack(ids))
+  count = count + #ids
+end
+`;
+
+// KEYS: meta, stream. ARGV: group, declaration JSON, ttl (""), maxlen (""), "1" with a DLX ("").
+// Creates the queue, or returns the existing declaration for comparison.
+const DECLARE_QUEUE = `
+local existing = redis.call('HGET', KEYS[1], 'decl')
+if existing then return existing end
+redis.call('HSET', KEYS[1], 'decl', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'ttl', ARGV[3]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'dlx', '1') end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'maxlen', ARGV[4]) end
+redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
+return false
+`;
+
+// KEYS: stream. ARGV: group, consumer. Removes the consumer from the group
+// only when it owns nothing: DELCONSUMER would drop its pending entries.
+const DROP_CONSUMER = `
+local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if ok and #p == 0 then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
+`;
+
+export interface RedisScripts {
+  carrotDropConsumer(stream: string, group: string, consumer: string): Promise<number>;
+  carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<number>;
+  carrotSettle(
+    stream: string,
+    group: string,
+    consumer: string,
+    ...ids: string[]
+  ): Promise<string[]>;
+  carrotRequeue(
+    stream: string,
+    group: string,
+    consumer: string,
+    ...ids: string[]
+  ): Promise<string[]>;
+  carrotTouch(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
+  carrotPurge(stream: string, group: string): Promise<number>;
+  carrotDeclareQueue(
+    meta: string,
+    stream: string,
+    group: string,
+    declaration: string,
+    ttl: string,
+    maxLength: string,
+    deadLetter: string,
+  ): Promise<string | null>;
+  carrotSweep(
+    stream: string,
+    dead: string,
+    meta: string,
+    due: string,
+    group: string,
+    queue: string,
+  ): Promise<number>;
+}
+
+export type ScriptedRedis = Redis & RedisScripts;
+
+export function withScripts(redis: Redis): ScriptedRedis {
+  redis.defineCommand("carrotPublish", { lua: PUBLISH });
+  redis.defineCommand("carrotSettle", { lua: SETTLE, numberOfKeys: 1 });
+  redis.defineCommand("carrotRequeue", { lua: REQUEUE, numberOfKeys: 1 });
+  redis.defineCommand("carrotTouch", { lua: TOUCH, numberOfKeys: 1 });
+  redis.defineCommand("carrotPurge", { lua: PURGE, numberOfKeys: 1 });
+  redis.defineCommand("carrotDeclareQueue", { lua: DECLARE_QUEUE, numberOfKeys: 2 });
+  redis.defineCommand("carrotSweep", { lua: SWEEP, numberOfKeys: 4 });
+  redis.defineCommand("carrotDropConsumer", { lua: DROP_CONSUMER, numberOfKeys: 1 });
+  return redis as ScriptedRedis;
+}

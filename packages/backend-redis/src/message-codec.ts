@@ -1,0 +1,123 @@
+import type { HeaderValue, RawMessage } from "@carrot/core/backend";
+
+/** A stream entry as stored: `b` body, `m` envelope JSON, `x` expiry (ms), `r` "1" when redelivered. */
+export interface StoredEntry {
+  id: string;
+  message: RawMessage;
+  exchange: string;
+  routingKey: string;
+  expiresAt?: number;
+  redelivered: boolean;
+  /** In a dead stream: why the entry was dead-lettered. */
+  deadReason?: string;
+}
+
+interface Envelope {
+  e: string;
+  k: string;
+  c?: string;
+  n?: string;
+  h: RawMessage["headers"];
+  p: RawMessage["properties"];
+}
+
+/** The envelope (everything but the body) as JSON that keeps Dates and bytes. */
+export function encodeEnvelope(exchange: string, routingKey: string, message: RawMessage): string {
+  const envelope: Envelope = {
+    e: exchange,
+    k: routingKey,
+    c: message.contentType,
+    n: message.contentEncoding,
+    h: message.headers,
+    p: message.properties,
+  };
+  return stringifyTagged(envelope);
+}
+
+/** Decodes one entry's flat field list (Buffers, as read with the *Buffer commands). */
+export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
+  let body: Buffer = Buffer.alloc(0);
+  let envelope: Envelope | undefined;
+  let expiresAt: number | undefined;
+  let redelivered = false;
+  let deadReason: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!.toString();
+    const value = fields[i + 1]!;
+    if (name === "b") body = value;
+    else if (name === "m") envelope = parseEnvelope(value.toString());
+    else if (name === "x") expiresAt = Number(value.toString());
+    else if (name === "r") redelivered = true;
+    else if (name === "why") deadReason = value.toString();
+  }
+  const e = envelope ?? { e: "", k: "", h: {}, p: {} };
+  return {
+    id,
+    exchange: e.e,
+    routingKey: e.k,
+    expiresAt,
+    redelivered,
+    deadReason,
+    message: {
+      body,
+      contentType: e.c,
+      contentEncoding: e.n,
+      headers: e.h ?? {},
+      properties: e.p ?? {},
+    },
+  };
+}
+
+/**
+ * An entry written by something else than carrot may hold no valid envelope:
+ * it is still delivered (with no content type), so that the consumer rejects
+ * it through its usual path instead of the subscription choking on it.
+ */
+function parseEnvelope(text: string): Envelope | undefined {
+  try {
+    return parseTagged(text) as Envelope;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON that tags Dates and byte arrays, which plain JSON would flatten. The
+ * replacer and reviver are only used when there is something to tag: they
+ * cost a function call per value, on every message.
+ */
+export function stringifyTagged(value: unknown): string {
+  if (!hasTaggable(value)) return JSON.stringify(value);
+  return JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+    const original = this[key];
+    if (original instanceof Date) return { $date: original.getTime() };
+    if (original instanceof Uint8Array) {
+      return {
+        $bytes: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString(
+          "base64",
+        ),
+      };
+    }
+    return v;
+  });
+}
+
+export function parseTagged(text: string): unknown {
+  if (!text.includes('"$date"') && !text.includes('"$bytes"')) return JSON.parse(text);
+  return JSON.parse(text, (_key, v: unknown): HeaderValue | unknown => {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === "$date") return new Date((v as { $date: number }).$date);
+      if (keys.length === 1 && keys[0] === "$bytes")
+        return new Uint8Array(Buffer.from((v as { $bytes: string }).$bytes, "base64"));
+    }
+    return v;
+  });
+}
+
+function hasTaggable(value: unknown): boolean {
+  if (value instanceof Date || value instanceof Uint8Array) return true;
+  if (value === null || typeof value !== "object") return false;
+  for (const member of Object.values(value)) if (hasTaggable(member)) return true;
+  return false;
+}

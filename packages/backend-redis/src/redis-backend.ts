@@ -1,0 +1,550 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Backend,
+  BackendEventEmitter,
+  type BindingDeclaration,
+  type Capabilities,
+  ClosedError,
+  ConnectionLostError,
+  type ConsumeOptions,
+  type DeadLetterReason,
+  type Delivery,
+  deadLetterHeaders,
+  type ExchangeDeclaration,
+  MessageStateError,
+  NotFoundError,
+  PublishNackedError,
+  PublishOutcomeUnknownError,
+  type PublishRequest,
+  type QueueDeclaration,
+  type Subscription,
+  UnroutableError,
+  UnsupportedFeatureError,
+} from "@carrot/core/backend";
+import type { Redis } from "ioredis";
+import { redisCapabilities } from "./capabilities.js";
+import { KeyLayout } from "./key-layout.js";
+import { type Lease, LeaseKeeper } from "./lease-keeper.js";
+import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
+import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
+import { QueueSweeper } from "./queue-sweeper.js";
+import { openRedis } from "./redis-connector.js";
+import type { ResolvedRedisOptions } from "./redis-options.js";
+import { SettleBatcher } from "./settle-batcher.js";
+import { autoClaim, readGroup } from "./stream-reads.js";
+import { StreamSubscription, type SubscriptionHost } from "./stream-subscription.js";
+import { TopologyStore } from "./topology-store.js";
+
+/** Publishes retried when the bindings changed under them, before giving up. */
+const MAX_ROUTE_ATTEMPTS = 20;
+
+/**
+ * One carrot connection to Redis: a shared command connection (auto-pipelined)
+ * for topology, publishes, settles and leases, plus one blocking connection
+ * per subscription.
+ */
+export class RedisBackend extends BackendEventEmitter implements Backend {
+  readonly name = "redis";
+  readonly capabilities: Capabilities;
+  readonly keys: KeyLayout;
+  /** Names this connection's consumers in every group. */
+  readonly id = randomUUID().slice(0, 12);
+  readonly #options: ResolvedRedisOptions;
+  readonly #subscriptions = new Map<string, StreamSubscription>();
+  /** Every (stream, consumer) this connection used, to leave the groups tidy on close. */
+  readonly #consumers = new Map<string, { stream: string; consumer: string }>();
+  #command?: ScriptedRedis;
+  /** Publishes only: never resent after a reconnect (a resend could store a message twice). */
+  #publisher?: ScriptedRedis;
+  /**
+   * Publishes awaiting their reply, with the socket (counted by `ready`
+   * events) they were written on; null while queued offline by ioredis.
+   */
+  readonly #publishesInFlight = new Map<(error: Error) => void, { socket: number | null }>();
+  #publisherSocket = 0;
+  #topology?: TopologyStore;
+  #keeper?: LeaseKeeper;
+  #batcher?: SettleBatcher;
+  #sweeper?: QueueSweeper;
+  #connecting?: Promise<void>;
+  #state: "new" | "open" | "closed" = "new";
+  /** Redis's clock minus ours: expiry times are Redis times. */
+  #clockOffset = 0;
+
+  constructor(options: ResolvedRedisOptions) {
+    super();
+    this.#options = options;
+    this.keys = new KeyLayout(options.settings.prefix);
+    this.capabilities = redisCapabilities(options.settings.maxMessageSize);
+  }
+
+  override toString(): string {
+    return `RedisBackend(${this.#options.display})`;
+  }
+
+  connect(): Promise<void> {
+    if (this.#state === "closed") return Promise.reject(this.#closedError());
+    this.#connecting ??= this.#open();
+    return this.#connecting;
+  }
+
+  async #open(): Promise<void> {
+    const { redis, display, connectTimeout, settings } = this.#options;
+    const command = withScripts(
+      // Not enableAutoPipelining: in ioredis 6 its commands can hang for good when the
+      // connection drops mid-pipeline. Concurrent commands are pipelined on the socket anyway.
+      await openRedis(redis, display, connectTimeout),
+    );
+    const publisher = await openRedis(
+      { ...redis, autoResendUnfulfilledCommands: false },
+      display,
+      connectTimeout,
+    ).catch((error: unknown) => {
+      command.disconnect();
+      throw error;
+    });
+    if (this.#state === "closed") {
+      command.disconnect();
+      publisher.disconnect();
+      throw this.#closedError();
+    }
+    this.#command = command;
+    this.#publisher = withScripts(publisher);
+    // ioredis drops (never settles) unsent-reply commands when resending is off: fail them here.
+    publisher.on("error", () => {}); // reported through the command connection
+    publisher.on("ready", () => {
+      this.#publisherSocket++;
+      for (const sent of this.#publishesInFlight.values()) sent.socket ??= this.#publisherSocket;
+    });
+    publisher.on("close", () => {
+      // Only what was written on the socket that died: queued ones are sent after the reconnect.
+      for (const [fail, sent] of this.#publishesInFlight) {
+        if (sent.socket !== this.#publisherSocket) continue;
+        this.#publishesInFlight.delete(fail);
+        fail(new Error("connection closed"));
+      }
+    });
+    this.#topology = new TopologyStore(command, this.keys);
+    const report = (error: unknown) => this.#reportError(error);
+    this.#keeper = new LeaseKeeper(command, this.keys.group, settings.visibilityTimeout, report);
+    this.#batcher = new SettleBatcher(command, this.keys.group);
+    const [seconds = 0, micros = 0] = await command.time();
+    this.#clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+    this.#watch(command);
+    this.#sweeper = new QueueSweeper({
+      command,
+      keys: this.keys,
+      now: () => Date.now() + this.#clockOffset,
+      deadLetter: (queue, entry, reason) => this.#deadLetter(queue, entry, reason),
+      reportError: report,
+    });
+    this.#sweeper.start();
+    this.#state = "open";
+    this.emit("connect", { host: display });
+  }
+
+  /** Turns ioredis's connection events into carrot's. */
+  #watch(command: Redis): void {
+    const host = this.#options.display;
+    let down = false;
+    let attempts = 0;
+    command.on("error", (error: Error) => this.emit("error", { error }));
+    command.on("close", () => {
+      if (down || this.#state !== "open") return;
+      down = true;
+      this.emit("disconnect", { host });
+    });
+    command.on("reconnecting", () => {
+      attempts++;
+    });
+    command.on("ready", () => {
+      if (!down) return;
+      down = false;
+      this.emit("connect", { host });
+      this.emit("reconnect", { host, attempt: attempts });
+      attempts = 0;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasOpen = this.#state === "open";
+    this.#state = "closed";
+    if (!wasOpen) {
+      await this.#connecting?.catch(() => {});
+      return;
+    }
+    const command = this.#command!;
+    this.#sweeper!.stop();
+    await Promise.all([...this.#subscriptions.values()].map((s) => s.cancel()));
+    this.#subscriptions.clear();
+    // Unsettled deliveries go back to their queues now, not after the visibility timeout.
+    const tidy = async () => {
+      for (const leases of this.#keeper!.groups()) {
+        const { stream, consumer } = leases[0]!;
+        await command.carrotRequeue(stream, this.keys.group, consumer, ...leases.map((l) => l.id));
+      }
+      for (const { stream, consumer } of this.#consumers.values()) {
+        await command.carrotDropConsumer(stream, this.keys.group, consumer);
+      }
+    };
+    this.#keeper!.clear();
+    await withDeadline(tidy(), this.#options.connectTimeout).catch((error: unknown) =>
+      this.#reportError(error),
+    );
+    const publisher = this.#publisher!;
+    await withDeadline(
+      Promise.all([command.quit(), publisher.quit()]),
+      this.#options.connectTimeout,
+    ).catch(() => {});
+    command.disconnect();
+    publisher.disconnect();
+    this.emit("disconnect", { host: this.#options.display });
+  }
+
+  async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
+    await (await this.#ready()).topology.declareExchange(exchange);
+  }
+
+  async declareQueue(queue: QueueDeclaration): Promise<void> {
+    // Refused rather than ignored: Redis has no connection-owned keys, and a
+    // queue deleted "with its last consumer" cannot tell a dead process from a slow one.
+    if (queue.exclusive || queue.autoDelete || queue.arguments.maxPriority !== undefined) {
+      throw new UnsupportedFeatureError(
+        `the redis backend does not support exclusive, autoDelete or priority queues ('${queue.name}')`,
+      );
+    }
+    await (await this.#ready()).topology.declareQueue(queue);
+  }
+
+  async bindQueue(binding: BindingDeclaration): Promise<void> {
+    await (await this.#ready()).topology.bind(binding);
+  }
+
+  async unbindQueue(binding: BindingDeclaration): Promise<void> {
+    await (await this.#ready()).topology.unbind(binding);
+  }
+
+  async deleteExchange(name: string): Promise<void> {
+    await (await this.#ready()).topology.deleteExchange(name);
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await (await this.#ready()).topology.deleteQueue(name);
+  }
+
+  async purgeQueue(name: string): Promise<number> {
+    const { topology, command } = await this.#ready();
+    await topology.assertQueueExists(name);
+    return command.carrotPurge(this.keys.stream(name), this.keys.group);
+  }
+
+  async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
+    const { topology } = await this.#ready();
+    const publisher = this.#publisher!;
+    const envelope = encodeEnvelope(exchange, routingKey, message);
+    const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+    const expiration = message.properties.expiration;
+    for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
+      const { queues, version } = await topology.route(exchange, routingKey, message.headers);
+      const keys = [this.keys.version(exchange), this.keys.due()];
+      for (const queue of queues) {
+        keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
+      }
+      let stored: number;
+      try {
+        stored = await new Promise<number>((resolve, reject) => {
+          const socket = publisher.status === "ready" ? this.#publisherSocket : null;
+          this.#publishesInFlight.set(reject, { socket });
+          publisher
+            .carrotPublish(
+              keys.length,
+              ...keys,
+              version,
+              expiration === undefined ? "" : String(expiration),
+              body,
+              envelope,
+              ...queues,
+            )
+            .then(resolve, reject)
+            .finally(() => this.#publishesInFlight.delete(reject));
+        });
+      } catch (error) {
+        throw publishError(exchange, error);
+      }
+      if (stored === -1) {
+        topology.invalidate(exchange);
+        continue;
+      }
+      if (expiration !== undefined) this.#sweeper!.poke();
+      if (stored === 0 && mandatory) {
+        throw new UnroutableError(
+          `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
+        );
+      }
+      return;
+    }
+    throw new PublishNackedError(
+      `the bindings of exchange '${exchange}' kept changing while routing; the message was not stored, send it again`,
+    );
+  }
+
+  async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
+    const { command } = await this.#ready();
+    const stream = this.keys.stream(queue);
+    const consumer = this.#consumerName(stream, "get");
+    for (;;) {
+      const read = await this.#readOne(command, queue, stream, consumer);
+      if (!read) return null;
+      const delivery = this.#accept(read.entry, queue, consumer, read.redelivered, noAck);
+      if (delivery) return delivery;
+    }
+  }
+
+  async consume(
+    queue: string,
+    options: ConsumeOptions,
+    onDelivery: (delivery: Delivery) => void,
+  ): Promise<Subscription> {
+    if (options.exclusive) {
+      throw new UnsupportedFeatureError("the redis backend does not support exclusive consumers");
+    }
+    const { topology } = await this.#ready();
+    await topology.assertQueueExists(queue);
+    const stream = this.keys.stream(queue);
+    const consumer = this.#consumerName(stream, options.consumerTag);
+    const { redis, display, connectTimeout } = this.#options;
+    const blocking = await openRedis(redis, display, connectTimeout);
+    blocking.on("error", () => {}); // the subscription's loop reports what matters
+    let subscription: StreamSubscription | undefined;
+    const host: SubscriptionHost = {
+      command: this.#command!,
+      keys: this.keys,
+      visibilityTimeout: this.#options.settings.visibilityTimeout,
+      claimInterval: this.#options.settings.claimInterval,
+      heldIds: (s, c) => this.#keeper!.heldIds(s, c),
+      reportError: (error) => this.#reportError(error),
+      deliver: (entry, redelivered) => {
+        const delivery = this.#accept(
+          entry,
+          queue,
+          consumer,
+          redelivered,
+          options.noAck,
+          subscription,
+          options.consumerTag,
+        );
+        if (!delivery) return false;
+        onDelivery(delivery);
+        return !options.noAck;
+      },
+    };
+    subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
+    this.#subscriptions.set(options.consumerTag, subscription);
+    subscription.start();
+    return {
+      consumerTag: options.consumerTag,
+      cancel: async () => {
+        if (this.#subscriptions.get(options.consumerTag) !== subscription) return;
+        this.#subscriptions.delete(options.consumerTag);
+        await subscription.cancel();
+        this.#keeper?.forget(stream, consumer);
+      },
+    };
+  }
+
+  /** One entry for `get`: first one another consumer left idle too long, else a new one. */
+  async #readOne(
+    command: ScriptedRedis,
+    queue: string,
+    stream: string,
+    consumer: string,
+  ): Promise<{ entry: StoredEntry; redelivered: boolean } | null> {
+    try {
+      const { group } = this.keys;
+      const { visibilityTimeout } = this.#options.settings;
+      const claimed = await autoClaim(
+        command,
+        stream,
+        group,
+        consumer,
+        visibilityTimeout,
+        "0-0",
+        1,
+      );
+      const first = claimed.entries[0];
+      if (first) return { entry: first, redelivered: true };
+      const [entry] = await readGroup(command, stream, group, consumer, 1);
+      return entry ? { entry, redelivered: false } : null;
+    } catch (error) {
+      if (/NOGROUP/.test(String(error))) {
+        throw new NotFoundError(`no queue named '${queue}': declare it first`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A read entry becomes a Delivery, unless it expired: then it is
+   * dead-lettered (if configured) and removed, and undefined is returned.
+   */
+  #accept(
+    entry: StoredEntry,
+    queue: string,
+    consumer: string,
+    redelivered: boolean,
+    noAck: boolean,
+    subscription?: StreamSubscription,
+    consumerTag?: string,
+  ): Delivery | undefined {
+    const stream = this.keys.stream(queue);
+    const batcher = this.#batcher!;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now() + this.#clockOffset) {
+      this.#deadLetter(queue, entry, "expired")
+        .then(() => batcher.settle(stream, consumer, entry.id, "ack"))
+        .catch((error: unknown) => this.#reportError(error));
+      return undefined;
+    }
+    if (noAck) {
+      batcher
+        .settle(stream, consumer, entry.id, "ack")
+        .catch((error: unknown) => this.#reportError(error));
+    }
+    const keeper = this.#keeper!;
+    let state: "held" | "settled" | "lost" = noAck ? "settled" : "held";
+    const lease: Lease = {
+      stream,
+      consumer,
+      id: entry.id,
+      lost: () => {
+        if (state !== "held") return;
+        state = "lost";
+        subscription?.released();
+      },
+    };
+    if (!noAck) keeper.hold(lease);
+    const lostError = (cause?: unknown) =>
+      new ConnectionLostError(
+        `the redis connection that delivered message ${entry.id} from '${queue}' lost it ` +
+          "(closed, or the message was reclaimed by another consumer after the visibility timeout); " +
+          "it will be or was delivered again",
+        { cause },
+      );
+    const settle = async (outcome: "ack" | "requeue" | "reject") => {
+      if (state === "lost" || this.#state === "closed") throw lostError();
+      if (state === "settled") {
+        throw new MessageStateError(
+          `message ${entry.id} from '${queue}' is not awaiting a settle (settled already, or consumed with noAck)`,
+        );
+      }
+      state = "settled";
+      subscription?.released();
+      try {
+        if (outcome === "reject") await this.#deadLetter(queue, entry, "rejected");
+        const owned = await batcher.settle(
+          stream,
+          consumer,
+          entry.id,
+          outcome === "requeue" ? "requeue" : "ack",
+        );
+        if (!owned) throw lostError();
+      } catch (error) {
+        throw error instanceof ConnectionLostError ? error : lostError(error);
+      } finally {
+        // Held until Redis has the settle: an orphan sweep meanwhile must not requeue it.
+        keeper.release(lease);
+      }
+    };
+    return {
+      message: entry.message,
+      info: {
+        exchange: entry.exchange,
+        routingKey: entry.routingKey,
+        redelivered: redelivered || entry.redelivered,
+        queue,
+        consumerTag,
+      },
+      ack: () => settle("ack"),
+      reject: (requeue) => settle(requeue ? "requeue" : "reject"),
+      // Held deliveries are renewed continuously; extend renews now and says whether it still can.
+      extend: async () => {
+        if (state !== "held") throw lostError();
+        await keeper.renew([lease]);
+        if ((state as string) === "lost") throw lostError();
+      },
+    };
+  }
+
+  /** Re-routes a rejected or expired message through its queue's dead-letter exchange. */
+  async #deadLetter(queue: string, entry: StoredEntry, reason: DeadLetterReason): Promise<void> {
+    const declaration = await this.#topology!.queue(queue).catch(() => undefined);
+    const exchange = declaration?.arguments.deadLetterExchange;
+    if (exchange === undefined) return;
+    const { expiration: _expired, ...properties } = entry.message.properties;
+    try {
+      await this.publish({
+        exchange,
+        routingKey: declaration?.arguments.deadLetterRoutingKey ?? entry.routingKey,
+        message: {
+          ...entry.message,
+          headers: deadLetterHeaders(entry.message.headers, {
+            queue,
+            exchange: entry.exchange,
+            routingKey: entry.routingKey,
+            reason,
+          }),
+          properties,
+        },
+        mandatory: false,
+      });
+    } catch (error) {
+      // As in RabbitMQ, a dead-letter exchange that does not exist drops the message.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+
+  #consumerName(stream: string, tag: string): string {
+    const consumer = `${this.id}:${tag}`;
+    this.#consumers.set(`${stream}\0${consumer}`, { stream, consumer });
+    return consumer;
+  }
+
+  #reportError(error: unknown): void {
+    this.emit("error", { error: error instanceof Error ? error : new Error(String(error)) });
+  }
+
+  async #ready(): Promise<{ command: ScriptedRedis; topology: TopologyStore }> {
+    if (this.#state === "closed") throw this.#closedError();
+    if (this.#state === "new") await this.connect();
+    return { command: this.#command!, topology: this.#topology! };
+  }
+
+  #closedError(): ClosedError {
+    return new ClosedError(
+      `this redis connection (${this.#options.display}) is closed; open a new Connection`,
+    );
+  }
+}
+
+function publishError(exchange: string, error: unknown): Error {
+  // A reply from Redis means the script ran and failed: nothing was stored.
+  if (error instanceof Error && error.name === "ReplyError") {
+    return new PublishNackedError(`redis refused the publish to '${exchange}': ${error.message}`, {
+      cause: error,
+    });
+  }
+  return new PublishOutcomeUnknownError(
+    `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`,
+    { cause: error },
+  );
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,133 @@
+import type { BackendOptions } from "@carrot/core/backend";
+import { backoffDelay, InvalidOptionsError, redactUrl } from "@carrot/core/backend";
+import type { RedisOptions } from "ioredis";
+
+/** What this backend adds to Redis itself: names, the reclaim clock, limits. */
+export interface RedisBackendSettings {
+  /** Start of every key; default "carrot". */
+  prefix: string;
+  /** Milliseconds an unacked delivery may go without keep-alive before another consumer takes it. */
+  visibilityTimeout: number;
+  /** Milliseconds between a subscription's reclaim scans (XAUTOCLAIM). */
+  claimInterval: number;
+  /** Largest body accepted, in bytes. */
+  maxMessageSize: number;
+}
+
+export interface ResolvedRedisOptions {
+  settings: RedisBackendSettings;
+  /** Options for every ioredis connection this backend opens. */
+  redis: RedisOptions;
+  /** Host as shown in events and errors, never with a password. */
+  display: string;
+  connectTimeout: number;
+}
+
+const SETTING_NAMES = ["prefix", "visibilityTimeout", "claimInterval", "maxMessageSize"] as const;
+// RabbitMQ 4's default, so that code tested on one backend fits the others.
+const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Turns carrot's connection options into ioredis options. The URL is parsed
+ * here rather than by ioredis so that a bad one fails as InvalidOptionsError
+ * naming the redacted URL, and so that query parameters carry our settings.
+ */
+export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptions {
+  const url = parseUrl(options.url);
+  if (options.alternates.length > 0) {
+    throw new InvalidOptionsError(
+      "the redis backend does not fail over between URLs (alternates); use Redis Sentinel through transportOptions ({ sentinels, name })",
+    );
+  }
+  const transport = { ...options.transportOptions };
+  const raw: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    raw[name] = url?.searchParams.get(name) ?? transport[name];
+    delete transport[name];
+  }
+  const visibilityTimeout = positive("visibilityTimeout", raw.visibilityTimeout, 30_000);
+  const settings: RedisBackendSettings = {
+    prefix: raw.prefix === undefined ? "carrot" : String(raw.prefix),
+    visibilityTimeout,
+    claimInterval: positive(
+      "claimInterval",
+      raw.claimInterval,
+      Math.max(100, Math.floor(visibilityTimeout / 2)),
+    ),
+    maxMessageSize: positive("maxMessageSize", raw.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+  };
+  if (settings.prefix === "" || /[{}]/.test(settings.prefix)) {
+    throw new InvalidOptionsError(
+      `redis prefix must be non-empty and hold no '{' or '}' (it builds hash tags), got '${settings.prefix}'`,
+    );
+  }
+
+  const host = url?.hostname.replace(/^\[|\]$/g, "") || options.hostname || "127.0.0.1";
+  const port = url?.port ? Number(url.port) : (options.port ?? 6379);
+  const db = url ? database(url) : 0;
+  const tls = url?.protocol === "rediss:" || options.tls ? tlsOptions(options.tls) : undefined;
+  const policy = options.reconnect;
+  const redis: RedisOptions = {
+    host,
+    port,
+    db,
+    username: url?.username ? decodeURIComponent(url.username) : options.userid,
+    password: url?.password ? decodeURIComponent(url.password) : options.password,
+    tls,
+    connectTimeout: options.connectTimeout,
+    connectionName: options.connectionName,
+    lazyConnect: true,
+    retryStrategy: policy
+      ? (times) =>
+          times > policy.maxAttempts ? null : Math.max(1, backoffDelay(policy, times - 1))
+      : () => null,
+    ...transport,
+  };
+  return {
+    settings,
+    redis,
+    display: `${tls ? "rediss" : "redis"}://${host.includes(":") ? `[${host}]` : host}:${port}/${db}`,
+    connectTimeout: options.connectTimeout,
+  };
+}
+
+function parseUrl(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new InvalidOptionsError(`not a valid redis URL: '${redactUrl(text)}'`, { cause });
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new InvalidOptionsError(
+      `the redis backend serves redis:// and rediss:// URLs, got '${redactUrl(text)}'`,
+    );
+  }
+  return url;
+}
+
+function database(url: URL): number {
+  const path = url.pathname.replace(/^\//, "");
+  if (path === "") return 0;
+  const db = Number(path);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new InvalidOptionsError(
+      `the path of a redis URL is the database number, got '/${path}' in '${redactUrl(url.href)}'`,
+    );
+  }
+  return db;
+}
+
+function tlsOptions(tls: BackendOptions["tls"]): Record<string, unknown> {
+  return typeof tls === "object" ? tls : {};
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) {
+    throw new InvalidOptionsError(`redis option ${name} must be a number > 0, got '${value}'`);
+  }
+  return n;
+}

@@ -1,0 +1,210 @@
+import type { Redis } from "ioredis";
+import type { KeyLayout } from "./key-layout.js";
+import type { ScriptedRedis } from "./lua-scripts.js";
+import type { StoredEntry } from "./message-codec.js";
+import { autoClaim, pendingIds, readGroup } from "./stream-reads.js";
+
+/** Entries read per call when prefetch is unlimited. */
+const UNLIMITED_BATCH = 100;
+
+export interface SubscriptionHost {
+  readonly command: ScriptedRedis;
+  readonly keys: KeyLayout;
+  readonly visibilityTimeout: number;
+  readonly claimInterval: number;
+  /** Hands an entry to the application; returns whether it is now held (counts against prefetch). */
+  deliver(entry: StoredEntry, redelivered: boolean): boolean;
+  /** Ids this process holds for the consumer (they are not orphans). */
+  heldIds(stream: string, consumer: string): Set<string>;
+  reportError(error: unknown): void;
+}
+
+/**
+ * One consumer of one queue: a loop on a Redis connection of its own that
+ * blocks in XREADGROUP (no polling) for at most the free prefetch, and
+ * between reads reclaims entries other consumers left idle past the
+ * visibility timeout (XAUTOCLAIM). After the connection drops it returns its
+ * orphans (entries read whose reply was lost) to the queue and resumes.
+ */
+export class StreamSubscription {
+  readonly stream: string;
+  #held = 0;
+  #cancelled = false;
+  #wake?: () => void;
+  #claimCursor = "0-0";
+  #nextClaim = 0;
+  #loop?: Promise<void>;
+  #reconnected = false;
+
+  constructor(
+    readonly host: SubscriptionHost,
+    readonly blocking: Redis,
+    readonly queue: string,
+    readonly consumer: string,
+    readonly prefetch: number,
+  ) {
+    this.stream = host.keys.stream(queue);
+  }
+
+  start(): void {
+    // ioredis resends a read cut off by a reconnect; the reply of the first
+    // send may be lost, leaving entries this consumer owns but never saw.
+    this.blocking.on("ready", () => {
+      this.#reconnected = true;
+    });
+    this.#loop = this.#run();
+  }
+
+  /** A held delivery was settled (or lost): room for one more. */
+  released(): void {
+    this.#held--;
+    this.#wake?.();
+  }
+
+  async cancel(): Promise<void> {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    this.#wake?.();
+    // Ends a blocked XREADGROUP at once; a reply lost this way leaves orphans, returned below.
+    this.blocking.disconnect();
+    await this.#loop;
+    await this.#returnOrphans().catch((error: unknown) => this.host.reportError(error));
+  }
+
+  async #run(): Promise<void> {
+    let recovering = false;
+    while (!this.#cancelled) {
+      try {
+        if (recovering || this.#reconnected) {
+          this.#reconnected = false;
+          recovering = false;
+          await this.#returnOrphans();
+        }
+        const room = await this.#room();
+        if (this.#cancelled) break;
+        if (Date.now() >= this.#nextClaim) await this.#reclaim(room);
+        else await this.#read(room);
+      } catch (error) {
+        if (this.#cancelled) break;
+        if (/NOGROUP/.test(String(error))) {
+          this.host.reportError(error);
+          return; // the queue was deleted: nothing more will come
+        }
+        this.host.reportError(error);
+        recovering = true;
+        if (!(await this.#ready())) return;
+      }
+    }
+  }
+
+  async #read(room: number): Promise<void> {
+    const block = Math.max(1, this.#nextClaim - Date.now());
+    const { keys } = this.host;
+    const entries = await readGroup(
+      this.blocking,
+      this.stream,
+      keys.group,
+      this.consumer,
+      room,
+      block,
+    );
+    if (this.#cancelled) return this.#returnUnseen(entries);
+    for (const entry of entries) this.#hand(entry, false);
+  }
+
+  async #reclaim(room: number): Promise<void> {
+    const { command, keys, visibilityTimeout, claimInterval } = this.host;
+    const claimed = await autoClaim(
+      command,
+      this.stream,
+      keys.group,
+      this.consumer,
+      visibilityTimeout,
+      this.#claimCursor,
+      room,
+    );
+    this.#claimCursor = claimed.cursor;
+    // Scan on while the cursor has more; otherwise wait a claim interval.
+    this.#nextClaim = claimed.cursor === "0-0" ? Date.now() + claimInterval : 0;
+    if (this.#cancelled) return this.#returnUnseen(claimed.entries);
+    for (const entry of claimed.entries) this.#hand(entry, true);
+  }
+
+  #hand(entry: StoredEntry, redelivered: boolean): void {
+    if (this.host.deliver(entry, redelivered)) this.#held++;
+  }
+
+  /**
+   * Free prefetch, waiting while there is none. When little is free, one turn
+   * of the event loop lets the settles of the batch in hand arrive first, so
+   * that reads stay batched instead of one entry per ack.
+   */
+  async #room(): Promise<number> {
+    if (this.prefetch === 0) return UNLIMITED_BATCH;
+    if (this.#held > 0 && this.prefetch - this.#held < this.prefetch / 2) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    while (this.#held >= this.prefetch && !this.#cancelled) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
+    return this.prefetch - this.#held;
+  }
+
+  /** Waits for ioredis to reconnect; false if it gave up or we were cancelled. */
+  async #ready(): Promise<boolean> {
+    while (!this.#cancelled && this.blocking.status !== "ready") {
+      if (this.blocking.status === "end") {
+        // The retry policy gave up: try a fresh connect once the command connection is back.
+        await this.host.command.ping().catch(() => {});
+        await this.blocking.connect().catch(() => {});
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.blocking.off("ready", done);
+          this.blocking.off("end", done);
+          this.#wake = undefined;
+          resolve();
+        };
+        this.#wake = done;
+        this.blocking.once("ready", done);
+        this.blocking.once("end", done);
+      });
+    }
+    return !this.#cancelled;
+  }
+
+  /** Entries read after cancel was asked: straight back to the queue. */
+  async #returnUnseen(entries: StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.host.command.carrotRequeue(
+      this.stream,
+      this.host.keys.group,
+      this.consumer,
+      ...entries.map((entry) => entry.id),
+    );
+  }
+
+  /**
+   * Entries this consumer owns in Redis but not in this process: an
+   * XREADGROUP whose reply was lost to a dropped connection. Back to the
+   * queue, marked redelivered.
+   */
+  async #returnOrphans(): Promise<void> {
+    const { command, keys } = this.host;
+    const pending = await pendingIds(command, this.stream, keys.group, this.consumer, 10_000);
+    const held = this.host.heldIds(this.stream, this.consumer);
+    const orphans = pending.filter((id) => !held.has(id));
+    if (orphans.length > 0) {
+      await this.host.command.carrotRequeue(
+        this.stream,
+        this.host.keys.group,
+        this.consumer,
+        ...orphans,
+      );
+    }
+  }
+}

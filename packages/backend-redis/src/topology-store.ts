@@ -1,0 +1,208 @@
+import {
+  assertSameExchange,
+  assertSameQueue,
+  type BindingDeclaration,
+  type ExchangeDeclaration,
+  type ExchangeType,
+  type Headers,
+  NotFoundError,
+  type QueueDeclaration,
+  route,
+} from "@carrot/core/backend";
+import type { KeyLayout } from "./key-layout.js";
+import type { ScriptedRedis } from "./lua-scripts.js";
+import { parseTagged, stringifyTagged } from "./message-codec.js";
+
+/** What a publish needs: the queues to write to, and the binding version they were routed with. */
+export interface RoutingDecision {
+  queues: string[];
+  /** "" for the default exchange, which has no bindings to go stale. */
+  version: string;
+}
+
+interface CachedExchange {
+  version: string;
+  type: ExchangeType;
+  bindings: BindingDeclaration[];
+}
+
+/**
+ * Exchanges, queues and bindings, kept in Redis so that every process sees
+ * the same table. Publishers route with core's `route` over a local copy of
+ * an exchange's bindings; the publish script checks the copy's version and
+ * the caller drops the copy and routes again when it is stale.
+ */
+export class TopologyStore {
+  readonly #cache = new Map<string, CachedExchange>();
+  readonly #queueDeclarations = new Map<string, QueueDeclaration>();
+
+  constructor(
+    readonly redis: ScriptedRedis,
+    readonly keys: KeyLayout,
+  ) {}
+
+  async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
+    const json = JSON.stringify(exchange);
+    const created = await this.redis.hsetnx(this.keys.exchanges(), exchange.name, json);
+    if (created === 1) return;
+    const existing = await this.redis.hget(this.keys.exchanges(), exchange.name);
+    if (existing) assertSameExchange(JSON.parse(existing) as ExchangeDeclaration, exchange);
+  }
+
+  async deleteExchange(name: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hdel(this.keys.exchanges(), name)
+      .del(this.keys.bindings(name))
+      .incr(this.keys.version(name))
+      .exec();
+    this.#cache.delete(name);
+  }
+
+  async declareQueue(queue: QueueDeclaration): Promise<void> {
+    const { messageTtl, maxLength, deadLetterExchange } = queue.arguments;
+    const existing = await this.redis.carrotDeclareQueue(
+      this.keys.queueMeta(queue.name),
+      this.keys.stream(queue.name),
+      this.keys.group,
+      stringifyTagged(queue),
+      messageTtl === undefined ? "" : String(messageTtl),
+      maxLength === undefined ? "" : String(maxLength),
+      deadLetterExchange === undefined ? "" : "1",
+    );
+    if (existing) assertSameQueue(parseTagged(existing) as QueueDeclaration, queue);
+    this.#queueDeclarations.set(queue.name, queue);
+  }
+
+  /** The queue's declaration (cached: a queue's settings never change while it exists). */
+  async queue(name: string): Promise<QueueDeclaration> {
+    const cached = this.#queueDeclarations.get(name);
+    if (cached) return cached;
+    const json = await this.redis.hget(this.keys.queueMeta(name), "decl");
+    if (!json) throw missing("queue", name);
+    const declaration = parseTagged(json) as QueueDeclaration;
+    this.#queueDeclarations.set(name, declaration);
+    return declaration;
+  }
+
+  /** Fails with NotFoundError unless the queue exists now (not from the cache). */
+  async assertQueueExists(name: string): Promise<void> {
+    if ((await this.redis.exists(this.keys.queueMeta(name))) === 0) {
+      this.#queueDeclarations.delete(name);
+      throw missing("queue", name);
+    }
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await this.assertQueueExists(name);
+    const exchanges = await this.redis.smembers(this.keys.queueBound(name));
+    await this.redis.del(
+      this.keys.stream(name),
+      this.keys.queueMeta(name),
+      this.keys.queueBound(name),
+      this.keys.dead(name),
+    );
+    await this.redis.zrem(this.keys.due(), name);
+    this.#queueDeclarations.delete(name);
+    for (const exchange of exchanges) {
+      const bindings = await this.redis.hgetall(this.keys.bindings(exchange));
+      const mine = Object.keys(bindings).filter((field) => bindings[field] === name);
+      const tx = this.redis.multi();
+      if (mine.length > 0) tx.hdel(this.keys.bindings(exchange), ...mine);
+      await tx.incr(this.keys.version(exchange)).exec();
+      this.#cache.delete(exchange);
+    }
+  }
+
+  async bind(binding: BindingDeclaration): Promise<void> {
+    await this.#assertBindable(binding);
+    await this.redis
+      .multi()
+      .hset(this.keys.bindings(binding.exchange), bindingField(binding), binding.queue)
+      .incr(this.keys.version(binding.exchange))
+      .exec();
+    await this.redis.sadd(this.keys.queueBound(binding.queue), binding.exchange);
+    this.#cache.delete(binding.exchange);
+  }
+
+  async unbind(binding: BindingDeclaration): Promise<void> {
+    await this.#assertBindable(binding);
+    await this.redis
+      .multi()
+      .hdel(this.keys.bindings(binding.exchange), bindingField(binding))
+      .incr(this.keys.version(binding.exchange))
+      .exec();
+    this.#cache.delete(binding.exchange);
+  }
+
+  /** Routes with the cached bindings, loading them when absent. */
+  async route(exchange: string, routingKey: string, headers: Headers): Promise<RoutingDecision> {
+    if (exchange === "") return { queues: [routingKey], version: "" };
+    const cached = this.#cache.get(exchange) ?? (await this.#load(exchange));
+    return {
+      queues: route(cached.type, cached.bindings, routingKey, headers),
+      version: cached.version,
+    };
+  }
+
+  /** Called when a publish found the version changed: the next route re-reads. */
+  invalidate(exchange: string): void {
+    this.#cache.delete(exchange);
+  }
+
+  async #load(exchange: string): Promise<CachedExchange> {
+    const results = await this.redis
+      .multi()
+      .get(this.keys.version(exchange))
+      .hget(this.keys.exchanges(), exchange)
+      .hgetall(this.keys.bindings(exchange))
+      .exec();
+    const [version, declaration, bindings] = (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [string | null, string | null, Record<string, string>];
+    if (!declaration) throw missing("exchange", exchange);
+    const entry: CachedExchange = {
+      version: version ?? "0",
+      type: (JSON.parse(declaration) as ExchangeDeclaration).type,
+      bindings: Object.entries(bindings).map(([field, queue]) => {
+        const { k, a } = parseTagged(field) as { k: string; a?: Headers };
+        return { queue, exchange, routingKey: k, arguments: a };
+      }),
+    };
+    this.#cache.set(exchange, entry);
+    return entry;
+  }
+
+  async #assertBindable(binding: BindingDeclaration): Promise<void> {
+    if (binding.exchange === "") {
+      throw new NotFoundError(
+        "the default exchange ('') cannot be bound: it routes to the queue named by the routing key",
+      );
+    }
+    await this.assertQueueExists(binding.queue);
+    if ((await this.redis.hexists(this.keys.exchanges(), binding.exchange)) === 0) {
+      throw missing("exchange", binding.exchange);
+    }
+  }
+}
+
+/** One binding's field in the exchange's hash: the queue is the value. */
+function bindingField(binding: BindingDeclaration): string {
+  return stringifyTagged({
+    q: binding.queue,
+    k: binding.routingKey,
+    a: sortedKeys(binding.arguments),
+  });
+}
+
+function sortedKeys(args: Headers | undefined): Headers | undefined {
+  if (!args || Object.keys(args).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(args).sort(([x], [y]) => (x < y ? -1 : 1)));
+}
+
+function missing(kind: "exchange" | "queue", name: string): NotFoundError {
+  return new NotFoundError(
+    `no ${kind} named '${name}': declare it before binding or publishing to it`,
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * SQS: carrot beside the bare @aws-sdk/client-sqs, against the same fauxqs
+ * emulator in the same run (or CARROT_SQS_ENDPOINT):
+ * - send: N 256-byte JSON messages, 1000 in flight (carrot: Publisher.send,
+ *   which core caps at 1000 in flight; raw: 100 hand-written SendMessageBatch
+ *   requests of 10 in flight);
+ * - receive+delete: drain N messages with 4 long-polling receivers of 10
+ *   (carrot: Consumer with prefetch 1000 and ack; raw: 4 ReceiveMessage loops
+ *   whose DeleteMessageBatch go out without waiting, as carrot's do).
+ * Run alone: tsx --conditions=@carrot/source packages/backend-sqs/bench/sqs.bench.ts
+ */
+import { randomBytes } from "node:crypto";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Connection, Consumer, Publisher } from "@carrot/core";
+import { sqsBackend } from "../src/index.js";
+import startFauxqs from "../test/fauxqs-setup.js";
+
+const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
+const IN_FLIGHT = 1000;
+const RECEIVERS = 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+function payload(n: number): { id: number; data: string } {
+  const empty = JSON.stringify({ id: n, data: "" }).length;
+  return { id: n, data: "x".repeat(Math.max(0, 256 - empty)) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function rate(count: number, ms: number): number {
+  return Math.round((count / ms) * 1000);
+}
+
+async function withEmulator<T>(run: (endpoint: string) => Promise<T>): Promise<T> {
+  const stop = await startFauxqs(); // no-op when CARROT_SQS_ENDPOINT is set
+  try {
+    return await run(process.env.CARROT_SQS_ENDPOINT as string);
+  } finally {
+    await stop();
+  }
+}
+
+function raw(endpoint: string): SQSClient {
+  return new SQSClient({ endpoint, region: "us-east-1" });
+}
+
+function carrot(endpoint: string, prefix: string): Connection {
+  return new Connection({
+    url: `sqs://?region=us-east-1&endpoint=${encodeURIComponent(endpoint)}&prefix=${prefix}&waitTimeSeconds=1`,
+    backend: sqsBackend,
+  });
+}
+
+async function rawQueue(client: SQSClient, name: string): Promise<string> {
+  return (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+}
+
+/** Fills a queue with the raw client, 100 batches in flight. */
+async function rawFill(client: SQSClient, url: string, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const start = next;
+      next = Math.min(count, next + 10);
+      const Entries = [];
+      for (let i = start; i < next; i++)
+        Entries.push({ Id: String(i - start), MessageBody: JSON.stringify(payload(i)) });
+      const { Failed = [] } = await client.send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries }),
+      );
+      if (Failed.length > 0) throw new Error(`raw send failed: ${Failed[0]?.Code}`);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT / 10 }, worker));
+}
+
+async function carrotSend(endpoint: string): Promise<number> {
+  const prefix = `b${randomBytes(4).toString("hex")}-`;
+  const conn = carrot(endpoint, prefix);
+  await new Consumer(conn, { queue: "send" }).declare();
+  const publisher = new Publisher(conn, { routingKey: "send", maxInFlight: IN_FLIGHT });
+  const started = performance.now();
+  await Promise.all(Array.from({ length: COUNT }, (_, i) => publisher.send(payload(i))));
+  const ms = performance.now() - started;
+  await conn.deleteQueue("send");
+  await conn.close();
+  return rate(COUNT, ms);
+}
+
+async function rawSend(endpoint: string): Promise<number> {
+  const client = raw(endpoint);
+  const url = await rawQueue(client, `b${randomBytes(4).toString("hex")}-send`);
+  const started = performance.now();
+  await rawFill(client, url, COUNT);
+  const ms = performance.now() - started;
+  await client.send(new DeleteQueueCommand({ QueueUrl: url }));
+  client.destroy();
+  return rate(COUNT, ms);
+}
+
+async function carrotReceive(endpoint: string): Promise<number> {
+  const prefix = `b${randomBytes(4).toString("hex")}-`;
+  const conn = carrot(endpoint, prefix);
+  const consumer = new Consumer(conn, { queue: "recv", prefetchCount: IN_FLIGHT });
+  await consumer.declare();
+  const client = raw(endpoint);
+  await rawFill(client, await rawQueue(client, `${prefix}recv`), COUNT);
+  client.destroy();
+  let received = 0;
+  consumer.registerCallback(async (_data, message) => {
+    received++;
+    await message.ack();
+  });
+  const started = performance.now();
+  await consumer.wait({ limit: COUNT });
+  const ms = performance.now() - started;
+  if (received !== COUNT) throw new Error(`carrot received ${received} of ${COUNT}`);
+  await conn.deleteQueue("recv");
+  await conn.close();
+  return rate(COUNT, ms);
+}
+
+async function rawReceive(endpoint: string): Promise<number> {
+  const client = raw(endpoint);
+  const url = await rawQueue(client, `b${randomBytes(4).toString("hex")}-recv`);
+  await rawFill(client, url, COUNT);
+  let received = 0;
+  const deletes: Promise<unknown>[] = [];
+  const started = performance.now();
+  const receiver = async () => {
+    while (received < COUNT) {
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      for (const m of Messages) JSON.parse(m.Body as string);
+      received += Messages.length;
+      if (Messages.length > 0) {
+        deletes.push(
+          client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: url,
+              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          ),
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: RECEIVERS }, receiver));
+  await Promise.all(deletes);
+  const ms = performance.now() - started;
+  await client.send(new DeleteQueueCommand({ QueueUrl: url }));
+  client.destroy();
+  return rate(COUNT, ms);
+}
+
+async function compare(
+  ours: (endpoint: string) => Promise<number>,
+  theirs: (endpoint: string) => Promise<number>,
+) {
+  return withEmulator(async (endpoint) => {
+    // Alternate, ROUNDS times each, so that warm-up and drift hit both; report medians.
+    const carrotRates: number[] = [];
+    const rawRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      rawRates.push(await theirs(endpoint));
+      carrotRates.push(await ours(endpoint));
+    }
+    const carrotMedian = median(carrotRates);
+    const rawMedian = median(rawRates);
+    return {
+      messages: COUNT,
+      carrotMsgsPerSec: carrotMedian,
+      rawMsgsPerSec: rawMedian,
+      ratioPct: Math.round((carrotMedian / rawMedian) * 100),
+    };
+  });
+}
+
+const scenarios: Record<string, () => Promise<Record<string, number>>> = {
+  "sqs send (carrot vs raw SendMessageBatch)": () => compare(carrotSend, rawSend),
+  "sqs receive+delete (carrot vs raw)": () => compare(carrotReceive, rawReceive),
+};
+
+// The emulator takes any credentials; the SDK's provider chain reads these.
+process.env.AWS_ACCESS_KEY_ID ??= "bench";
+process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
+
+export default scenarios;

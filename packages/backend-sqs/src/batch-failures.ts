@@ -1,0 +1,52 @@
+import type { BatchResultErrorEntry } from "@aws-sdk/client-sqs";
+import {
+  ConnectionLostError,
+  PublishNackedError,
+  PublishOutcomeUnknownError,
+} from "@carrot/core/backend";
+import { isClientFault } from "./aws-errors.js";
+
+/** One outcome per SendMessageBatch entry: a refused entry fails only its own send. */
+export function publishFailures(
+  count: number,
+  failed: BatchResultErrorEntry[],
+): (Error | undefined)[] {
+  const outcomes: (Error | undefined)[] = new Array(count).fill(undefined);
+  for (const entry of failed) {
+    outcomes[Number(entry.Id)] = new PublishNackedError(
+      `SQS refused the message (${entry.Code}): ${entry.Message ?? "no reason given"}; it was not sent`,
+    );
+  }
+  return outcomes;
+}
+
+/**
+ * A whole SendMessageBatch failed. A refusal (a client fault: bad request,
+ * access denied) means nothing was stored; anything else (network, timeout,
+ * server error after the SDK's retries) leaves the outcome unknown.
+ */
+publishFailures.whole = (error: unknown, where: string): Error =>
+  isClientFault(error)
+    ? new PublishNackedError(
+        `SQS at ${where} refused the batch: ${(error as Error).name}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    : new PublishOutcomeUnknownError(
+        `the send to SQS at ${where} failed (${(error as Error).name}); the message may or may not be on the queue`,
+        { cause: error },
+      );
+
+/** One outcome per DeleteMessageBatch / ChangeMessageVisibilityBatch entry. */
+export function settleFailures(
+  count: number,
+  failed: BatchResultErrorEntry[],
+  action: string,
+): (Error | undefined)[] {
+  const outcomes: (Error | undefined)[] = new Array(count).fill(undefined);
+  for (const entry of failed) {
+    outcomes[Number(entry.Id)] = new ConnectionLostError(
+      `SQS could not ${action} the message (${entry.Code}): its receipt is no longer valid (the lease ran out), so SQS will deliver it again`,
+    );
+  }
+  return outcomes;
+}

@@ -1,0 +1,187 @@
+import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
+import type { MessageProperties, RawMessage } from "@carrot/core/backend";
+import { headersFromJson, headersToJson } from "./header-values.js";
+
+/**
+ * How a carrot message is laid out on SQS. SQS gives a message a text body
+ * and at most 10 attributes; carrot uses one attribute, `carrot` (String):
+ * JSON of content type and encoding, headers, properties, the exchange and
+ * routing key it was published with, and how the body is carried. The body:
+ * - as the SQS body itself when its bytes are UTF-8 text SQS accepts (JSON,
+ *   plain text: readable by any SQS tool);
+ * - else base64 in the SQS body (SQS bodies must be XML-legal Unicode);
+ * - an empty body (which SQS refuses) is marked, with "-" as the SQS body.
+ */
+export const ENVELOPE_ATTRIBUTE = "carrot";
+const EMPTY_BODY = "-";
+
+type BodyCarrier = "text" | "base64" | "empty";
+
+interface Envelope {
+  ct?: string;
+  ce?: string;
+  h?: Record<string, unknown>;
+  p?: Omit<MessageProperties, "timestamp"> & { timestamp?: number };
+  x?: string;
+  k?: string;
+  b?: Exclude<BodyCarrier, "text">;
+}
+
+export interface Routed {
+  exchange: string;
+  routingKey: string;
+}
+
+export interface WireMessage {
+  body: string;
+  attributes: Record<string, MessageAttributeValue>;
+  /** Bytes SQS counts against MaximumMessageSize: body, attribute name, type and value. */
+  size: number;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * SQS accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. fauxqs
+ * (and so perhaps other emulators) also refuses the last range, so carrot
+ * sends only the BMP part raw: bodies with other characters go as base64, and
+ * the envelope's JSON writes them as \u escapes, which parse back the same.
+ */
+const SQS_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]*$/;
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g;
+
+function envelopeJson(envelope: Envelope): string {
+  return JSON.stringify(envelope).replace(
+    NOT_SQS_TEXT,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+export function toWire(message: RawMessage, routed: Routed): WireMessage {
+  const text = message.body.byteLength === 0 ? undefined : sqsText(message.body);
+  const carrier: BodyCarrier =
+    message.body.byteLength === 0 ? "empty" : text === undefined ? "base64" : "text";
+  const body =
+    carrier === "text"
+      ? (text as string)
+      : carrier === "empty"
+        ? EMPTY_BODY
+        : Buffer.from(message.body).toString("base64");
+  const envelope = envelopeJson(envelopeOf(message, routed, carrier));
+  return {
+    body,
+    attributes: { [ENVELOPE_ATTRIBUTE]: { DataType: "String", StringValue: envelope } },
+    size: (carrier === "text" ? message.body.byteLength : body.length) + envelopeSize(envelope),
+  };
+}
+
+export function fromWire(
+  body: string | undefined,
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): RawMessage & Routed {
+  const raw = attributes?.[ENVELOPE_ATTRIBUTE]?.StringValue;
+  // A message some other SQS client sent: its body is all there is.
+  if (raw === undefined) {
+    return {
+      body: Buffer.from(body ?? "", "utf8"),
+      headers: {},
+      properties: {},
+      exchange: "",
+      routingKey: "",
+    };
+  }
+  const envelope = JSON.parse(raw) as Envelope;
+  const bytes =
+    envelope.b === "empty"
+      ? new Uint8Array(0)
+      : new Uint8Array(Buffer.from(body ?? "", envelope.b === "base64" ? "base64" : "utf8"));
+  const { timestamp, ...properties } = envelope.p ?? {};
+  return {
+    body: bytes,
+    contentType: envelope.ct,
+    contentEncoding: envelope.ce,
+    headers: headersFromJson((envelope.h ?? {}) as never),
+    properties:
+      timestamp === undefined ? properties : { ...properties, timestamp: new Date(timestamp) },
+    exchange: envelope.x ?? "",
+    routingKey: envelope.k ?? "",
+  };
+}
+
+/** Room kept for the exchange and routing key (AMQP caps each at 255 bytes), JSON-quoted. */
+const ROUTING_RESERVE = 1024;
+
+/**
+ * The size limits of a backend whose queues take `queueLimit` bytes.
+ * `maxBody` is the capability: the largest body a binary message with no
+ * headers may have, counting its worst case (base64, 4 characters per 3
+ * bytes) and leaving room for exchange and routing key. Every message is
+ * held to it, whatever its content, so that the limit is one number.
+ */
+export class SizeLimit {
+  readonly maxBody: number;
+  readonly #room: number;
+
+  constructor(queueLimit: number) {
+    this.#room = queueLimit - ROUTING_RESERVE;
+    const baseline = worstCaseSize({
+      body: new Uint8Array(0),
+      contentType: "application/octet-stream",
+      contentEncoding: "binary",
+      headers: {},
+      properties: { deliveryMode: 2 },
+    });
+    this.maxBody = Math.floor((this.#room - baseline) / 4) * 3;
+  }
+
+  /**
+   * What core compares with `maxBody`: the body length when the message fits
+   * (body, headers and properties, at worst case), otherwise more than
+   * `maxBody`, so that core refuses it before anything is sent.
+   */
+  measure(message: RawMessage): number {
+    const n = message.body.byteLength;
+    const fits = n <= this.maxBody && worstCaseSize(message) + base64Length(n) <= this.#room;
+    return fits ? n : Math.max(n, this.maxBody + 1);
+  }
+}
+
+/** The message's size on SQS, less its body, if the body went as base64. */
+function worstCaseSize(message: RawMessage): number {
+  return envelopeSize(
+    envelopeJson(envelopeOf(message, { exchange: "", routingKey: "" }, "base64")),
+  );
+}
+
+function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
+function envelopeSize(json: string): number {
+  return ENVELOPE_ATTRIBUTE.length + "String".length + Buffer.byteLength(json);
+}
+
+function envelopeOf(message: RawMessage, routed: Routed, carrier: BodyCarrier): Envelope {
+  const envelope: Envelope = {};
+  if (message.contentType !== undefined) envelope.ct = message.contentType;
+  if (message.contentEncoding !== undefined) envelope.ce = message.contentEncoding;
+  if (Object.keys(message.headers).length > 0) envelope.h = headersToJson(message.headers);
+  const { timestamp, ...properties } = message.properties;
+  const p =
+    timestamp === undefined ? properties : { ...properties, timestamp: timestamp.getTime() };
+  if (Object.keys(p).length > 0) envelope.p = p;
+  if (routed.exchange !== "") envelope.x = routed.exchange;
+  if (routed.routingKey !== "") envelope.k = routed.routingKey;
+  if (carrier !== "text") envelope.b = carrier;
+  return envelope;
+}
+
+/** The body as an SQS text body, when its bytes are UTF-8 that SQS accepts and that round-trip exactly. */
+function sqsText(body: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+  return SQS_TEXT.test(text) ? text : undefined;
+}

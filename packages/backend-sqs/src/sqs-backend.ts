@@ -1,0 +1,627 @@
+import {
+  ListQueuesCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import {
+  assertSameExchange,
+  type Backend,
+  BackendEventEmitter,
+  type BindingDeclaration,
+  type Capabilities,
+  CarrotError,
+  ClosedError,
+  ConnectionLostError,
+  type ConsumeOptions,
+  DeclarationConflictError,
+  type Delivery,
+  type ExchangeDeclaration,
+  type ExchangeType,
+  MessageStateError,
+  MessageTooLargeError,
+  NotFoundError,
+  type PublishRequest,
+  type QueueDeclaration,
+  type RawMessage,
+  redactUrl,
+  route,
+  type Subscription,
+} from "@carrot/core/backend";
+import { translateAwsError } from "./aws-errors.js";
+import { BindingTable } from "./binding-table.js";
+import { sqsCapabilities } from "./capabilities.js";
+import { fromWire, SizeLimit, toWire } from "./envelope.js";
+import { fifoIds } from "./fifo-ids.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
+import { watchReachability } from "./reachability.js";
+import { SqsBatches } from "./sqs-batches.js";
+import {
+  type ResolvedSqsOptions,
+  resolveSqsOptions,
+  type SqsBackendOptions,
+} from "./sqs-options.js";
+import { SqsSubscription } from "./sqs-subscription.js";
+
+/** prefetch 0 ("no limit") still bounds what one subscription holds unsettled. */
+const UNLIMITED_PREFETCH = 1000;
+const MAX_RECEIVERS = 4;
+
+/**
+ * carrot on Amazon SQS. Queues are SQS queues; exchanges and bindings are
+ * virtual (bindings live in the bound queues' tags, see BindingTable);
+ * sends, deletes and visibility changes are batched; deliveries are kept
+ * alive by leases until settled.
+ */
+export class SqsBackend extends BackendEventEmitter implements Backend {
+  readonly name = "sqs";
+  readonly capabilities: Capabilities;
+  readonly options: ResolvedSqsOptions;
+  readonly #size: SizeLimit;
+  readonly #where: string;
+  #client?: SQSClient;
+  #sendClient?: SQSClient;
+  #heartbeat?: NodeJS.Timeout;
+  #reachable = true;
+  #recovering?: NodeJS.Timeout;
+  #directory?: QueueDirectory;
+  #table?: BindingTable;
+  readonly #exchanges = new Map<string, ExchangeDeclaration>();
+  readonly #subscriptions = new Set<SqsSubscription>();
+  readonly #batches: SqsBatches;
+  readonly #leases: LeaseKeeper;
+  #state: "new" | "open" | "closed" = "new";
+  #connecting?: Promise<void>;
+
+  constructor(options: SqsBackendOptions = {}) {
+    super();
+    this.options = resolveSqsOptions(options);
+    this.#size = new SizeLimit(this.options.maxMessageSize);
+    this.capabilities = sqsCapabilities(this.#size.maxBody);
+    this.#where = this.options.endpoint
+      ? redactUrl(this.options.endpoint)
+      : `the ${this.options.region ?? "default"} region`;
+    this.#batches = new SqsBatches(
+      () => this.client,
+      () => this.#sendClient ?? this.client,
+      this.#where,
+      (queue) => this.#directory?.forget(queue.name),
+    );
+    this.#leases = new LeaseKeeper(
+      (url, receiptHandle, seconds) => this.#batches.changeVisibility(url, receiptHandle, seconds),
+      this.options.visibilityTimeout,
+      this.options.maxHold,
+      (error) => this.emit("error", { error }),
+    );
+  }
+
+  /** The SDK client (for what carrot does not cover); available after connect. */
+  get client(): SQSClient {
+    if (!this.#client) throw new ClosedError("the SQS backend is not connected");
+    return this.#client;
+  }
+
+  /** The client sends go through: the same settings, without the SDK's retries. */
+  get sendClient(): SQSClient {
+    if (!this.#sendClient) throw new ClosedError("the SQS backend is not connected");
+    return this.#sendClient;
+  }
+
+  connect(): Promise<void> {
+    if (this.#state === "closed")
+      return Promise.reject(
+        new ClosedError("this SQS connection is closed; open a new Connection"),
+      );
+    if (this.#state === "open") return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    const {
+      region,
+      endpoint,
+      clientConfig,
+      waitTimeSeconds,
+      connectTimeout,
+      prefix,
+      bindingRefresh,
+      heartbeat,
+    } = this.options;
+    const config = {
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      // Long polls answer within waitTimeSeconds: a request silent for much longer is dead.
+      requestHandler: {
+        connectionTimeout: connectTimeout,
+        requestTimeout: (waitTimeSeconds + 15) * 1000,
+      },
+      ...clientConfig,
+    };
+    const client = new SQSClient(config);
+    // Sends are never retried by the SDK: a SendMessageBatch whose answer was
+    // lost may have been stored, and sending it again would make a silent
+    // duplicate that looks new. It fails as "outcome unknown" instead.
+    const sendClient = new SQSClient({ ...config, maxAttempts: 1 });
+    try {
+      await client.send(
+        new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1 }),
+        {
+          abortSignal: AbortSignal.timeout(connectTimeout),
+        },
+      );
+    } catch (error) {
+      client.destroy();
+      sendClient.destroy();
+      throw translateAwsError(error, this.#where, "connect");
+    }
+    if (this.#state === "closed") {
+      client.destroy();
+      sendClient.destroy();
+      throw new ClosedError("the SQS connection was closed while connecting");
+    }
+    const reachability = watchReachability({
+      down: (error) => this.#unreachable(error),
+      up: (attempt) => this.#reachableAgain(attempt),
+    });
+    reachability.watch(client);
+    reachability.watch(sendClient);
+    this.#client = client;
+    this.#sendClient = sendClient;
+    if (heartbeat) this.#heartbeat = this.#probeEvery(heartbeat);
+    this.#directory = new QueueDirectory(client, this.options);
+    this.#table = new BindingTable(client, prefix, bindingRefresh);
+    this.#state = "open";
+    this.emit("connect", { host: this.#where });
+  }
+
+  /** A request attempt failed on the network: "disconnect", once per outage. */
+  #unreachable(error: Error): void {
+    clearTimeout(this.#recovering);
+    this.#recovering = undefined;
+    if (!this.#reachable) return;
+    this.#reachable = false;
+    this.emit("disconnect", { host: this.#where, error });
+  }
+
+  /**
+   * Requests work again; "reconnect" once a long poll cut by the outage can
+   * no longer take a message: SQS may still hold it open for up to
+   * waitTimeSeconds, and would hand it a message no one will see (until the
+   * visibility timeout brings it back, marked redelivered).
+   */
+  #reachableAgain(attempt: number): void {
+    if (this.#reachable || this.#recovering) return;
+    this.#recovering = setTimeout(() => {
+      this.#recovering = undefined;
+      this.#reachable = true;
+      if (this.#state === "open") this.emit("reconnect", { host: this.#where, attempt });
+    }, this.options.waitTimeSeconds * 1000).unref();
+  }
+
+  /**
+   * With `heartbeat`, a cheap request every so many seconds, so that an idle
+   * connection also learns (and reports) that SQS went out of reach and came
+   * back; consumers' long polls find it out by themselves.
+   */
+  #probeEvery(seconds: number): NodeJS.Timeout {
+    const { prefix } = this.options;
+    return setInterval(() => {
+      this.#client
+        ?.send(
+          new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1 }),
+          {
+            abortSignal: AbortSignal.timeout(seconds * 1000),
+          },
+        )
+        .catch(() => undefined);
+    }, seconds * 1000).unref();
+  }
+
+  /**
+   * Stops receiving, gives unsettled messages back (visible at once) and waits
+   * for batches in flight. Long polls still in flight are not cut (that could
+   * hide the messages SQS picked for them): they finish within
+   * waitTimeSeconds, hand back what they got, and then the client is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasOpen = this.#state === "open";
+    this.#state = "closed";
+    await this.#connecting?.catch(() => undefined);
+    const subscriptions = [...this.#subscriptions];
+    this.#subscriptions.clear();
+    await Promise.all(subscriptions.map((subscription) => subscription.cancel()));
+    const held = this.#leases.releaseAll();
+    await Promise.allSettled(
+      held.map(({ queueUrl, receiptHandle }) =>
+        this.#batches.changeVisibility(queueUrl, receiptHandle, 0),
+      ),
+    );
+    await this.#batches.idle();
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#recovering);
+    const clients = [this.#client, this.#sendClient];
+    Promise.all(subscriptions.map((subscription) => subscription.drained))
+      .then(async () => {
+        await this.#batches.idle();
+      })
+      .finally(() => {
+        for (const client of clients) client?.destroy();
+      });
+    if (wasOpen) this.emit("disconnect", { host: this.#where });
+  }
+
+  // Topology
+
+  async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
+    const { table } = this.#open();
+    const local = this.#exchanges.get(exchange.name);
+    if (local) return assertSameExchange(local, exchange);
+    const { type } = table.bindingsOf(await table.snapshot(), exchange.name);
+    if (type !== undefined && type !== exchange.type) {
+      throw new DeclarationConflictError(
+        `exchange '${exchange.name}' already exists as a ${type} exchange (its bindings say so); declare it with the same type, or delete it first`,
+      );
+    }
+    this.#exchanges.set(exchange.name, { ...exchange });
+  }
+
+  async declareQueue(queue: QueueDeclaration): Promise<void> {
+    const { directory, table } = this.#open();
+    const info = await this.#call(`declare queue '${queue.name}'`, () => directory.declare(queue));
+    table.recordQueue(info.url, info.declaration ?? queue);
+  }
+
+  async bindQueue(binding: BindingDeclaration): Promise<void> {
+    const { directory, table } = this.#open();
+    const type = await this.#exchangeType(binding.exchange);
+    const info = await this.#call(`bind queue '${binding.queue}'`, () =>
+      directory.info(binding.queue),
+    );
+    await this.#call(`bind queue '${binding.queue}'`, () => directory.bind(binding, type));
+    if (info.declaration) table.recordQueue(info.url, info.declaration);
+    table.recordBinding(binding, type);
+  }
+
+  async unbindQueue(binding: BindingDeclaration): Promise<void> {
+    const { directory, table } = this.#open();
+    await this.#call(`unbind queue '${binding.queue}'`, () => directory.unbind(binding));
+    table.recordUnbinding(binding);
+  }
+
+  /** Removes the exchange here and its bindings (tags) everywhere. */
+  async deleteExchange(name: string): Promise<void> {
+    const { directory, table } = this.#open();
+    this.#exchanges.delete(name);
+    const { bindings } = table.bindingsOf(await table.snapshot({ fresh: true }), name);
+    await Promise.all(bindings.map((binding) => directory.unbind(binding).catch(() => undefined)));
+    table.recordExchangeDeleted(name);
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    const { directory, table } = this.#open();
+    await this.#call(`delete queue '${name}'`, () => directory.delete(name));
+    table.recordQueueDeleted(name);
+  }
+
+  /** Receives and deletes the ready messages until none is left: an exact count, and unacked ones stay (as in AMQP). */
+  async purgeQueue(name: string): Promise<number> {
+    const { directory, client } = this.#open();
+    const info = await this.#call(`purge queue '${name}'`, () => directory.info(name));
+    let count = 0;
+    for (;;) {
+      const { Messages = [] } = await this.#call(`purge queue '${name}'`, () =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: info.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: this.options.visibilityTimeout,
+          }),
+        ),
+      );
+      if (Messages.length === 0) return count;
+      await Promise.all(
+        Messages.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
+      );
+      count += Messages.length;
+    }
+  }
+
+  // Messages
+
+  measure(message: RawMessage): number {
+    return this.#size.measure(message);
+  }
+
+  publish(request: PublishRequest): Promise<void> {
+    const { exchange, routingKey, message } = request;
+    try {
+      const { directory } = this.#open();
+      // The common case, a known queue through the default exchange, goes to the batch in this turn.
+      const known = exchange === "" ? directory.cached(routingKey) : undefined;
+      if (known) return this.#enqueue([known], request);
+      return this.#targets(exchange, routingKey, message).then((queues) =>
+        this.#enqueue(queues, request),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The queues a message goes to; queues that do not exist are left out (unroutable: dropped, as in AMQP). */
+  async #targets(exchange: string, routingKey: string, message: RawMessage): Promise<QueueInfo[]> {
+    const { directory } = this.#open();
+    const names = exchange === "" ? [routingKey] : await this.#route(exchange, routingKey, message);
+    const queues = await Promise.all(
+      names.map((name) =>
+        directory.info(name).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return undefined;
+          throw translateAwsError(error, this.#where, `send to '${name}'`);
+        }),
+      ),
+    );
+    return queues.filter((queue) => queue !== undefined);
+  }
+
+  /** Checks the exact size against every target queue first: refused for one, sent to none. */
+  #enqueue(queues: QueueInfo[], { exchange, routingKey, message }: PublishRequest): Promise<void> {
+    if (queues.length === 0) return Promise.resolve();
+    const wire = toWire(message, { exchange, routingKey });
+    for (const queue of queues) {
+      if (wire.size > queue.maxMessageSize) {
+        return Promise.reject(
+          new MessageTooLargeError(
+            `the message is ${wire.size} bytes on SQS (body and attributes) and queue '${queue.name}' takes at most ${queue.maxMessageSize}; nothing was sent`,
+          ),
+        );
+      }
+    }
+    const send = (queue: QueueInfo) =>
+      this.#batches.send(
+        {
+          queue,
+          body: wire.body,
+          attributes: wire.attributes,
+          ...(queue.fifo ? { ids: fifoIds(message, queue) } : {}),
+        },
+        wire.size,
+      );
+    if (queues.length === 1) return send(queues[0] as QueueInfo);
+    return Promise.all(queues.map(send)).then(() => undefined);
+  }
+
+  async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
+    const { directory, client } = this.#open();
+    const info = await this.#call(`get from '${queue}'`, () => directory.info(queue));
+    const { Messages = [] } = await this.#call(`get from '${queue}'`, () =>
+      client.send(this.#receiveCommand(info, 1, 0)),
+    );
+    const [message] = Messages;
+    if (!message) return null;
+    if (noAck) await this.#batches.delete(info.url, message.ReceiptHandle as string);
+    return this.#delivery(info, message, noAck);
+  }
+
+  async consume(
+    queue: string,
+    options: ConsumeOptions,
+    onDelivery: (delivery: Delivery) => void,
+  ): Promise<Subscription> {
+    const { directory, client } = this.#open();
+    const info = await this.#call(`consume from '${queue}'`, () => directory.info(queue));
+    const capacity = options.prefetch > 0 ? options.prefetch : UNLIMITED_PREFETCH;
+    const subscription = new SqsSubscription({
+      client,
+      queueUrl: info.url,
+      consumerTag: options.consumerTag,
+      capacity,
+      receivers: info.fifo ? 1 : Math.min(MAX_RECEIVERS, Math.ceil(capacity / 10)),
+      waitTimeSeconds: this.options.waitTimeSeconds,
+      visibilityTimeout: this.options.visibilityTimeout,
+      reconnect: this.options.reconnect,
+      deliver: async (messages, sub) => {
+        if (options.noAck) {
+          // At most once: gone from the queue before the application sees them.
+          await Promise.all(
+            messages.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
+          );
+          for (const m of messages) onDelivery(this.#delivery(info, m, true, options.consumerTag));
+          return 0;
+        }
+        for (const m of messages)
+          onDelivery(this.#delivery(info, m, false, options.consumerTag, sub));
+        return messages.length;
+      },
+      handBack: (messages) =>
+        Promise.all(messages.map((m) => this.#giveBack(info, m))).then(() => undefined),
+      onError: (error) =>
+        this.emit("error", {
+          error: translateAwsError(error, this.#where, `receive from '${queue}'`),
+        }),
+    });
+    this.#subscriptions.add(subscription);
+    subscription.start();
+    return {
+      consumerTag: options.consumerTag,
+      cancel: async () => {
+        await subscription.cancel();
+        // Kept until its last long poll is back, so that close() does not cut it.
+        subscription.drained.finally(() => this.#subscriptions.delete(subscription));
+      },
+    };
+  }
+
+  /**
+   * A message a cancelled subscription received but never delivered. Made
+   * visible again it would count as received twice (`redelivered`, and one
+   * step nearer the redrive limit) without anyone having seen it; so a first
+   * receive on a standard queue goes back as a copy of itself, and the
+   * original is deleted once the copy is in. FIFO queues (where a copy would
+   * be deduplicated away or reordered) and messages received before get
+   * visibility 0.
+   */
+  #giveBack(info: QueueInfo, message: Message): Promise<void> {
+    const handle = message.ReceiptHandle as string;
+    const makeVisible = () =>
+      this.#batches.changeVisibility(info.url, handle, 0).catch(() => undefined);
+    if (info.fifo || message.Attributes?.ApproximateReceiveCount !== "1") return makeVisible();
+    const attributes: Record<string, MessageAttributeValue> = {};
+    for (const [name, { DataType, StringValue, BinaryValue }] of Object.entries(
+      message.MessageAttributes ?? {},
+    )) {
+      attributes[name] = {
+        DataType,
+        ...(StringValue !== undefined ? { StringValue } : {}),
+        ...(BinaryValue !== undefined ? { BinaryValue } : {}),
+      };
+    }
+    return this.#batches
+      .send({ queue: info, body: message.Body ?? "", attributes }, 0)
+      .then(
+        () => this.#batches.delete(info.url, handle),
+        () => makeVisible(),
+      )
+      .catch(() => undefined);
+  }
+
+  #receiveCommand(info: QueueInfo, count: number, waitTimeSeconds: number): ReceiveMessageCommand {
+    return new ReceiveMessageCommand({
+      QueueUrl: info.url,
+      MaxNumberOfMessages: count,
+      WaitTimeSeconds: waitTimeSeconds,
+      VisibilityTimeout: this.options.visibilityTimeout,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+    });
+  }
+
+  #delivery(
+    info: QueueInfo,
+    received: Message,
+    noAck: boolean,
+    consumerTag?: string,
+    subscription?: SqsSubscription,
+  ): Delivery {
+    const { exchange, routingKey, ...message } = fromWire(
+      received.Body,
+      received.MessageAttributes,
+    );
+    const handle = received.ReceiptHandle as string;
+    let settled = noAck;
+    if (!noAck) this.#leases.hold(info.url, handle);
+    const settle = async (action: () => Promise<void>) => {
+      if (this.#state === "closed") {
+        throw new ConnectionLostError(
+          "the SQS connection that received this message is closed; SQS will deliver the message again",
+        );
+      }
+      if (settled)
+        throw new MessageStateError(
+          "this SQS delivery is already settled (or was received with noAck)",
+        );
+      settled = true;
+      this.#leases.release(handle);
+      subscription?.settled();
+      await action();
+    };
+    return {
+      message,
+      info: {
+        exchange,
+        routingKey,
+        redelivered: Number(received.Attributes?.ApproximateReceiveCount ?? "1") > 1,
+        queue: info.name,
+        consumerTag,
+      },
+      ack: () => settle(() => this.#batches.delete(info.url, handle)),
+      reject: (requeue) =>
+        settle(() =>
+          requeue
+            ? this.#batches.changeVisibility(info.url, handle, 0)
+            : this.#deadLetter(info, message, routingKey, handle),
+        ),
+      extend: async (seconds) => {
+        if (settled)
+          throw new MessageStateError("cannot extend an SQS delivery that is already settled");
+        await this.#call("extend a delivery's lease", () => this.#leases.extend(handle, seconds));
+      },
+    };
+  }
+
+  /** reject(): re-published through the dead-letter exchange (or to the dead-letter queue) when configured, then deleted. */
+  async #deadLetter(
+    info: QueueInfo,
+    message: RawMessage,
+    routingKey: string,
+    handle: string,
+  ): Promise<void> {
+    const args = (info.declaration?.arguments ?? {}) as Record<string, unknown>;
+    if (typeof args.deadLetterExchange === "string") {
+      const key =
+        typeof args.deadLetterRoutingKey === "string" ? args.deadLetterRoutingKey : routingKey;
+      await this.publish({
+        exchange: args.deadLetterExchange,
+        routingKey: key,
+        message,
+        mandatory: false,
+      });
+    } else if (typeof args["x-dead-letter-queue"] === "string") {
+      await this.publish({
+        exchange: "",
+        routingKey: args["x-dead-letter-queue"],
+        message,
+        mandatory: false,
+      });
+    }
+    await this.#batches.delete(info.url, handle);
+  }
+
+  async #route(exchange: string, routingKey: string, message: RawMessage): Promise<string[]> {
+    const { table } = this.#open();
+    const snapshot = await this.#call(`route through '${exchange}'`, () => table.snapshot());
+    const { type, bindings } = table.bindingsOf(snapshot, exchange);
+    const exchangeType = this.#exchanges.get(exchange)?.type ?? type;
+    if (exchangeType === undefined)
+      throw new NotFoundError(
+        `no exchange named '${exchange}': declare it before publishing to it`,
+      );
+    return route(exchangeType, bindings, routingKey, message.headers);
+  }
+
+  async #exchangeType(exchange: string): Promise<ExchangeType> {
+    if (exchange === "")
+      throw new NotFoundError(
+        "the default exchange ('') cannot be bound: it routes to the queue named by the routing key",
+      );
+    const local = this.#exchanges.get(exchange)?.type;
+    if (local) return local;
+    const { table } = this.#open();
+    const { type } = table.bindingsOf(await table.snapshot(), exchange);
+    if (type === undefined)
+      throw new NotFoundError(`no exchange named '${exchange}': declare it before binding to it`);
+    return type;
+  }
+
+  async #call<T>(action: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof CarrotError) throw error;
+      throw translateAwsError(error, this.#where, action);
+    }
+  }
+
+  #open(): { client: SQSClient; directory: QueueDirectory; table: BindingTable } {
+    if (this.#state === "closed")
+      throw new ClosedError("this SQS connection is closed; open a new Connection");
+    if (!this.#client || !this.#directory || !this.#table)
+      throw new ClosedError("the SQS backend is not connected yet; call connect() first");
+    return { client: this.#client, directory: this.#directory, table: this.#table };
+  }
+}

@@ -1,0 +1,146 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { isMissingQueue } from "./aws-errors.js";
+import { publishFailures, settleFailures } from "./batch-failures.js";
+import { Batcher, BatcherMap } from "./batcher.js";
+import type { FifoIds } from "./fifo-ids.js";
+import type { QueueInfo } from "./queue-directory.js";
+
+/** One SendMessageBatch entry, ready to go. */
+export interface SendEntry {
+  queue: QueueInfo;
+  body: string;
+  attributes: Record<string, MessageAttributeValue>;
+  ids?: FifoIds;
+}
+
+interface VisibilityEntry {
+  receiptHandle: string;
+  seconds: number;
+}
+
+/** SendMessageBatch takes 10 entries and 1 MiB in all. */
+const SEND_BATCH = { entries: 10, bytes: 1024 * 1024 };
+const SETTLE_BATCH = { entries: 10, bytes: Number.POSITIVE_INFINITY };
+
+/**
+ * The three batched SQS calls: sends, deletes (acks) and visibility changes
+ * (requeues, lease renewals) made in the same turn of the event loop go out
+ * as one request per queue and per 10 entries; each caller learns its own
+ * entry's outcome.
+ */
+export class SqsBatches {
+  readonly #client: () => SQSClient;
+  readonly #sendClient: () => SQSClient;
+  readonly #where: string;
+  readonly #onQueueGone: (queue: QueueInfo) => void;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #sends = new BatcherMap<SendEntry>(
+    (url) => new Batcher((entries) => this.#send(url, entries), SEND_BATCH),
+  );
+  readonly #deletes = new BatcherMap<string>(
+    (url) => new Batcher((handles) => this.#delete(url, handles), SETTLE_BATCH),
+  );
+  readonly #visibility = new BatcherMap<VisibilityEntry>(
+    (url) => new Batcher((entries) => this.#changeVisibility(url, entries), SETTLE_BATCH),
+  );
+
+  /** `sendClient` is one that does not retry (see SqsBackend). */
+  constructor(
+    client: () => SQSClient,
+    sendClient: () => SQSClient,
+    where: string,
+    onQueueGone: (queue: QueueInfo) => void,
+  ) {
+    this.#client = client;
+    this.#sendClient = sendClient;
+    this.#where = where;
+    this.#onQueueGone = onQueueGone;
+  }
+
+  send(entry: SendEntry, size: number): Promise<void> {
+    return this.#sends.add(entry.queue.url, entry, size);
+  }
+
+  delete(queueUrl: string, receiptHandle: string): Promise<void> {
+    return this.#deletes.add(queueUrl, receiptHandle);
+  }
+
+  changeVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+    return this.#visibility.add(queueUrl, { receiptHandle, seconds });
+  }
+
+  /** Resolves once no batch request is in flight. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #send(url: string, entries: SendEntry[]): Promise<(Error | undefined)[]> {
+    return this.#track(async () => {
+      try {
+        const { Failed = [] } = await this.#sendClient().send(
+          new SendMessageBatchCommand({
+            QueueUrl: url,
+            Entries: entries.map(({ body, attributes, ids }, i) => ({
+              Id: String(i),
+              MessageBody: body,
+              MessageAttributes: attributes,
+              ...ids,
+            })),
+          }),
+        );
+        return publishFailures(entries.length, Failed);
+      } catch (error) {
+        if (isMissingQueue(error)) {
+          // Deleted since it was looked up: unroutable now, dropped as in AMQP.
+          for (const { queue } of entries) this.#onQueueGone(queue);
+          return entries.map(() => undefined);
+        }
+        return entries.map(() => publishFailures.whole(error, this.#where));
+      }
+    });
+  }
+
+  #delete(url: string, handles: string[]): Promise<(Error | undefined)[]> {
+    return this.#track(async () => {
+      const { Failed = [] } = await this.#client().send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+        }),
+      );
+      return settleFailures(handles.length, Failed, "ack");
+    });
+  }
+
+  #changeVisibility(url: string, entries: VisibilityEntry[]): Promise<(Error | undefined)[]> {
+    return this.#track(async () => {
+      const { Failed = [] } = await this.#client().send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: entries.map(({ receiptHandle, seconds }, i) => ({
+            Id: String(i),
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: seconds,
+          })),
+        }),
+      );
+      return settleFailures(entries.length, Failed, "change the visibility of");
+    });
+  }
+
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    const promise = work();
+    this.#inFlight.add(promise);
+    promise.then(
+      () => this.#inFlight.delete(promise),
+      () => this.#inFlight.delete(promise),
+    );
+    return promise;
+  }
+}

@@ -1,0 +1,220 @@
+import { once } from "node:events";
+import {
+  type AddressInfo,
+  createConnection,
+  createServer,
+  type Server,
+  type Socket,
+} from "node:net";
+
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+/** One client socket and the socket it opened to the target. */
+interface Link {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  /** Chunks read while stalled, per direction, forwarded when the stall ends. */
+  readonly held: { toUpstream: Buffer[]; toClient: Buffer[] };
+}
+
+/**
+ * A TCP proxy between a client and a broker that breaks the network on
+ * command, for the fault cases: `cut()` drops every open connection (both
+ * sides at once), `refuse(true)` closes new connections as they arrive, and
+ * `stall(true)` keeps the sockets open but passes no byte either way, as a
+ * dead network path does. It listens on 127.0.0.1 only, on a free port.
+ *
+ * Bytes are forwarded by hand rather than with `pipe()`: a pipe resumes its
+ * source whenever the destination drains, which would leak bytes through a
+ * stall. Backpressure is kept: a side that cannot write pauses the other.
+ */
+export class FaultProxy {
+  readonly target: ProxyTarget;
+  readonly #server: Server;
+  readonly #links = new Set<Link>();
+  readonly #seenListeners = new Set<() => void>();
+  #refusing = false;
+  #stalled = false;
+  #seen = 0;
+  #cuts = 0;
+
+  private constructor(server: Server, target: ProxyTarget) {
+    this.#server = server;
+    this.target = target;
+  }
+
+  /** Starts listening on 127.0.0.1 at a free port, forwarding to `target`. */
+  static async start(target: ProxyTarget): Promise<FaultProxy> {
+    const server = createServer();
+    const proxy = new FaultProxy(server, { ...target });
+    server.on("connection", (client) => proxy.#accept(client));
+    server.listen(0, "127.0.0.1");
+    await Promise.race([
+      once(server, "listening"),
+      once(server, "error").then(([error]) => {
+        throw error;
+      }),
+    ]);
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Connections that reached the proxy since it started, refused ones included. */
+  get connectionsSeen(): number {
+    return this.#seen;
+  }
+
+  /** Connections open through the proxy now. */
+  get openConnections(): number {
+    return this.#links.size;
+  }
+
+  /** How many times `cut()` was called. */
+  get cuts(): number {
+    return this.#cuts;
+  }
+
+  get refusing(): boolean {
+    return this.#refusing;
+  }
+
+  get stalled(): boolean {
+    return this.#stalled;
+  }
+
+  /** What the proxy holds, for failure messages: each open connection and its byte counts. */
+  describe(): string {
+    const links = [...this.#links].map(({ client, upstream, held }) => {
+      const state = (socket: Socket) => (socket.isPaused() ? "paused" : "flowing");
+      const heldBytes = [...held.toUpstream, ...held.toClient].reduce((n, b) => n + b.length, 0);
+      return `client :${client.remotePort} sent ${client.bytesRead} B (${state(client)}), got ${client.bytesWritten} B (${state(upstream)})${heldBytes ? `, ${heldBytes} B held` : ""}`;
+    });
+    const flags = [this.#refusing && "refusing", this.#stalled && "stalled"].filter(Boolean);
+    return `proxy :${this.port}${flags.length ? ` (${flags.join(", ")})` : ""}: ${this.#seen} connection(s) seen, ${this.#cuts} cut(s), ${links.length} open${links.length ? `: ${links.join("; ")}` : ""}`;
+  }
+
+  /** Drops every open connection: the client gets a reset, the target a close. */
+  cut(): void {
+    this.#cuts++;
+    for (const link of this.#links) this.#drop(link, true);
+  }
+
+  /** While on, a new connection is reset as soon as it arrives; off accepts and forwards again. */
+  refuse(on: boolean): void {
+    this.#refusing = on;
+  }
+
+  /**
+   * While on, no byte passes in either direction, on open connections and on
+   * ones accepted meanwhile; off forwards what was held back, then carries on.
+   */
+  stall(on: boolean): void {
+    if (this.#stalled === on) return;
+    this.#stalled = on;
+    for (const link of this.#links) {
+      if (on) {
+        link.client.pause();
+        link.upstream.pause();
+      } else {
+        this.#flush(link);
+      }
+    }
+  }
+
+  /** Resolves once `count` connections in all have reached the proxy. */
+  async untilSeen(count: number): Promise<void> {
+    if (this.#seen >= count) return;
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.#seen < count) return;
+        this.#seenListeners.delete(check);
+        resolve();
+      };
+      this.#seenListeners.add(check);
+    });
+  }
+
+  /** Drops every connection and stops listening. */
+  async close(): Promise<void> {
+    for (const link of this.#links) this.#drop(link, true);
+    if (!this.#server.listening) return;
+    const closed = once(this.#server, "close");
+    this.#server.close();
+    await closed;
+  }
+
+  #accept(client: Socket): void {
+    this.#seen++;
+    for (const listener of [...this.#seenListeners]) listener();
+    if (this.#refusing) {
+      client.on("error", () => {});
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = createConnection({ host: this.target.host, port: this.target.port });
+    const link: Link = { client, upstream, held: { toUpstream: [], toClient: [] } };
+    this.#links.add(link);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    for (const socket of [client, upstream]) {
+      socket.on("error", () => this.#drop(link, false));
+      socket.on("close", () => this.#drop(link, false));
+    }
+    this.#forward(link, client, upstream, link.held.toUpstream);
+    this.#forward(link, upstream, client, link.held.toClient);
+    if (this.#stalled) {
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  #forward(link: Link, from: Socket, to: Socket, held: Buffer[]): void {
+    from.on("data", (chunk: Buffer) => {
+      // A chunk already read when the stall began waits for the stall to end.
+      if (this.#stalled || held.length > 0) {
+        held.push(chunk);
+        from.pause();
+        return;
+      }
+      this.#write(link, from, to, chunk);
+    });
+    from.on("end", () => {
+      if (held.length === 0) to.end();
+    });
+  }
+
+  #write(link: Link, from: Socket, to: Socket, chunk: Buffer): void {
+    if (to.destroyed) return;
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once("drain", () => {
+        if (!this.#stalled && this.#links.has(link)) from.resume();
+      });
+    }
+  }
+
+  #flush(link: Link): void {
+    const pairs: [Socket, Socket, Buffer[]][] = [
+      [link.client, link.upstream, link.held.toUpstream],
+      [link.upstream, link.client, link.held.toClient],
+    ];
+    for (const [from, to, held] of pairs) {
+      for (const chunk of held.splice(0)) this.#write(link, from, to, chunk);
+      if (from.readableEnded) to.end();
+      else if (to.writableNeedDrain !== true) from.resume();
+    }
+  }
+
+  #drop(link: Link, reset: boolean): void {
+    if (!this.#links.delete(link)) return;
+    if (reset && !link.client.destroyed) link.client.resetAndDestroy();
+    else link.client.destroy();
+    link.upstream.destroy();
+  }
+}
