@@ -115,12 +115,6 @@ const mutations: [name: string, caseId: string, why: RegExp, mutation: Mutation]
     withDeliveries((d) => ({ ...d, info: { ...d.info, redelivered: false } })),
   ],
   [
-    "the ack of a delivery whose connection died reports success",
-    "cut-load",
-    /after their ack resolved|acks that resolved after their connection was reported lost/,
-    withDeliveries((d) => ({ ...d, ack: () => d.ack().catch(() => undefined) })),
-  ],
-  [
     "consumers do not resume after a reconnect",
     "cut-topology",
     /waiting for the message "after"/,
