@@ -6,19 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { Connection, Consumer, Publisher } from "@carrot/core";
-import { payloadOfSize, rate } from "./payload.js";
+import { payloadOfSize, rate, sendInWindows } from "./payload.js";
 
 const BODY = 256;
-
-/** Sends pipelined as an application would: a window of sends in flight, not one by one. */
-async function sendAll(publisher: Publisher, count: number, window = 1000): Promise<void> {
-  for (let start = 0; start < count; start += window) {
-    const sends: Promise<void>[] = [];
-    for (let i = start; i < Math.min(count, start + window); i++)
-      sends.push(publisher.send(payloadOfSize(BODY, i)));
-    await Promise.all(sends);
-  }
-}
 
 async function endToEnd(count: number): Promise<Record<string, number>> {
   const connection = new Connection(`memory://bench-${randomUUID()}`);
@@ -32,7 +22,7 @@ async function endToEnd(count: number): Promise<Record<string, number>> {
   const publisher = new Publisher(connection, { routingKey: "bench" });
   const started = performance.now();
   const consumed = consumer.wait({ limit: count });
-  await sendAll(publisher, count);
+  await sendInWindows(count, 1000, (n) => publisher.send(payloadOfSize(BODY, n)));
   await consumed;
   const ms = performance.now() - started;
   await connection.close();
@@ -56,7 +46,7 @@ async function queuedRss(count: number): Promise<Record<string, number>> {
   const connection = new Connection(`memory://bench-${randomUUID()}`);
   await new Consumer(connection, { queue: "deep" }).declare();
   const publisher = new Publisher(connection, { routingKey: "deep" });
-  await sendAll(publisher, count);
+  await sendInWindows(count, 1000, (n) => publisher.send(payloadOfSize(BODY, n)));
   const queued = await connection.purgeQueue("deep");
   if (queued !== count) throw new Error(`queued ${queued} of ${count}`);
   await connection.close();

@@ -7,3 +7,19 @@ export function payloadOfSize(size: number, n: number): { id: number; data: stri
 export function rate(count: number, ms: number): number {
   return Math.round((count / ms) * 1000);
 }
+
+/**
+ * Sends `count` messages pipelined as an application would: `window` sends
+ * in flight at once, the next window after those are all confirmed.
+ */
+export async function sendInWindows(
+  count: number,
+  window: number,
+  send: (n: number) => Promise<unknown>,
+): Promise<void> {
+  for (let start = 0; start < count; start += window) {
+    const sends: Promise<unknown>[] = [];
+    for (let n = start; n < Math.min(count, start + window); n++) sends.push(send(n));
+    await Promise.all(sends);
+  }
+}

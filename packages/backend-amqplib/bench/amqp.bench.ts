@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { type ChannelModel, connect } from "amqplib";
+import { payloadOfSize, rate, sendInWindows } from "../../../bench/payload.js";
 import { amqplibBackend } from "../src/index.js";
 
 const URL = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -22,12 +23,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 registerBackend("amqp", amqplibBackend);
 
 function payload(n: number): { id: number; data: string } {
-  const empty = JSON.stringify({ id: n, data: "" }).length;
-  return { id: n, data: "x".repeat(Math.max(0, BODY - empty)) };
-}
-
-function rate(count: number, ms: number): number {
-  return Math.round((count / ms) * 1000);
+  return payloadOfSize(BODY, n);
 }
 
 function rawConnect(): Promise<ChannelModel> {
@@ -82,12 +78,7 @@ async function carrotPublish(queue: string, count: number): Promise<number> {
   const publisher = new Publisher(connection, { exchange: "", routingKey: queue });
   await connection.connect();
   const started = performance.now();
-  for (let start = 0; start < count; start += WINDOW) {
-    const sends: Promise<void>[] = [];
-    for (let i = start; i < Math.min(count, start + WINDOW); i++)
-      sends.push(publisher.send(payload(i)));
-    await Promise.all(sends);
-  }
+  await sendInWindows(count, WINDOW, (n) => publisher.send(payload(n)));
   const ms = performance.now() - started;
   await connection.close();
   return ms;

@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { Redis } from "ioredis";
+import { payloadOfSize, rate, sendInWindows } from "../../../bench/payload.js";
 import { redisBackend } from "../src/index.js";
 
 const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -25,12 +26,7 @@ const GROUP = "carrot";
 registerBackend("redis", redisBackend);
 
 function payload(n: number): { id: number; data: string } {
-  const empty = JSON.stringify({ id: n, data: "" }).length;
-  return { id: n, data: "x".repeat(Math.max(0, BODY - empty)) };
-}
-
-function rate(count: number, ms: number): number {
-  return Math.round((count / ms) * 1000);
+  return payloadOfSize(BODY, n);
 }
 
 interface Setup {
@@ -110,12 +106,7 @@ async function carrotPublish(s: Setup, exchange: string, routingKey: string, cou
   const publisher = new Publisher(connection, { exchange, exchangeType: "fanout", routingKey });
   await connection.connect();
   const started = performance.now();
-  for (let start = 0; start < count; start += WINDOW) {
-    const sends: Promise<void>[] = [];
-    for (let i = start; i < Math.min(count, start + WINDOW); i++)
-      sends.push(publisher.send(payload(i)));
-    await Promise.all(sends);
-  }
+  await sendInWindows(count, WINDOW, (n) => publisher.send(payload(n)));
   const ms = performance.now() - started;
   await connection.close();
   return ms;

@@ -19,3 +19,5 @@ export { routing } from "./groups/routing.js";
 export { DEFAULT_TIMEOUT_MS, type FaultOptions, type SuiteOptions } from "./options.js";
 export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";
+// Waiting helpers, for backends' own tests too.
+export { type Deferred, deferred, WaitTimeoutError, withTimeout } from "./wait-for.js";

@@ -44,27 +44,5 @@ export async function removeKeys(prefix: string): Promise<void> {
   }
 }
 
-/** Fails if `promise` does not settle within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
-        ms,
-      );
-    }),
-  ]);
-}
-
-/** A promise with its resolve/reject, for waiting on events. */
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+// The suite's own waiting helpers: deadlines that fail the test, never sleeps.
+export { deferred, withTimeout as within } from "@carrot/conformance";
