@@ -3,16 +3,16 @@
  * JSON bodies, persistent messages, a durable queue. Each scenario prints
  * messages/s (or latency) for both and carrot's ratio to raw.
  *
- *   npx tsx --conditions=@carrot/source packages/backend-amqplib/bench/amqp.bench.ts [scenario]
+ *   npx -y pnpm@10.34.9 bench amqp
  *
  * `CARROT_AMQP_URL` picks the broker (default amqp://guest:guest@127.0.0.1:5672),
  * `BENCH_COUNT` the number of messages per run, `BENCH_ROUNDS` the runs per side.
  */
 import { randomUUID } from "node:crypto";
+import { amqplibBackend } from "@carrot/backend-amqplib";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { type ChannelModel, connect } from "amqplib";
 import { payloadOfSize, rate, sendInWindows } from "../../../bench/payload.js";
-import { amqplibBackend } from "../src/index.js";
 
 const URL = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const COUNT = Number(process.env.BENCH_COUNT ?? 50_000);

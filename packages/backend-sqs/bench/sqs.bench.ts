@@ -7,7 +7,7 @@
  * - receive+delete: drain N messages with 4 long-polling receivers of 10
  *   (carrot: Consumer with prefetch 1000 and ack; raw: 4 ReceiveMessage loops
  *   whose DeleteMessageBatch go out without waiting, as carrot's do).
- * Run alone: tsx --conditions=@carrot/source packages/backend-sqs/bench/sqs.bench.ts
+ * Run alone: npx -y pnpm@10.34.9 bench sqs
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -18,8 +18,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { sqsBackend } from "@carrot/backend-sqs";
 import { Connection, Consumer, Publisher } from "@carrot/core";
-import { sqsBackend } from "../src/index.js";
 import startFauxqs from "../test/fauxqs-setup.js";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
