@@ -6,61 +6,90 @@ import type { Redis } from "ioredis";
  * restarted or failed-over Redis), so callers just call the methods below.
  */
 
-// KEYS: version, due, then (meta, stream, dead) per target queue.
-// ARGV: expected version ("" for the default exchange), expiration ms (""),
-// body, envelope, then the target queue names.
-// Returns the number of queues that got the message, or -1 when the bindings
-// changed since the caller routed (it re-reads them and retries).
+// A batch of publishes. KEYS: due, then per message its exchange's version
+// key and (meta, stream, dead) per target queue. ARGV per message: the
+// number of target queues, the expected binding version ("" for the default
+// exchange), expiration ms (""), body, envelope, then the target queue names.
+// Returns per message the number of queues that stored it, -1 when the
+// bindings changed since the caller routed (it re-reads them and retries),
+// or an error string when Redis refused it (the batch's others go on).
 // A queue over its maxLength drops its oldest entries, into its dead stream
 // when it has a dead-letter exchange; queues with messages that can expire
 // or dead letters to drain are put on the due set for the sweeper.
 const PUBLISH = `
-if ARGV[1] ~= '' and (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return -1 end
 local now
-local stored = 0
-for i = 3, #KEYS, 3 do
-  local name = ARGV[4 + i / 3]
-  local q = redis.call('HMGET', KEYS[i], 'decl', 'ttl', 'maxlen', 'dlx')
-  if q[1] then
-    local limit
-    if q[2] then limit = tonumber(q[2]) end
-    if ARGV[2] ~= '' then
-      local e = tonumber(ARGV[2])
-      if limit == nil or e < limit then limit = e end
-    end
-    local args = {KEYS[i + 1]}
-    if q[3] and not q[4] then
-      args[#args + 1] = 'MAXLEN'; args[#args + 1] = '='; args[#args + 1] = q[3]
-    end
-    args[#args + 1] = '*'
-    args[#args + 1] = 'b'; args[#args + 1] = ARGV[3]
-    args[#args + 1] = 'm'; args[#args + 1] = ARGV[4]
-    if limit then
-      if not now then
-        local t = redis.call('TIME')
-        now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-      end
-      local at = string.format('%.0f', now + limit)
-      args[#args + 1] = 'x'; args[#args + 1] = at
-      redis.call('ZADD', KEYS[2], 'LT', at, name)
-    end
-    redis.call('XADD', unpack(args))
-    if q[3] and q[4] then
-      local over = redis.call('XLEN', KEYS[i + 1]) - tonumber(q[3])
-      if over > 0 then
-        for _, e in ipairs(redis.call('XRANGE', KEYS[i + 1], '-', '+', 'COUNT', over)) do
-          local f = e[2]
-          f[#f + 1] = 'why'; f[#f + 1] = 'maxlen'
-          redis.call('XADD', KEYS[i + 2], '*', unpack(f))
-          redis.call('XDEL', KEYS[i + 1], e[1])
-        end
-        redis.call('ZADD', KEYS[2], 0, name)
-      end
-    end
-    stored = stored + 1
+local metas = {}
+local function store(meta, stream, dead, name, expiration, body, envelope)
+  local q = metas[meta]
+  if not q then
+    q = redis.call('HMGET', meta, 'decl', 'ttl', 'maxlen', 'dlx')
+    metas[meta] = q
   end
+  if not q[1] then return 0 end
+  local limit
+  if q[2] then limit = tonumber(q[2]) end
+  if expiration ~= '' then
+    local e = tonumber(expiration)
+    if limit == nil or e < limit then limit = e end
+  end
+  local args = {stream}
+  if q[3] and not q[4] then
+    args[#args + 1] = 'MAXLEN'; args[#args + 1] = '='; args[#args + 1] = q[3]
+  end
+  args[#args + 1] = '*'
+  args[#args + 1] = 'b'; args[#args + 1] = body
+  args[#args + 1] = 'm'; args[#args + 1] = envelope
+  if limit then
+    if not now then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    local at = string.format('%.0f', now + limit)
+    args[#args + 1] = 'x'; args[#args + 1] = at
+    redis.call('ZADD', KEYS[1], 'LT', at, name)
+  end
+  redis.call('XADD', unpack(args))
+  if q[3] and q[4] then
+    local over = redis.call('XLEN', stream) - tonumber(q[3])
+    if over > 0 then
+      for _, e in ipairs(redis.call('XRANGE', stream, '-', '+', 'COUNT', over)) do
+        local f = e[2]
+        f[#f + 1] = 'why'; f[#f + 1] = 'maxlen'
+        redis.call('XADD', dead, '*', unpack(f))
+        redis.call('XDEL', stream, e[1])
+      end
+      redis.call('ZADD', KEYS[1], 0, name)
+    end
+  end
+  return 1
 end
-return stored
+local results = {}
+local k, a = 2, 1
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  local expected = ARGV[a + 1]
+  local result
+  if expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected then
+    result = -1
+  else
+    local ok, stored = pcall(function()
+      local count = 0
+      for j = 0, n - 1 do
+        local at = k + 1 + 3 * j
+        count = count + store(KEYS[at], KEYS[at + 1], KEYS[at + 2], ARGV[a + 5 + j],
+          ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+      end
+      return count
+    end)
+    if ok then result = stored
+    elseif type(stored) == 'table' then result = tostring(stored.err)
+    else result = tostring(stored) end
+  end
+  results[#results + 1] = result
+  k = k + 1 + 3 * n
+  a = a + 5 + n
+end
+return results
 `;
 
 // KEYS: stream, dead, meta, due. ARGV: group, queue name.
@@ -218,7 +247,7 @@ return 0
 
 export interface RedisScripts {
   carrotDropConsumer(stream: string, group: string, consumer: string): Promise<number>;
-  carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<number>;
+  carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<(number | string)[]>;
   carrotSettle(
     stream: string,
     group: string,

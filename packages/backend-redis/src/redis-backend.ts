@@ -14,7 +14,6 @@ import {
   MessageStateError,
   NotFoundError,
   PublishNackedError,
-  PublishOutcomeUnknownError,
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
@@ -27,6 +26,7 @@ import { KeyLayout } from "./key-layout.js";
 import { type Lease, LeaseKeeper } from "./lease-keeper.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
+import { PublishBatcher } from "./publish-batcher.js";
 import { QueueSweeper } from "./queue-sweeper.js";
 import { openRedis } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
@@ -56,12 +56,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   #command?: ScriptedRedis;
   /** Publishes only: never resent after a reconnect (a resend could store a message twice). */
   #publisher?: ScriptedRedis;
-  /**
-   * Publishes awaiting their reply, with the socket (counted by `ready`
-   * events) they were written on; null while queued offline by ioredis.
-   */
-  readonly #publishesInFlight = new Map<(error: Error) => void, { socket: number | null }>();
-  #publisherSocket = 0;
+  #publishes?: PublishBatcher;
   #topology?: TopologyStore;
   #keeper?: LeaseKeeper;
   #batcher?: SettleBatcher;
@@ -110,20 +105,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     }
     this.#command = command;
     this.#publisher = withScripts(publisher);
-    // ioredis drops (never settles) unsent-reply commands when resending is off: fail them here.
     publisher.on("error", () => {}); // reported through the command connection
-    publisher.on("ready", () => {
-      this.#publisherSocket++;
-      for (const sent of this.#publishesInFlight.values()) sent.socket ??= this.#publisherSocket;
-    });
-    publisher.on("close", () => {
-      // Only what was written on the socket that died: queued ones are sent after the reconnect.
-      for (const [fail, sent] of this.#publishesInFlight) {
-        if (sent.socket !== this.#publisherSocket) continue;
-        this.#publishesInFlight.delete(fail);
-        fail(new Error("connection closed"));
-      }
-    });
+    this.#publishes = new PublishBatcher(this.#publisher, this.keys);
     this.#topology = new TopologyStore(command, this.keys);
     const report = (error: unknown) => this.#reportError(error);
     this.#keeper = new LeaseKeeper(command, this.keys.group, settings.visibilityTimeout, report);
@@ -241,37 +224,20 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
 
   async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
     const { topology } = await this.#ready();
-    const publisher = this.#publisher!;
+    const publishes = this.#publishes!;
     const envelope = encodeEnvelope(exchange, routingKey, message);
     const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
     const expiration = message.properties.expiration;
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
       const { queues, version } = await topology.route(exchange, routingKey, message.headers);
-      const keys = [this.keys.version(exchange), this.keys.due()];
-      for (const queue of queues) {
-        keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
-      }
-      let stored: number;
-      try {
-        stored = await new Promise<number>((resolve, reject) => {
-          const socket = publisher.status === "ready" ? this.#publisherSocket : null;
-          this.#publishesInFlight.set(reject, { socket });
-          publisher
-            .carrotPublish(
-              keys.length,
-              ...keys,
-              version,
-              expiration === undefined ? "" : String(expiration),
-              body,
-              envelope,
-              ...queues,
-            )
-            .then(resolve, reject)
-            .finally(() => this.#publishesInFlight.delete(reject));
-        });
-      } catch (error) {
-        throw publishError(exchange, error);
-      }
+      const stored = await publishes.publish({
+        exchange,
+        version,
+        expiration: expiration === undefined ? "" : String(expiration),
+        body,
+        envelope,
+        queues,
+      });
       if (stored === -1) {
         topology.invalidate(exchange);
         continue;
@@ -524,19 +490,6 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       `this redis connection (${this.#options.display}) is closed; open a new Connection`,
     );
   }
-}
-
-function publishError(exchange: string, error: unknown): Error {
-  // A reply from Redis means the script ran and failed: nothing was stored.
-  if (error instanceof Error && error.name === "ReplyError") {
-    return new PublishNackedError(`redis refused the publish to '${exchange}': ${error.message}`, {
-      cause: error,
-    });
-  }
-  return new PublishOutcomeUnknownError(
-    `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`,
-    { cause: error },
-  );
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

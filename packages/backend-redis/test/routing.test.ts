@@ -1,4 +1,4 @@
-import { Connection, Consumer, Publisher } from "@carrot/core";
+import { Connection, Consumer, Publisher, PublishNackedError } from "@carrot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawRedis, redisUrl, removeKeys, unique, uniquePrefix, within } from "./support/redis.js";
 
@@ -52,6 +52,32 @@ describe("routing through the binding table in Redis", () => {
       await new Publisher(conn, { exchange, exchangeType: "fanout" }).send("hello");
       const lengths = await Promise.all(queues.map((q) => redis.xlen(`{${prefix}:${q}}:stream`)));
       expect(lengths).toEqual([1, 1, 1]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("a publish Redis refuses fails alone: the sends batched with it are stored", async () => {
+    const conn = connect();
+    const [broken, healthy] = [unique("broken"), unique("healthy")];
+    for (const queue of [broken, healthy]) await conn.declareQueue({ name: queue });
+    const redis = rawRedis();
+    try {
+      // A stream key overwritten by something else: XADD to it fails with WRONGTYPE.
+      await redis.del(`{${prefix}:${broken}}:stream`);
+      await redis.set(`{${prefix}:${broken}}:stream`, "not a stream");
+      const publisher = new Publisher(conn, { exchange: "" });
+      // Sent in one tick, so they travel in one call of the publish script.
+      const outcomes = await Promise.allSettled([
+        publisher.send("one", { routingKey: healthy }),
+        publisher.send("two", { routingKey: broken }),
+        publisher.send("three", { routingKey: healthy }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      const refused = (outcomes[1] as PromiseRejectedResult).reason;
+      expect(refused).toBeInstanceOf(PublishNackedError);
+      expect(String(refused.message)).toMatch(/WRONGTYPE/);
+      expect(await redis.xlen(`{${prefix}:${healthy}}:stream`)).toBe(2);
     } finally {
       redis.disconnect();
     }

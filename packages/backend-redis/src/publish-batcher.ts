@@ -1,0 +1,134 @@
+import { PublishNackedError, PublishOutcomeUnknownError } from "@carrot/core/backend";
+import type { KeyLayout } from "./key-layout.js";
+import type { ScriptedRedis } from "./lua-scripts.js";
+
+/** One message, routed: where it goes and what is stored. */
+export interface RoutedPublish {
+  exchange: string;
+  /** The binding version it was routed with; "" for the default exchange. */
+  version: string;
+  /** Per-message TTL in ms, "" for none. */
+  expiration: string;
+  body: Buffer;
+  envelope: string;
+  queues: string[];
+}
+
+interface Pending {
+  publish: RoutedPublish;
+  resolve: (stored: number) => void;
+  reject: (error: Error) => void;
+}
+
+/** A batch's bounds: the script blocks Redis while it runs, so it stays short. */
+const MAX_BATCH_MESSAGES = 256;
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Sends the publishes made in one tick as one call of the publish script:
+ * one round trip and one Lua invocation for the lot (the invocation alone
+ * costs Redis several times an XADD), each message still stored in all its
+ * queues or none.
+ *
+ * Publishes have their own connection with ioredis's resend off, because a
+ * resent publish could be stored twice; ioredis then never settles a command
+ * whose socket died, so this fails such batches itself with
+ * PublishOutcomeUnknownError (written, but the reply is lost).
+ */
+export class PublishBatcher {
+  #batch: Pending[] = [];
+  #bytes = 0;
+  #scheduled = false;
+  /** Batches awaiting their reply, with the socket (counted by `ready` events) they went out on; null while queued offline. */
+  readonly #inFlight = new Map<Pending[], { socket: number | null }>();
+  #socket = 0;
+
+  constructor(
+    readonly redis: ScriptedRedis,
+    readonly keys: KeyLayout,
+  ) {
+    redis.on("ready", () => {
+      this.#socket++;
+      for (const sent of this.#inFlight.values()) sent.socket ??= this.#socket;
+    });
+    redis.on("close", () => {
+      for (const [batch, sent] of this.#inFlight) {
+        if (sent.socket !== this.#socket) continue; // queued ones go out after the reconnect
+        this.#inFlight.delete(batch);
+        for (const p of batch) p.reject(lostError(p.publish.exchange));
+      }
+    });
+  }
+
+  /** Resolves with the number of queues that stored the message, or -1 when the bindings changed. */
+  publish(publish: RoutedPublish): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ publish, resolve, reject });
+      this.#bytes += publish.body.byteLength + publish.envelope.length;
+      if (this.#batch.length >= MAX_BATCH_MESSAGES || this.#bytes >= MAX_BATCH_BYTES) {
+        this.#flush();
+      } else if (!this.#scheduled) {
+        this.#scheduled = true;
+        // After this tick's promise jobs, so that a window of sends made together is one batch.
+        process.nextTick(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#bytes = 0;
+    const keys: string[] = [this.keys.due()];
+    const args: (string | Buffer)[] = [];
+    for (const { publish } of batch) {
+      keys.push(this.keys.version(publish.exchange));
+      for (const queue of publish.queues) {
+        keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
+      }
+      args.push(
+        String(publish.queues.length),
+        publish.version,
+        publish.expiration,
+        publish.body,
+        publish.envelope,
+        ...publish.queues,
+      );
+    }
+    this.#inFlight.set(batch, { socket: this.redis.status === "ready" ? this.#socket : null });
+    this.redis.carrotPublish(keys.length, ...keys, ...args).then(
+      (results) => {
+        if (!this.#inFlight.delete(batch)) return; // failed already with its socket
+        batch.forEach((p, i) => {
+          const result = results[i];
+          if (typeof result === "number") p.resolve(result);
+          else p.reject(refusedError(p.publish.exchange, String(result)));
+        });
+      },
+      (error: unknown) => {
+        if (!this.#inFlight.delete(batch)) return;
+        // A reply from Redis means the script did not run: nothing was stored.
+        const refused = error instanceof Error && error.name === "ReplyError";
+        for (const p of batch) {
+          const { exchange } = p.publish;
+          p.reject(
+            refused ? refusedError(exchange, (error as Error).message) : lostError(exchange, error),
+          );
+        }
+      },
+    );
+  }
+}
+
+function refusedError(exchange: string, reason: string): PublishNackedError {
+  return new PublishNackedError(`redis refused the publish to '${exchange}': ${reason}`);
+}
+
+function lostError(exchange: string, cause?: unknown): PublishOutcomeUnknownError {
+  return new PublishOutcomeUnknownError(
+    `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`,
+    { cause },
+  );
+}
