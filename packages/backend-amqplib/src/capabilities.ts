@@ -25,5 +25,6 @@ export function amqpCapabilities(maxMessageSize: number): Capabilities {
     exclusiveQueues: true,
     maxMessageSize,
     leases: false,
+    messageGroups: false,
   });
 }

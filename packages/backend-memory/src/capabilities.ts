@@ -16,5 +16,6 @@ export function memoryCapabilities(maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE): C
     exclusiveQueues: true,
     maxMessageSize,
     leases: false,
+    messageGroups: false,
   });
 }

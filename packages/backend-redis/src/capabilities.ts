@@ -14,5 +14,6 @@ export function redisCapabilities(maxMessageSize: number): Capabilities {
     exclusiveQueues: false,
     maxMessageSize,
     leases: true,
+    messageGroups: false,
   });
 }

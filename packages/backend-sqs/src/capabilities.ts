@@ -7,6 +7,9 @@ import { type Capabilities, EXCHANGE_TYPES } from "@carrot/core/backend";
  * only has a retention period, and expired messages are not dead-lettered),
  * length limits, `mandatory` (routing reads a cached table, so "no queue
  * bound" may be stale) and exclusive queues (SQS has no connections).
+ * `messageGroups`: `groupId` and `deduplicationId` become MessageGroupId and
+ * MessageDeduplicationId (see fifo-ids.ts); standard queues take the group
+ * (fair queues) and refuse the deduplication id.
  */
 export function sqsCapabilities(maxMessageSize: number): Capabilities {
   return Object.freeze({
@@ -21,5 +24,6 @@ export function sqsCapabilities(maxMessageSize: number): Capabilities {
     exclusiveQueues: false,
     maxMessageSize,
     leases: true,
+    messageGroups: true,
   });
 }

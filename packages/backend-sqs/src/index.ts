@@ -2,7 +2,6 @@ import type { BackendFactory, BackendOptions } from "@carrot/core/backend";
 import { SqsBackend } from "./sqs-backend.js";
 import { optionsFromBackendOptions } from "./sqs-options.js";
 
-export { DEDUPLICATION_ID_HEADER, GROUP_ID_HEADER } from "./fifo-ids.js";
 export { sqsQueueName } from "./queue-names.js";
 export { SqsBackend } from "./sqs-backend.js";
 export type { SqsBackendOptions } from "./sqs-options.js";

@@ -33,11 +33,11 @@ import { translateAwsError } from "./aws-errors.js";
 import { BindingTable } from "./binding-table.js";
 import { sqsCapabilities } from "./capabilities.js";
 import { fromWire, SizeLimit, toWire } from "./envelope.js";
-import { fifoIds } from "./fifo-ids.js";
+import { messageIds } from "./fifo-ids.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
 import { watchReachability } from "./reachability.js";
-import { SqsBatches } from "./sqs-batches.js";
+import { type SendEntry, SqsBatches } from "./sqs-batches.js";
 import {
   type ResolvedSqsOptions,
   resolveSqsOptions,
@@ -369,10 +369,15 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     return queues.filter((queue) => queue !== undefined);
   }
 
-  /** Checks the exact size against every target queue first: refused for one, sent to none. */
-  #enqueue(queues: QueueInfo[], { exchange, routingKey, message }: PublishRequest): Promise<void> {
+  /**
+   * Checks the exact size and the message ids against every target queue
+   * first: refused for one, sent to none.
+   */
+  #enqueue(queues: QueueInfo[], request: PublishRequest): Promise<void> {
     if (queues.length === 0) return Promise.resolve();
+    const { exchange, routingKey, message } = request;
     const wire = toWire(message, { exchange, routingKey });
+    const entries: SendEntry[] = [];
     for (const queue of queues) {
       if (wire.size > queue.maxMessageSize) {
         return Promise.reject(
@@ -381,19 +386,17 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
           ),
         );
       }
+      try {
+        const ids = messageIds(request, queue);
+        entries.push({ queue, body: wire.body, attributes: wire.attributes, ids });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    const send = (queue: QueueInfo) =>
-      this.#batches.send(
-        {
-          queue,
-          body: wire.body,
-          attributes: wire.attributes,
-          ...(queue.fifo ? { ids: fifoIds(message, queue) } : {}),
-        },
-        wire.size,
-      );
-    if (queues.length === 1) return send(queues[0] as QueueInfo);
-    return Promise.all(queues.map(send)).then(() => undefined);
+    if (entries.length === 1) return this.#batches.send(entries[0] as SendEntry, wire.size);
+    return Promise.all(entries.map((entry) => this.#batches.send(entry, wire.size))).then(
+      () => undefined,
+    );
   }
 
   async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
@@ -481,8 +484,11 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         ...(BinaryValue !== undefined ? { BinaryValue } : {}),
       };
     }
+    // A fair-queue tenant (MessageGroupId on a standard queue) stays with the copy.
+    const group = message.Attributes?.MessageGroupId;
+    const ids = group === undefined ? {} : { MessageGroupId: group };
     return this.#batches
-      .send({ queue: info, body: message.Body ?? "", attributes }, 0)
+      .send({ queue: info, body: message.Body ?? "", attributes, ids }, 0)
       .then(
         () => this.#batches.delete(info.url, handle),
         () => makeVisible(),
@@ -497,7 +503,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       WaitTimeSeconds: waitTimeSeconds,
       VisibilityTimeout: this.options.visibilityTimeout,
       MessageAttributeNames: ["All"],
-      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
     });
   }
 
@@ -544,7 +550,13 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         settle(() =>
           requeue
             ? this.#batches.changeVisibility(info.url, handle, 0)
-            : this.#deadLetter(info, message, routingKey, handle),
+            : this.#deadLetter(
+                info,
+                message,
+                routingKey,
+                handle,
+                received.Attributes?.MessageGroupId,
+              ),
         ),
       extend: async (seconds) => {
         if (settled)
@@ -554,14 +566,19 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     };
   }
 
-  /** reject(): re-published through the dead-letter exchange (or to the dead-letter queue) when configured, then deleted. */
+  /**
+   * reject(): re-published through the dead-letter exchange (or to the
+   * dead-letter queue) when configured, in the message's group, then deleted.
+   */
   async #deadLetter(
     info: QueueInfo,
     message: RawMessage,
     routingKey: string,
     handle: string,
+    groupId: string | undefined,
   ): Promise<void> {
     const args = (info.declaration?.arguments ?? {}) as Record<string, unknown>;
+    const group = groupId === undefined ? {} : { groupId };
     if (typeof args.deadLetterExchange === "string") {
       const key =
         typeof args.deadLetterRoutingKey === "string" ? args.deadLetterRoutingKey : routingKey;
@@ -570,6 +587,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         routingKey: key,
         message,
         mandatory: false,
+        ...group,
       });
     } else if (typeof args["x-dead-letter-queue"] === "string") {
       await this.publish({
@@ -577,6 +595,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         routingKey: args["x-dead-letter-queue"],
         message,
         mandatory: false,
+        ...group,
       });
     }
     await this.#batches.delete(info.url, handle);

@@ -8,7 +8,7 @@ import {
 import { isMissingQueue } from "./aws-errors.js";
 import { publishFailures, settleFailures } from "./batch-failures.js";
 import { Batcher, BatcherMap } from "./batcher.js";
-import type { FifoIds } from "./fifo-ids.js";
+import type { MessageIds } from "./fifo-ids.js";
 import type { QueueInfo } from "./queue-directory.js";
 
 /** One SendMessageBatch entry, ready to go. */
@@ -16,7 +16,7 @@ export interface SendEntry {
   queue: QueueInfo;
   body: string;
   attributes: Record<string, MessageAttributeValue>;
-  ids?: FifoIds;
+  ids?: MessageIds;
 }
 
 interface VisibilityEntry {

@@ -90,7 +90,7 @@ export class SqsSubscription implements Subscription {
             WaitTimeSeconds: this.#o.waitTimeSeconds,
             VisibilityTimeout: this.#o.visibilityTimeout,
             MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
           }),
         );
         messages = response.Messages ?? [];

@@ -1,7 +1,7 @@
-import { Consumer, Publisher } from "@carrot/core";
+import { GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { Consumer, InvalidOptionsError, Publisher, UnsupportedFeatureError } from "@carrot/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEDUPLICATION_ID_HEADER, GROUP_ID_HEADER } from "../src/index.js";
-import { connectSqs, deleteQueues, uniquePrefix, waitFor } from "./sqs-test-env.js";
+import { connectSqs, deleteQueues, rawClient, uniquePrefix, waitFor } from "./sqs-test-env.js";
 
 const prefix = uniquePrefix();
 afterAll(() => deleteQueues(prefix));
@@ -18,8 +18,7 @@ describe("FIFO queues", () => {
     await consumer.declare();
     const publisher = new Publisher(conn, { exchange: "fifo-x", routingKey: "k" });
     for (let n = 0; n < 10; n++) {
-      for (const group of ["a", "b"])
-        await publisher.send({ group, n }, { headers: { [GROUP_ID_HEADER]: group } });
+      for (const group of ["a", "b"]) await publisher.send({ group, n }, { groupId: group });
     }
     const seen: Record<string, number[]> = { a: [], b: [] };
     const all = waitFor<void>("20 messages");
@@ -37,15 +36,19 @@ describe("FIFO queues", () => {
     await conn.close();
   });
 
-  it("deduplicates by messageId, by the deduplication header, or by content where the queue says so", async () => {
+  it("deduplicates by deduplicationId, by messageId, or by content where the queue says so", async () => {
     const { conn } = await connectSqs(prefix);
     const byId = new Consumer(conn, { queue: "dedup.fifo" });
     await byId.declare();
     const publisher = new Publisher(conn, { routingKey: "dedup.fifo" });
     await publisher.send("once", { messageId: "m-1" });
     await publisher.send("once again", { messageId: "m-1" });
-    await publisher.send("header", { headers: { [DEDUPLICATION_ID_HEADER]: "d-1" } });
-    await publisher.send("header again", { headers: { [DEDUPLICATION_ID_HEADER]: "d-1" } });
+    await publisher.send("option", { deduplicationId: "d-1" });
+    await publisher.send("option again", { deduplicationId: "d-1" });
+    // Over SQS's 128 printable ASCII characters: sent hashed, still one id.
+    const long = "é".repeat(200);
+    await publisher.send("long id", { deduplicationId: long });
+    await publisher.send("long id again", { deduplicationId: long });
     await publisher.send("distinct");
     await publisher.send("distinct");
     const got: unknown[] = [];
@@ -53,7 +56,7 @@ describe("FIFO queues", () => {
       got.push(m.payload);
       await m.ack();
     }
-    expect(got).toEqual(["once", "header", "distinct", "distinct"]);
+    expect(got).toEqual(["once", "option", "long id", "distinct", "distinct"]);
 
     const byContent = new Consumer(conn, {
       queue: "content.fifo",
@@ -70,6 +73,75 @@ describe("FIFO queues", () => {
       await m.ack();
     }
     expect(contents).toEqual(["same", "other"]);
+    await conn.close();
+  });
+
+  it("keeps a dead-lettered message in its group", async () => {
+    const { conn } = await connectSqs(prefix);
+    const dead = new Consumer(conn, { queue: "dead.fifo", exchange: "fifo-dlx", routingKey: "k" });
+    await dead.declare();
+    const work = new Consumer(conn, {
+      queue: "work.fifo",
+      queueArguments: { deadLetterExchange: "fifo-dlx", deadLetterRoutingKey: "k" },
+    });
+    await work.declare();
+    await new Publisher(conn, { routingKey: "work.fifo" }).send("poison", { groupId: "g-7" });
+    await (await work.fetch())?.reject();
+    const client = rawClient();
+    try {
+      const { QueueUrl } = await client.send(
+        new GetQueueUrlCommand({ QueueName: `${prefix}dead.fifo` }),
+      );
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ["MessageGroupId"] }),
+      );
+      expect(Messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(["g-7"]);
+    } finally {
+      client.destroy();
+    }
+    await conn.close();
+  });
+});
+
+describe("message ids on standard queues", () => {
+  it("takes a groupId (a fair-queue tenant) and refuses a deduplicationId before sending", async () => {
+    const { conn } = await connectSqs(prefix);
+    const consumer = new Consumer(conn, { queue: "standard" });
+    await consumer.declare();
+    const publisher = new Publisher(conn, { routingKey: "standard" });
+    const refused = publisher.send("deduplicated", { deduplicationId: "d-1" });
+    await expect(refused).rejects.toBeInstanceOf(UnsupportedFeatureError);
+    await expect(refused).rejects.toThrow(
+      /cannot deduplicate on standard queue 'standard' \(deduplicationId 'd-1'\)/,
+    );
+    await publisher.send("grouped", { groupId: "tenant-1" });
+    const got = await consumer.fetch();
+    expect(got?.payload).toBe("grouped");
+    await got?.ack();
+    expect(await consumer.fetch()).toBeNull();
+    await conn.close();
+  });
+
+  it("refuses a deduplicationId routed to a standard and a FIFO queue: sent to neither", async () => {
+    const { conn } = await connectSqs(prefix);
+    const queues = ["mixed.fifo", "mixed-standard"].map(
+      (queue) => new Consumer(conn, { queue, exchange: "mixed-x", exchangeType: "fanout" }),
+    );
+    for (const consumer of queues) await consumer.declare();
+    const publisher = new Publisher(conn, { exchange: "mixed-x", exchangeType: "fanout" });
+    await expect(publisher.send("both", { deduplicationId: "d-1" })).rejects.toBeInstanceOf(
+      UnsupportedFeatureError,
+    );
+    for (const consumer of queues) expect(await consumer.fetch()).toBeNull();
+    await conn.close();
+  });
+
+  it("refuses empty ids with InvalidOptionsError", async () => {
+    const { conn } = await connectSqs(prefix);
+    const publisher = new Publisher(conn, { routingKey: "anywhere.fifo" });
+    for (const options of [{ groupId: "" }, { deduplicationId: "" }]) {
+      await expect(publisher.send("x", options)).rejects.toBeInstanceOf(InvalidOptionsError);
+    }
     await conn.close();
   });
 });

@@ -22,6 +22,7 @@ const MINIMAL = Object.freeze<Capabilities>({
   exclusiveQueues: false,
   maxMessageSize: 1024,
   leases: false,
+  messageGroups: false,
 });
 
 class MinimalMemoryBackend extends MemoryBackend {

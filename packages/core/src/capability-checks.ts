@@ -52,6 +52,10 @@ export function assertPublishSupported(
     refuse(backend, "mandatory sends (unroutable detection)");
   if (request.message.properties.expiration !== undefined && !caps.messageTtl)
     refuse(backend, "per-message expiration");
+  for (const id of ["groupId", "deduplicationId"] as const) {
+    if (request[id] !== undefined && !caps.messageGroups)
+      refuse(backend, `message groups and deduplication (${id} '${request[id]}')`);
+  }
 }
 
 function refuse(backend: string, feature: string, detail?: string): never {

@@ -57,6 +57,8 @@ export interface Capabilities {
    * `Delivery.extend` works and core keeps leases alive while a message is held.
    */
   readonly leases: boolean;
+  /** `groupId` and `deduplicationId` per send (SQS FIFO message groups and deduplication). */
+  readonly messageGroups: boolean;
 }
 
 /** Values a message header may hold: what AMQP tables, JSON and SQS attributes all carry. */
@@ -104,6 +106,10 @@ export interface PublishRequest {
   message: RawMessage;
   /** Fail with `UnroutableError` when no queue receives the message. */
   mandatory: boolean;
+  /** Messages of one group are delivered in order, one at a time (`messageGroups`). */
+  groupId?: string;
+  /** The broker drops a later message with the same id within its window (`messageGroups`). */
+  deduplicationId?: string;
 }
 
 export interface DeliveryInfo {

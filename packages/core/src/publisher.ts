@@ -61,6 +61,16 @@ export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
   headers?: Headers;
   mandatory?: boolean;
   deliveryMode?: PublisherOptions["deliveryMode"];
+  /**
+   * Messages of one group are delivered in order, one at a time, on backends
+   * that have groups (SQS FIFO queues). Needs the `messageGroups` capability.
+   */
+  groupId?: string;
+  /**
+   * The broker drops a later message with the same id within its
+   * deduplication window. Needs the `messageGroups` capability.
+   */
+  deduplicationId?: string;
 }
 
 const DEFAULT_SEND_TIMEOUT = 30_000;
@@ -170,6 +180,7 @@ export class Publisher<T = unknown> {
       routingKey: options.routingKey ?? o.routingKey ?? "",
       message,
       mandatory: options.mandatory ?? o.mandatory ?? false,
+      ...messageIds(options),
     };
   }
 
@@ -213,6 +224,21 @@ function encode(
     throw new EncodeError(`the ${codec.name} codec could not encode the message`, { cause: error });
   }
   return { body, contentType: codec.contentType, contentEncoding: codec.contentEncoding };
+}
+
+/** `groupId` and `deduplicationId`, the ones given: each a non-empty string. */
+function messageIds(options: SendOptions): Pick<PublishRequest, "groupId" | "deduplicationId"> {
+  const ids: Pick<PublishRequest, "groupId" | "deduplicationId"> = {};
+  for (const name of ["groupId", "deduplicationId"] as const) {
+    const value: unknown = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "")
+      throw new InvalidOptionsError(
+        `${name} must be a non-empty string, got ${JSON.stringify(value)}`,
+      );
+    ids[name] = value;
+  }
+  return ids;
 }
 
 const PROPERTY_NAMES = [

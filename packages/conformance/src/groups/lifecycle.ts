@@ -211,6 +211,28 @@ const priority: ConformanceCase = {
   },
 };
 
+const messageGroups: ConformanceCase = {
+  id: "groups",
+  title: "groupId and deduplicationId per send are refused when not declared (messageGroups)",
+  async run(t) {
+    if (t.caps.messageGroups) {
+      t.skip(
+        "the backend declares `messageGroups`: group order and deduplication windows are its own (e.g. SQS FIFO queues), so its own tests cover them",
+      );
+    }
+    const ep = new Endpoint(t, "q");
+    const got = await t.collect(ep.consumer());
+    const publisher = ep.publisher();
+    await t.refused(() => publisher.send("grouped", { groupId: "g1" }));
+    await t.refused(() => publisher.send("deduplicated", { deduplicationId: "d1" }));
+    // Refused means not stored: only what is sent next arrives.
+    await publisher.send(SENTINEL);
+    await untilPayload(got, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(sortedPayloads(got.items)).toEqual([SENTINEL]);
+  },
+};
+
 const maxLength: ConformanceCase = {
   id: "max-length",
   title: "maxLength: the oldest messages are dropped (dead-lettered when deadLetter) (maxLength)",
@@ -271,6 +293,7 @@ export const lifecycle: ConformanceGroup = {
     persistence,
     ttl,
     priority,
+    messageGroups,
     maxLength,
     exclusive,
   ],
