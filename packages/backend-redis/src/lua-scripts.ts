@@ -19,6 +19,14 @@ import type { Redis } from "ioredis";
 const PUBLISH = `
 local now
 local metas = {}
+local function xadd(stream, trim, body, envelope, at)
+  if trim then
+    if at then return redis.call('XADD', stream, 'MAXLEN', '=', trim, '*', 'b', body, 'm', envelope, 'x', at) end
+    return redis.call('XADD', stream, 'MAXLEN', '=', trim, '*', 'b', body, 'm', envelope)
+  end
+  if at then return redis.call('XADD', stream, '*', 'b', body, 'm', envelope, 'x', at) end
+  return redis.call('XADD', stream, '*', 'b', body, 'm', envelope)
+end
 local function store(meta, stream, dead, name, expiration, body, envelope)
   local q = metas[meta]
   if not q then
@@ -32,23 +40,17 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
     local e = tonumber(expiration)
     if limit == nil or e < limit then limit = e end
   end
-  local args = {stream}
-  if q[3] and not q[4] then
-    args[#args + 1] = 'MAXLEN'; args[#args + 1] = '='; args[#args + 1] = q[3]
-  end
-  args[#args + 1] = '*'
-  args[#args + 1] = 'b'; args[#args + 1] = body
-  args[#args + 1] = 'm'; args[#args + 1] = envelope
+  local at
   if limit then
     if not now then
       local t = redis.call('TIME')
       now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     end
-    local at = string.format('%.0f', now + limit)
-    args[#args + 1] = 'x'; args[#args + 1] = at
+    at = string.format('%.0f', now + limit)
     redis.call('ZADD', KEYS[1], 'LT', at, name)
   end
-  redis.call('XADD', unpack(args))
+  -- Without a dead-letter exchange the stream trims itself; with one, the overflow is moved below.
+  xadd(stream, (q[3] and not q[4]) and q[3] or nil, body, envelope, at)
   if q[3] and q[4] then
     local over = redis.call('XLEN', stream) - tonumber(q[3])
     if over > 0 then
@@ -63,6 +65,16 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
   end
   return 1
 end
+-- One message into each of its n queues; k and a index its first key and argument.
+local function publish(k, a, n)
+  local stored = 0
+  for j = 0, n - 1 do
+    local at = k + 1 + 3 * j
+    stored = stored + store(KEYS[at], KEYS[at + 1], KEYS[at + 2], ARGV[a + 5 + j],
+      ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  end
+  return stored
+end
 local results = {}
 local k, a = 2, 1
 while a <= #ARGV do
@@ -72,15 +84,7 @@ while a <= #ARGV do
   if expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected then
     result = -1
   else
-    local ok, stored = pcall(function()
-      local count = 0
-      for j = 0, n - 1 do
-        local at = k + 1 + 3 * j
-        count = count + store(KEYS[at], KEYS[at + 1], KEYS[at + 2], ARGV[a + 5 + j],
-          ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
-      end
-      return count
-    end)
+    local ok, stored = pcall(publish, k, a, n)
     if ok then result = stored
     elseif type(stored) == 'table' then result = tostring(stored.err)
     else result = tostring(stored) end

@@ -116,8 +116,10 @@ export function parseTagged(text: string): unknown {
 }
 
 function hasTaggable(value: unknown): boolean {
-  if (value instanceof Date || value instanceof Uint8Array) return true;
   if (value === null || typeof value !== "object") return false;
-  for (const member of Object.values(value)) if (hasTaggable(member)) return true;
+  if (value instanceof Date || value instanceof Uint8Array) return true;
+  for (const key in value) {
+    if (hasTaggable((value as Record<string, unknown>)[key])) return true;
+  }
   return false;
 }

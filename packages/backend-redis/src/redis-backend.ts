@@ -223,13 +223,18 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
-    const { topology } = await this.#ready();
+    const topology = this.#state === "open" ? this.#topology! : (await this.#ready()).topology;
     const publishes = this.#publishes!;
     const envelope = encodeEnvelope(exchange, routingKey, message);
-    const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+    const { body: bytes, headers } = message;
+    const body = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const expiration = message.properties.expiration;
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
-      const { queues, version } = await topology.route(exchange, routingKey, message.headers);
+      const { queues, version } =
+        topology.routeCached(exchange, routingKey, headers) ??
+        (await topology.route(exchange, routingKey, headers));
       const stored = await publishes.publish({
         exchange,
         version,

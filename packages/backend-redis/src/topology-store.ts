@@ -136,13 +136,23 @@ export class TopologyStore {
   }
 
   /** Routes with the cached bindings, loading them when absent. */
-  async route(exchange: string, routingKey: string, headers: Headers): Promise<RoutingDecision> {
+  /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
+  routeCached(exchange: string, routingKey: string, headers: Headers): RoutingDecision | undefined {
     if (exchange === "") return { queues: [routingKey], version: "" };
-    const cached = this.#cache.get(exchange) ?? (await this.#load(exchange));
+    const cached = this.#cache.get(exchange);
+    if (!cached) return undefined;
     return {
       queues: route(cached.type, cached.bindings, routingKey, headers),
       version: cached.version,
     };
+  }
+
+  /** Routes, reading the exchange's bindings from Redis first when they are not cached. */
+  async route(exchange: string, routingKey: string, headers: Headers): Promise<RoutingDecision> {
+    const cached = this.routeCached(exchange, routingKey, headers);
+    if (cached) return cached;
+    await this.#load(exchange);
+    return this.routeCached(exchange, routingKey, headers)!;
   }
 
   /** Called when a publish found the version changed: the next route re-reads. */

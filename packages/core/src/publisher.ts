@@ -9,6 +9,7 @@ import {
 } from "./codecs/compression.js";
 import type { Connection } from "./connection.js";
 import type {
+  Backend,
   ExchangeType,
   Headers,
   MessageProperties,
@@ -85,6 +86,7 @@ export class Publisher<T = unknown> {
   readonly #limit: InFlightLimit;
   readonly #deadline: SendDeadline;
   #declared?: Promise<void>;
+  #exchangeDeclared = false;
   #closed = false;
 
   constructor(connection: Connection, options: PublisherOptions<T> = {}) {
@@ -137,12 +139,16 @@ export class Publisher<T = unknown> {
    */
   async send(data: T, options: SendOptions = {}): Promise<void> {
     if (this.#closed) throw new ClosedError("this publisher is closed");
-    await this.#limit.acquire();
+    const slot = this.#limit.acquire();
+    if (slot) await slot;
     try {
       if (this.options.schema) await validate(this.options.schema, data, "the message to send");
       const request = this.#request(data, options);
-      const backend = await this.connection.ready();
-      await this.declare();
+      // Once connected and declared, a send goes straight on: no await per message.
+      const backend =
+        this.#exchangeDeclared && this.connection.connected
+          ? this.connection.backend
+          : await this.#prepare();
       assertPublishSupported(backend.name, backend.capabilities, request);
       const size = backend.measure
         ? backend.measure(request.message)
@@ -156,6 +162,13 @@ export class Publisher<T = unknown> {
     } finally {
       this.#limit.release();
     }
+  }
+
+  async #prepare(): Promise<Backend> {
+    const backend = await this.connection.ready();
+    await this.declare();
+    this.#exchangeDeclared = true;
+    return backend;
   }
 
   #request(data: T, options: SendOptions): PublishRequest {
@@ -175,13 +188,15 @@ export class Publisher<T = unknown> {
       properties: properties(options, options.deliveryMode ?? o.deliveryMode),
     };
     if (compression) headers[COMPRESSION_HEADER] = COMPRESSIONS[compression];
-    return {
+    const request: PublishRequest = {
       exchange: this.exchange,
       routingKey: options.routingKey ?? o.routingKey ?? "",
       message,
       mandatory: options.mandatory ?? o.mandatory ?? false,
-      ...messageIds(options),
     };
+    if (options.groupId !== undefined || options.deduplicationId !== undefined)
+      Object.assign(request, messageIds(options));
+    return request;
   }
 
   /** Waits for sends in flight, then refuses new ones. The connection stays open. */
