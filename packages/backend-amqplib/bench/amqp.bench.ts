@@ -6,19 +6,20 @@
  *   npx -y pnpm@10.34.9 bench amqp
  *
  * `CARROT_AMQP_URL` picks the broker (default amqp://guest:guest@127.0.0.1:5672),
- * `BENCH_COUNT` the number of messages per run, `BENCH_ROUNDS` the runs per side.
+ * `BENCH_COUNT` the number of messages per run, `BENCH_ROUNDS` the runs per side
+ * (medians compared).
  */
 import { randomUUID } from "node:crypto";
 import { amqplibBackend } from "@carrot/backend-amqplib";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { type ChannelModel, connect } from "amqplib";
-import { payloadOfSize, rate, sendInWindows } from "../../../bench/payload.js";
+import { compareSides, type Figures } from "../../../bench/compare.js";
+import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
 
 const URL = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const COUNT = Number(process.env.BENCH_COUNT ?? 50_000);
 const BODY = 256;
 const WINDOW = 1000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 registerBackend("amqp", amqplibBackend);
 
@@ -199,51 +200,24 @@ async function latency(
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-type Figures = Record<string, number>;
-
-/**
- * Runs raw and carrot alternately, ROUNDS times each, and compares the
- * medians: on a shared machine single runs swing by a factor of two.
- */
-async function compare(
-  run: (side: "raw" | "carrot", queue: string) => Promise<number>,
-): Promise<Figures> {
-  const times = { raw: [] as number[], carrot: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const side of round % 2 === 0
-      ? (["raw", "carrot"] as const)
-      : (["carrot", "raw"] as const)) {
-      times[side].push(await withQueue((queue) => run(side, queue)));
-    }
-  }
-  const raw = rate(COUNT, median(times.raw));
-  const carrot = rate(COUNT, median(times.carrot));
-  return {
-    rawMsgsPerSec: raw,
-    carrotMsgsPerSec: carrot,
-    ratio: Math.round((carrot / raw) * 100) / 100,
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 function consumeAt(prefetch: number) {
   return () =>
-    compare(async (side, queue) => {
-      await fill(queue, COUNT);
-      return side === "raw"
-        ? rawConsume(queue, COUNT, prefetch)
-        : carrotConsume(queue, COUNT, prefetch);
-    });
+    compareSides(COUNT, (side) =>
+      withQueue(async (queue) => {
+        await fill(queue, COUNT);
+        return side === "raw"
+          ? rawConsume(queue, COUNT, prefetch)
+          : carrotConsume(queue, COUNT, prefetch);
+      }),
+    );
 }
 
-const scenarios: Record<string, () => Promise<Figures>> = {
+const scenarios: Record<string, () => Promise<Figures | Record<string, number>>> = {
   "amqp publish with confirms (1000 in flight)": () =>
-    compare((side, queue) =>
-      side === "raw" ? rawPublish(queue, COUNT) : carrotPublish(queue, COUNT),
+    compareSides(COUNT, (side) =>
+      withQueue((queue) =>
+        side === "raw" ? rawPublish(queue, COUNT) : carrotPublish(queue, COUNT),
+      ),
     ),
   "amqp consume+ack, prefetch 100": consumeAt(100),
   "amqp consume+ack, prefetch 1000": consumeAt(1000),
@@ -255,17 +229,3 @@ const scenarios: Record<string, () => Promise<Figures>> = {
 };
 
 export default scenarios;
-
-// Run directly: every scenario (or the one named), one line each.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const only = process.argv[2];
-  for (const [name, run] of Object.entries(scenarios)) {
-    if (only && !name.includes(only)) continue;
-    const figures = await run();
-    console.log(
-      `${name.padEnd(48)} ${Object.entries(figures)
-        .map(([k, v]) => `${k}=${v}`)
-        .join("  ")}`,
-    );
-  }
-}

@@ -8,13 +8,15 @@
  *   npx -y pnpm@10.34.9 bench redis
  *
  * `CARROT_REDIS_URL` picks the server (default redis://127.0.0.1:6379),
- * `BENCH_COUNT` the number of messages per run.
+ * `BENCH_COUNT` the number of messages per run, `BENCH_ROUNDS` the runs per side
+ * (medians compared).
  */
 import { randomUUID } from "node:crypto";
 import { redisBackend } from "@carrot/backend-redis";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { Redis } from "ioredis";
-import { payloadOfSize, rate, sendInWindows } from "../../../bench/payload.js";
+import { compareSides, type Figures, type Side } from "../../../bench/compare.js";
+import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
 
 const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
 const COUNT = Number(process.env.BENCH_COUNT ?? 50_000);
@@ -175,25 +177,9 @@ async function carrotConsume(s: Setup, queue: string, count: number): Promise<nu
   return ms;
 }
 
-type Figures = Record<string, number>;
-
-/** Runs raw and carrot alternately, twice each, and keeps each side's best time. */
-async function compare(
-  queueCount: number,
-  run: (side: "raw" | "carrot", setup: Setup) => Promise<number>,
-): Promise<Figures> {
-  const best = { raw: Number.POSITIVE_INFINITY, carrot: Number.POSITIVE_INFINITY };
-  for (const side of ["raw", "carrot", "raw", "carrot"] as const) {
-    const ms = await withSetup(queueCount, (setup) => run(side, setup));
-    best[side] = Math.min(best[side], ms);
-  }
-  const raw = rate(COUNT, best.raw);
-  const carrot = rate(COUNT, best.carrot);
-  return {
-    rawMsgsPerSec: raw,
-    carrotMsgsPerSec: carrot,
-    ratio: Math.round((carrot / raw) * 100) / 100,
-  };
+/** One side's run in a fresh setup of `queueCount` queues. */
+function compare(queueCount: number, run: (side: Side, setup: Setup) => Promise<number>) {
+  return compareSides(COUNT, (side) => withSetup(queueCount, (setup) => run(side, setup)));
 }
 
 const scenarios: Record<string, () => Promise<Figures>> = {

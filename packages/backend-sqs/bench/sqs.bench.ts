@@ -1,9 +1,9 @@
 /**
  * SQS: carrot beside the bare @aws-sdk/client-sqs, against the same fauxqs
  * emulator in the same run (or CARROT_SQS_ENDPOINT):
- * - send: N 256-byte JSON messages, 1000 in flight (carrot: Publisher.send,
- *   which core caps at 1000 in flight; raw: 100 hand-written SendMessageBatch
- *   requests of 10 in flight);
+ * - send: N 256-byte JSON messages, 1000 in flight (carrot: 1000 senders, each
+ *   awaiting Publisher.send in turn, coalesced into batches by the backend;
+ *   raw: 100 hand-written SendMessageBatch requests of 10 in flight);
  * - receive+delete: drain N messages with 4 long-polling receivers of 10
  *   (carrot: Consumer with prefetch 1000 and ack; raw: 4 ReceiveMessage loops
  *   whose DeleteMessageBatch go out without waiting, as carrot's do).
@@ -20,25 +20,16 @@ import {
 } from "@aws-sdk/client-sqs";
 import { sqsBackend } from "@carrot/backend-sqs";
 import { Connection, Consumer, Publisher } from "@carrot/core";
+import { compareSides, type Figures } from "../../../bench/compare.js";
+import { payloadOfSize } from "../../../bench/payload.js";
 import startFauxqs from "../test/fauxqs-setup.js";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
 const IN_FLIGHT = 1000;
 const RECEIVERS = 4;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function payload(n: number): { id: number; data: string } {
-  const empty = JSON.stringify({ id: n, data: "" }).length;
-  return { id: n, data: "x".repeat(Math.max(0, 256 - empty)) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function rate(count: number, ms: number): number {
-  return Math.round((count / ms) * 1000);
+  return payloadOfSize(256, n);
 }
 
 async function withEmulator<T>(run: (endpoint: string) => Promise<T>): Promise<T> {
@@ -51,7 +42,8 @@ async function withEmulator<T>(run: (endpoint: string) => Promise<T>): Promise<T
 }
 
 function raw(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: "us-east-1" });
+  // cacheMiddleware as carrot's send client has it: the SDK resolves its middleware once.
+  return new SQSClient({ endpoint, region: "us-east-1", cacheMiddleware: true });
 }
 
 function carrot(endpoint: string, prefix: string): Connection {
@@ -90,11 +82,16 @@ async function carrotSend(endpoint: string): Promise<number> {
   await new Consumer(conn, { queue: "send" }).declare();
   const publisher = new Publisher(conn, { routingKey: "send", maxInFlight: IN_FLIGHT });
   const started = performance.now();
-  await Promise.all(Array.from({ length: COUNT }, (_, i) => publisher.send(payload(i))));
+  // IN_FLIGHT senders, each sending its next message when the last is sent (as raw's batches).
+  let next = 0;
+  const sender = async () => {
+    while (next < COUNT) await publisher.send(payload(next++));
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
   const ms = performance.now() - started;
   await conn.deleteQueue("send");
   await conn.close();
-  return rate(COUNT, ms);
+  return ms;
 }
 
 async function rawSend(endpoint: string): Promise<number> {
@@ -105,7 +102,7 @@ async function rawSend(endpoint: string): Promise<number> {
   const ms = performance.now() - started;
   await client.send(new DeleteQueueCommand({ QueueUrl: url }));
   client.destroy();
-  return rate(COUNT, ms);
+  return ms;
 }
 
 async function carrotReceive(endpoint: string): Promise<number> {
@@ -127,7 +124,7 @@ async function carrotReceive(endpoint: string): Promise<number> {
   if (received !== COUNT) throw new Error(`carrot received ${received} of ${COUNT}`);
   await conn.deleteQueue("recv");
   await conn.close();
-  return rate(COUNT, ms);
+  return ms;
 }
 
 async function rawReceive(endpoint: string): Promise<number> {
@@ -166,33 +163,19 @@ async function rawReceive(endpoint: string): Promise<number> {
   const ms = performance.now() - started;
   await client.send(new DeleteQueueCommand({ QueueUrl: url }));
   client.destroy();
-  return rate(COUNT, ms);
+  return ms;
 }
 
-async function compare(
+function compare(
   ours: (endpoint: string) => Promise<number>,
   theirs: (endpoint: string) => Promise<number>,
-) {
-  return withEmulator(async (endpoint) => {
-    // Alternate, ROUNDS times each, so that warm-up and drift hit both; report medians.
-    const carrotRates: number[] = [];
-    const rawRates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      rawRates.push(await theirs(endpoint));
-      carrotRates.push(await ours(endpoint));
-    }
-    const carrotMedian = median(carrotRates);
-    const rawMedian = median(rawRates);
-    return {
-      messages: COUNT,
-      carrotMsgsPerSec: carrotMedian,
-      rawMsgsPerSec: rawMedian,
-      ratioPct: Math.round((carrotMedian / rawMedian) * 100),
-    };
-  });
+): Promise<Figures> {
+  return withEmulator((endpoint) =>
+    compareSides(COUNT, (side) => (side === "raw" ? theirs(endpoint) : ours(endpoint))),
+  );
 }
 
-const scenarios: Record<string, () => Promise<Record<string, number>>> = {
+const scenarios: Record<string, () => Promise<Figures>> = {
   "sqs send (carrot vs raw SendMessageBatch)": () => compare(carrotSend, rawSend),
   "sqs receive+delete (carrot vs raw)": () => compare(carrotReceive, rawReceive),
 };
