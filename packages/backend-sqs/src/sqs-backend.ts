@@ -146,7 +146,9 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     // Sends are never retried by the SDK: a SendMessageBatch whose answer was
     // lost may have been stored, and sending it again would make a silent
     // duplicate that looks new. It fails as "outcome unknown" instead.
-    const sendClient = new SQSClient({ ...config, maxAttempts: 1 });
+    // Its middleware is final before its first request (the reachability watch
+    // below), so the SDK may resolve it once instead of on every request.
+    const sendClient = new SQSClient({ cacheMiddleware: true, ...config, maxAttempts: 1 });
     try {
       await client.send(
         new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1 }),
