@@ -1,3 +1,5 @@
+import { Connection, Publisher, type PublisherOptions } from "@carrot/core";
+
 /** A JSON payload whose encoding is exactly `size` bytes, numbered so that each is distinct. */
 export function payloadOfSize(size: number, n: number): { id: number; data: string } {
   const empty = JSON.stringify({ id: n, data: "" }).length;
@@ -22,4 +24,25 @@ export async function sendInWindows(
     for (let n = start; n < Math.min(count, start + window); n++) sends.push(send(n));
     await Promise.all(sends);
   }
+}
+
+/**
+ * Milliseconds carrot takes to send `count` messages of `size` bytes through
+ * a new connection to `url`, `window` in flight (connecting is not timed).
+ */
+export async function timeCarrotSends(
+  url: string,
+  options: PublisherOptions,
+  count: number,
+  window: number,
+  size: number,
+): Promise<number> {
+  const connection = new Connection(url);
+  const publisher = new Publisher(connection, options);
+  await connection.connect();
+  const started = performance.now();
+  await sendInWindows(count, window, (n) => publisher.send(payloadOfSize(size, n)));
+  const ms = performance.now() - started;
+  await connection.close();
+  return ms;
 }

@@ -14,7 +14,7 @@ import { amqplibBackend } from "@carrot/backend-amqplib";
 import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
 import { type ChannelModel, connect } from "amqplib";
 import { compareSides, type Figures } from "../../../bench/compare.js";
-import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
+import { payloadOfSize, timeCarrotSends } from "../../../bench/payload.js";
 
 const URL = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const COUNT = Number(process.env.BENCH_COUNT ?? 50_000);
@@ -69,17 +69,6 @@ async function rawPublish(queue: string, count: number): Promise<number> {
     }
     await Promise.all(confirms);
   }
-  const ms = performance.now() - started;
-  await connection.close();
-  return ms;
-}
-
-async function carrotPublish(queue: string, count: number): Promise<number> {
-  const connection = new Connection(URL);
-  const publisher = new Publisher(connection, { exchange: "", routingKey: queue });
-  await connection.connect();
-  const started = performance.now();
-  await sendInWindows(count, WINDOW, (n) => publisher.send(payload(n)));
   const ms = performance.now() - started;
   await connection.close();
   return ms;
@@ -216,7 +205,9 @@ const scenarios: Record<string, () => Promise<Figures | Record<string, number>>>
   "amqp publish with confirms (1000 in flight)": () =>
     compareSides(COUNT, (side) =>
       withQueue((queue) =>
-        side === "raw" ? rawPublish(queue, COUNT) : carrotPublish(queue, COUNT),
+        side === "raw"
+          ? rawPublish(queue, COUNT)
+          : timeCarrotSends(URL, { exchange: "", routingKey: queue }, COUNT, WINDOW, BODY),
       ),
     ),
   "amqp consume+ack, prefetch 100": consumeAt(100),

@@ -13,10 +13,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { redisBackend } from "@carrot/backend-redis";
-import { Connection, Consumer, Publisher, registerBackend } from "@carrot/core";
+import { Connection, Consumer, registerBackend } from "@carrot/core";
 import { Redis } from "ioredis";
 import { compareSides, type Figures, type Side } from "../../../bench/compare.js";
-import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
+import { payloadOfSize, timeCarrotSends } from "../../../bench/payload.js";
 
 const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
 const COUNT = Number(process.env.BENCH_COUNT ?? 50_000);
@@ -109,17 +109,6 @@ async function rawPublish(s: Setup, queues: string[], count: number): Promise<nu
   return ms;
 }
 
-async function carrotPublish(s: Setup, exchange: string, routingKey: string, count: number) {
-  const connection = new Connection(s.url);
-  const publisher = new Publisher(connection, { exchange, exchangeType: "fanout", routingKey });
-  await connection.connect();
-  const started = performance.now();
-  await sendInWindows(count, WINDOW, (n) => publisher.send(payload(n)));
-  const ms = performance.now() - started;
-  await connection.close();
-  return ms;
-}
-
 /** Raw: XREADGROUP COUNT 100 BLOCK, then XACK + XDEL of the batch, pipelined. */
 async function rawConsume(s: Setup, queue: string, count: number): Promise<number> {
   const redis = new Redis(BASE_URL);
@@ -185,11 +174,21 @@ function compare(queueCount: number, run: (side: Side, setup: Setup) => Promise<
 const scenarios: Record<string, () => Promise<Figures>> = {
   "redis publish to one queue (1000 in flight)": () =>
     compare(1, (side, s) =>
-      side === "raw" ? rawPublish(s, ["q0"], COUNT) : carrotPublish(s, "", "q0", COUNT),
+      side === "raw"
+        ? rawPublish(s, ["q0"], COUNT)
+        : timeCarrotSends(s.url, { routingKey: "q0" }, COUNT, WINDOW, BODY),
     ),
   "redis publish fanned out to 10 queues": () =>
     compare(FANOUT, (side, s) =>
-      side === "raw" ? rawPublish(s, s.queues, COUNT) : carrotPublish(s, s.exchange, "", COUNT),
+      side === "raw"
+        ? rawPublish(s, s.queues, COUNT)
+        : timeCarrotSends(
+            s.url,
+            { exchange: s.exchange, exchangeType: "fanout" },
+            COUNT,
+            WINDOW,
+            BODY,
+          ),
     ),
   "redis consume+ack, prefetch 100": () =>
     compare(1, async (side, s) => {
