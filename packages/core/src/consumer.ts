@@ -55,7 +55,9 @@ export interface WaitOptions {
 /** One `wait()` or iteration: the subscription and the work it started. */
 interface Session {
   subscription?: Subscription;
-  readonly inFlight: Set<Promise<void>>;
+  /** Deliveries being handled by a `wait()`; `drained` is called when it falls to zero. */
+  inFlight: number;
+  drained?: () => void;
   /** Messages handed to user code and not settled yet: requeued when the session ends. */
   readonly unsettled: Set<Message<unknown>>;
   readonly buffer?: AsyncQueue<Delivery>;
@@ -194,13 +196,18 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       if (limit !== undefined && started >= limit) return handBack(delivery);
       // At the limit, stop the subscription at once so the broker sends nothing more.
       if (++started === limit) void this.#halt(session);
-      const task = this.#handle(delivery, session).finally(() => {
-        session.inFlight.delete(task);
+      session.inFlight++;
+      const done = () => {
+        if (--session.inFlight === 0) session.drained?.();
         handled++;
         for (const listener of this.#handledListeners) listener();
         if (limit !== undefined && handled >= limit) void this.cancel();
+      };
+      // #handle only rejects if an error listener throws; that stays an unhandled rejection.
+      void this.#handle(delivery, session).then(done, (error: unknown) => {
+        done();
+        throw error;
       });
-      session.inFlight.add(task);
     });
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
@@ -318,7 +325,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       end = resolve;
     });
     const session: Session = {
-      inFlight: new Set(),
+      inFlight: 0,
       unsettled: new Set(),
       buffer,
       stopping: false,
@@ -372,14 +379,14 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (!session || session.ending) return session?.ended;
     session.ending = true;
     await this.#halt(session);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(session.inFlight),
-      new Promise((resolve) => {
+    if (session.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        session.drained = resolve;
         timer = setTimeout(resolve, deadline);
-      }),
-    ]);
-    clearTimeout(timer);
+      });
+      clearTimeout(timer);
+    }
     // At least once: what user code received and left unsettled goes back to the queue.
     if (requeueUnsettled) {
       for (const message of [...session.unsettled].reverse())
@@ -391,33 +398,47 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   #message(delivery: Delivery, session: Session): Message<T> {
     const noAck = this.options.noAck ?? false;
-    const message: Message<T> = new Message(delivery, this.#rules, {
-      noAck,
-      onSettle: () => session.unsettled.delete(message),
-    });
+    const message = new Message(delivery, this.#rules, { noAck, unsettled: session.unsettled });
     if (!noAck) session.unsettled.add(message);
     return message;
   }
 
-  /** Decodes (and validates) ahead of user code; on failure rejects the message and reports why. */
-  async #decode(message: Message<T>): Promise<boolean> {
+  /**
+   * Decodes (and validates) ahead of user code; on failure rejects the
+   * message and reports why. Without a schema no promise is made: this is
+   * every message's path.
+   */
+  #decode(message: Message<T>): boolean | Promise<boolean> {
+    let value: unknown;
     try {
-      const value = decodeBody(message.raw, this.#rules.accepted);
-      message.setDecoded(
-        this.#rules.schema
-          ? await validate(this.#rules.schema, value, `a message from '${this.queue}'`)
-          : (value as T),
-      );
-      return true;
+      value = decodeBody(message.raw, this.#rules.accepted);
     } catch (error) {
-      if (message.state === "pending") await message.reject().catch(() => undefined);
-      this.#report(error as CarrotError, message);
-      return false;
+      return this.#refuse(message, error);
     }
+    const { schema } = this.#rules;
+    if (!schema) {
+      message.setDecoded(value as T);
+      return true;
+    }
+    return validate(schema, value, `a message from '${this.queue}'`).then(
+      (valid) => {
+        message.setDecoded(valid);
+        return true;
+      },
+      (error: unknown) => this.#refuse(message, error),
+    );
+  }
+
+  async #refuse(message: Message<T>, error: unknown): Promise<false> {
+    if (message.state === "pending") await message.reject().catch(() => undefined);
+    this.#report(error as CarrotError, message);
+    return false;
   }
 
   async #handle(delivery: Delivery, session: Session): Promise<void> {
     const message = this.#message(delivery, session);
+    // Awaited even when already decoded: user code then never runs inside the
+    // backend's delivery call, which an ack could re-enter to deliver the next one.
     if (!(await this.#decode(message))) return;
     try {
       await this.receive(message.payload, message);

@@ -24,16 +24,17 @@ export class Message<T = unknown> {
   #state: MessageState;
   #payload?: { value: T };
 
-  readonly #onSettle?: () => void;
+  /** The consumer's set of messages awaiting a settle; this one leaves it when settled. */
+  readonly #unsettled?: Set<Message<unknown>>;
 
   constructor(
     delivery: Delivery,
     rules: DecodeRules<T>,
-    options: { noAck: boolean; onSettle?: () => void },
+    options: { noAck: boolean; unsettled?: Set<Message<unknown>> },
   ) {
     this.#delivery = delivery;
     this.#rules = rules;
-    this.#onSettle = options.onSettle;
+    this.#unsettled = options.unsettled;
     // A noAck delivery was acknowledged by the broker when it was sent.
     this.#state = options.noAck ? "acked" : "pending";
     this.noAck = options.noAck;
@@ -127,7 +128,7 @@ export class Message<T = unknown> {
       );
     }
     this.#state = to;
-    this.#onSettle?.();
+    this.#unsettled?.delete(this);
   }
 }
 
