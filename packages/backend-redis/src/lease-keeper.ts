@@ -1,9 +1,22 @@
 import type { ScriptedRedis } from "./lua-scripts.js";
 
+/**
+ * One consumer of one stream's group, and the deliveries this process holds
+ * for it. A subscription gets its group once; its deliveries then hold and
+ * release leases without building a key per message.
+ */
+export class LeaseGroup {
+  readonly leases = new Set<Lease>();
+
+  constructor(
+    readonly stream: string,
+    readonly consumer: string,
+  ) {}
+}
+
 /** A delivery this process holds unsettled: its lease is renewed until it is released. */
 export interface Lease {
-  readonly stream: string;
-  readonly consumer: string;
+  readonly group: LeaseGroup;
   readonly id: string;
   /** Another consumer took the entry (this process was too slow or cut off). */
   lost(): void;
@@ -17,26 +30,34 @@ export interface Lease {
  * (dead, or cut off from Redis) has its messages reclaimed by others.
  */
 export class LeaseKeeper {
-  readonly #held = new Map<string, Map<string, Lease>>();
-  /** Leases no longer renewed (their subscription ended), still returned to the queue on close. */
-  readonly #abandoned = new Map<string, Map<string, Lease>>();
+  /** The groups whose leases are renewed, by stream and consumer. */
+  readonly #groups = new Map<string, LeaseGroup>();
+  /** Groups no longer renewed (their subscription ended), still returned to the queue on close. */
+  readonly #abandoned = new Set<LeaseGroup>();
   #timer?: NodeJS.Timeout;
 
   constructor(
     readonly redis: ScriptedRedis,
-    readonly group: string,
+    readonly redisGroup: string,
     readonly visibilityTimeout: number,
     readonly onError: (error: unknown) => void,
   ) {}
 
-  hold(lease: Lease): void {
-    const key = leaseKey(lease.stream, lease.consumer);
-    let leases = this.#held.get(key);
-    if (!leases) {
-      leases = new Map();
-      this.#held.set(key, leases);
+  /** The renewed group of one consumer of one stream. */
+  group(stream: string, consumer: string): LeaseGroup {
+    const key = groupKey(stream, consumer);
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = new LeaseGroup(stream, consumer);
+      this.#groups.set(key, group);
     }
-    leases.set(lease.id, lease);
+    return group;
+  }
+
+  hold(lease: Lease): void {
+    lease.group.leases.add(lease);
+    // Stopped by a renewal round that found nothing held, not on each release:
+    // a consumer that often drains its prefetch would otherwise make a timer per batch.
     if (!this.#timer) {
       this.#timer = setInterval(() => this.renewAll(), Math.max(50, this.visibilityTimeout / 3));
       this.#timer.unref();
@@ -44,12 +65,7 @@ export class LeaseKeeper {
   }
 
   release(lease: Lease): void {
-    const key = leaseKey(lease.stream, lease.consumer);
-    const leases = this.#held.get(key);
-    leases?.delete(lease.id);
-    if (leases?.size === 0) this.#held.delete(key);
-    this.#abandoned.get(key)?.delete(lease.id);
-    if (this.#held.size === 0) this.#stop();
+    lease.group.leases.delete(lease);
   }
 
   /**
@@ -58,36 +74,33 @@ export class LeaseKeeper {
    * consumers reclaim what is still unsettled.
    */
   forget(stream: string, consumer: string): void {
-    const key = leaseKey(stream, consumer);
-    const leases = this.#held.get(key);
-    if (leases) this.#abandoned.set(key, leases);
-    this.#held.delete(key);
-    if (this.#held.size === 0) this.#stop();
+    const key = groupKey(stream, consumer);
+    const group = this.#groups.get(key);
+    if (!group) return;
+    this.#groups.delete(key);
+    if (group.leases.size > 0) this.#abandoned.add(group);
   }
 
   /** Ids this process holds for one consumer of one stream. */
   heldIds(stream: string, consumer: string): Set<string> {
-    return new Set(this.#held.get(leaseKey(stream, consumer))?.keys());
+    const leases = this.#groups.get(groupKey(stream, consumer))?.leases ?? [];
+    return new Set(Array.from(leases, (lease) => lease.id));
   }
 
   /** Every lease, grouped by stream and consumer (for close: they all go back). */
   groups(): Lease[][] {
-    return [...this.#held.values(), ...this.#abandoned.values()]
-      .map((leases) => [...leases.values()])
+    return [...this.#groups.values(), ...this.#abandoned]
+      .map((group) => [...group.leases])
       .filter((leases) => leases.length > 0);
   }
 
-  /** Renews the given leases now (Delivery.extend). */
+  /** Renews the given leases, all of one group, now (Delivery.extend). */
   async renew(leases: Lease[]): Promise<void> {
     const first = leases[0];
     if (!first) return;
+    const { stream, consumer } = first.group;
     const lost = new Set(
-      await this.redis.carrotTouch(
-        first.stream,
-        this.group,
-        first.consumer,
-        ...leases.map((l) => l.id),
-      ),
+      await this.redis.carrotTouch(stream, this.redisGroup, consumer, ...leases.map((l) => l.id)),
     );
     for (const lease of leases) {
       if (lost.has(lease.id)) {
@@ -98,13 +111,18 @@ export class LeaseKeeper {
   }
 
   renewAll(): void {
-    for (const leases of this.#held.values()) {
-      this.renew([...leases.values()]).catch(this.onError);
+    let holding = false;
+    for (const group of this.#groups.values()) {
+      if (group.leases.size === 0) continue;
+      holding = true;
+      this.renew([...group.leases]).catch(this.onError);
     }
+    for (const group of this.#abandoned) if (group.leases.size === 0) this.#abandoned.delete(group);
+    if (!holding) this.#stop();
   }
 
   clear(): void {
-    this.#held.clear();
+    for (const group of this.#groups.values()) group.leases.clear();
     this.#abandoned.clear();
     this.#stop();
   }
@@ -115,6 +133,6 @@ export class LeaseKeeper {
   }
 }
 
-function leaseKey(stream: string, consumer: string): string {
+function groupKey(stream: string, consumer: string): string {
   return `${stream}\0${consumer}`;
 }

@@ -5,13 +5,11 @@ import {
   type BindingDeclaration,
   type Capabilities,
   ClosedError,
-  ConnectionLostError,
   type ConsumeOptions,
   type DeadLetterReason,
   type Delivery,
   deadLetterHeaders,
   type ExchangeDeclaration,
-  MessageStateError,
   NotFoundError,
   PublishNackedError,
   type PublishRequest,
@@ -23,7 +21,7 @@ import {
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
 import { KeyLayout } from "./key-layout.js";
-import { type Lease, LeaseKeeper } from "./lease-keeper.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
 import { PublishBatcher } from "./publish-batcher.js";
@@ -31,6 +29,7 @@ import { QueueSweeper } from "./queue-sweeper.js";
 import { openRedis } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
 import { SettleBatcher } from "./settle-batcher.js";
+import { type DeliveryContext, StreamDelivery } from "./stream-delivery.js";
 import { autoClaim, readGroup } from "./stream-reads.js";
 import { StreamSubscription, type SubscriptionHost } from "./stream-subscription.js";
 import { TopologyStore } from "./topology-store.js";
@@ -164,7 +163,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     // Unsettled deliveries go back to their queues now, not after the visibility timeout.
     const tidy = async () => {
       for (const leases of this.#keeper!.groups()) {
-        const { stream, consumer } = leases[0]!;
+        const { stream, consumer } = leases[0]!.group;
         await command.carrotRequeue(stream, this.keys.group, consumer, ...leases.map((l) => l.id));
       }
       for (const { stream, consumer } of this.#consumers.values()) {
@@ -264,10 +263,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     const { command } = await this.#ready();
     const stream = this.keys.stream(queue);
     const consumer = this.#consumerName(stream, "get");
+    const context = this.#deliveryContext(queue, stream, consumer);
     for (;;) {
       const read = await this.#readOne(command, queue, stream, consumer);
       if (!read) return null;
-      const delivery = this.#accept(read.entry, queue, consumer, read.redelivered, noAck);
+      const delivery = this.#accept(context, read.entry, read.redelivered, noAck);
       if (delivery) return delivery;
     }
   }
@@ -287,7 +287,6 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     const { redis, display, connectTimeout } = this.#options;
     const blocking = await openRedis(redis, display, connectTimeout);
     blocking.on("error", () => {}); // the subscription's loop reports what matters
-    let subscription: StreamSubscription | undefined;
     const host: SubscriptionHost = {
       command: this.#command!,
       keys: this.keys,
@@ -296,21 +295,21 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       heldIds: (s, c) => this.#keeper!.heldIds(s, c),
       reportError: (error) => this.#reportError(error),
       deliver: (entry, redelivered) => {
-        const delivery = this.#accept(
-          entry,
-          queue,
-          consumer,
-          redelivered,
-          options.noAck,
-          subscription,
-          options.consumerTag,
-        );
+        const delivery = this.#accept(context, entry, redelivered, options.noAck);
         if (!delivery) return false;
         onDelivery(delivery);
         return !options.noAck;
       },
     };
-    subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
+    const subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
+    // Declared after the subscription it refers to; host.deliver runs only once it is started.
+    const context = this.#deliveryContext(
+      queue,
+      stream,
+      consumer,
+      options.consumerTag,
+      subscription,
+    );
     this.#subscriptions.set(options.consumerTag, subscription);
     subscription.start();
     return {
@@ -355,95 +354,47 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     }
   }
 
+  /** How the deliveries of one consumer of `queue` settle, renew and dead-letter. */
+  #deliveryContext(
+    queue: string,
+    stream: string,
+    consumer: string,
+    consumerTag?: string,
+    subscription?: StreamSubscription,
+  ): DeliveryContext {
+    return {
+      queue,
+      consumerTag,
+      leases: this.#keeper!.group(stream, consumer),
+      keeper: this.#keeper!,
+      settles: this.#batcher!,
+      released: () => subscription?.released(),
+      deadLetter: (q, entry, reason) => this.#deadLetter(q, entry, reason),
+      closed: () => this.#state === "closed",
+    };
+  }
+
   /**
    * A read entry becomes a Delivery, unless it expired: then it is
    * dead-lettered (if configured) and removed, and undefined is returned.
    */
   #accept(
+    context: DeliveryContext,
     entry: StoredEntry,
-    queue: string,
-    consumer: string,
     redelivered: boolean,
     noAck: boolean,
-    subscription?: StreamSubscription,
-    consumerTag?: string,
   ): Delivery | undefined {
-    const stream = this.keys.stream(queue);
-    const batcher = this.#batcher!;
+    const { queue, leases, settles } = context;
     if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now() + this.#clockOffset) {
       this.#deadLetter(queue, entry, "expired")
-        .then(() => batcher.settle(stream, consumer, entry.id, "ack"))
+        .then(() => settles.settle(leases, entry.id, "ack"))
         .catch((error: unknown) => this.#reportError(error));
       return undefined;
     }
     if (noAck) {
-      batcher
-        .settle(stream, consumer, entry.id, "ack")
-        .catch((error: unknown) => this.#reportError(error));
+      settles.settle(leases, entry.id, "ack").catch((error: unknown) => this.#reportError(error));
     }
-    const keeper = this.#keeper!;
-    let state: "held" | "settled" | "lost" = noAck ? "settled" : "held";
-    const lease: Lease = {
-      stream,
-      consumer,
-      id: entry.id,
-      lost: () => {
-        if (state !== "held") return;
-        state = "lost";
-        subscription?.released();
-      },
-    };
-    if (!noAck) keeper.hold(lease);
-    const lostError = (cause?: unknown) =>
-      new ConnectionLostError(
-        `the redis connection that delivered message ${entry.id} from '${queue}' lost it ` +
-          "(closed, or the message was reclaimed by another consumer after the visibility timeout); " +
-          "it will be or was delivered again",
-        { cause },
-      );
-    const settle = async (outcome: "ack" | "requeue" | "reject") => {
-      if (state === "lost" || this.#state === "closed") throw lostError();
-      if (state === "settled") {
-        throw new MessageStateError(
-          `message ${entry.id} from '${queue}' is not awaiting a settle (settled already, or consumed with noAck)`,
-        );
-      }
-      state = "settled";
-      subscription?.released();
-      try {
-        if (outcome === "reject") await this.#deadLetter(queue, entry, "rejected");
-        const owned = await batcher.settle(
-          stream,
-          consumer,
-          entry.id,
-          outcome === "requeue" ? "requeue" : "ack",
-        );
-        if (!owned) throw lostError();
-      } catch (error) {
-        throw error instanceof ConnectionLostError ? error : lostError(error);
-      } finally {
-        // Held until Redis has the settle: an orphan sweep meanwhile must not requeue it.
-        keeper.release(lease);
-      }
-    };
-    return {
-      message: entry.message,
-      info: {
-        exchange: entry.exchange,
-        routingKey: entry.routingKey,
-        redelivered: redelivered || entry.redelivered,
-        queue,
-        consumerTag,
-      },
-      ack: () => settle("ack"),
-      reject: (requeue) => settle(requeue ? "requeue" : "reject"),
-      // Held deliveries are renewed continuously; extend renews now and says whether it still can.
-      extend: async () => {
-        if (state !== "held") throw lostError();
-        await keeper.renew([lease]);
-        if ((state as string) === "lost") throw lostError();
-      },
-    };
+    return new StreamDelivery(context, entry, redelivered, noAck);
   }
 
   /** Re-routes a rejected or expired message through its queue's dead-letter exchange. */

@@ -1,11 +1,18 @@
+import type { LeaseGroup } from "./lease-keeper.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
 export type SettleKind = "ack" | "requeue";
 
-interface Pending {
+interface Waiter {
+  /** Whether the consumer still owned the entry. */
+  resolve(owned: boolean): void;
+  reject(error: unknown): void;
+}
+
+/** The settles of one kind for one consumer of one stream; `waiters[i]` waits for `ids[i]`. */
+interface Batch {
   ids: string[];
-  /** Resolves each id's promise with whether it was still owned. */
-  waiters: Map<string, { resolve: (owned: boolean) => void; reject: (error: unknown) => void }>;
+  waiters: Waiter[];
 }
 
 /**
@@ -14,10 +21,10 @@ interface Pending {
  * a few round trips instead of one per message.
  */
 export class SettleBatcher {
-  readonly #pending = new Map<
-    string,
-    Pending & { stream: string; consumer: string; kind: SettleKind }
-  >();
+  readonly #pending: Record<SettleKind, Map<LeaseGroup, Batch>> = {
+    ack: new Map(),
+    requeue: new Map(),
+  };
   #scheduled = false;
 
   constructor(
@@ -26,16 +33,17 @@ export class SettleBatcher {
   ) {}
 
   /** Resolves true when settled, false when the consumer no longer owned the entry. */
-  settle(stream: string, consumer: string, id: string, kind: SettleKind): Promise<boolean> {
-    const key = `${kind}\0${stream}\0${consumer}`;
-    let batch = this.#pending.get(key);
+  settle(owner: LeaseGroup, id: string, kind: SettleKind): Promise<boolean> {
+    const pending = this.#pending[kind];
+    let batch = pending.get(owner);
     if (!batch) {
-      batch = { stream, consumer, kind, ids: [], waiters: new Map() };
-      this.#pending.set(key, batch);
+      batch = { ids: [], waiters: [] };
+      pending.set(owner, batch);
     }
     batch.ids.push(id);
+    const { waiters } = batch;
     const promise = new Promise<boolean>((resolve, reject) => {
-      batch.waiters.set(id, { resolve, reject });
+      waiters.push({ resolve, reject });
     });
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -46,22 +54,26 @@ export class SettleBatcher {
 
   #flush(): void {
     this.#scheduled = false;
-    const batches = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const batch of batches) {
-      const call =
-        batch.kind === "ack"
-          ? this.redis.carrotSettle(batch.stream, this.group, batch.consumer, ...batch.ids)
-          : this.redis.carrotRequeue(batch.stream, this.group, batch.consumer, ...batch.ids);
-      call.then(
-        (lost) => {
-          const gone = new Set(lost);
-          for (const [id, waiter] of batch.waiters) waiter.resolve(!gone.has(id));
-        },
-        (error: unknown) => {
-          for (const waiter of batch.waiters.values()) waiter.reject(error);
-        },
-      );
+    for (const kind of ["ack", "requeue"] as const) {
+      const pending = this.#pending[kind];
+      for (const [{ stream, consumer }, batch] of pending) {
+        const call =
+          kind === "ack"
+            ? this.redis.carrotSettle(stream, this.group, consumer, ...batch.ids)
+            : this.redis.carrotRequeue(stream, this.group, consumer, ...batch.ids);
+        call.then(
+          (lost) => {
+            const gone = new Set(lost);
+            for (let i = 0; i < batch.ids.length; i++) {
+              batch.waiters[i]!.resolve(!gone.has(batch.ids[i]!));
+            }
+          },
+          (error: unknown) => {
+            for (const waiter of batch.waiters) waiter.reject(error);
+          },
+        );
+      }
+      pending.clear();
     }
   }
 }
