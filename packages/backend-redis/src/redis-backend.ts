@@ -161,8 +161,10 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     await Promise.all([...this.#subscriptions.values()].map((s) => s.cancel()));
     this.#subscriptions.clear();
     // Unsettled deliveries go back to their queues now, not after the visibility timeout.
+    // Taken before the keeper is cleared: tidy() runs after clear().
+    const unsettled = this.#keeper!.groups();
     const tidy = async () => {
-      for (const leases of this.#keeper!.groups()) {
+      for (const leases of unsettled) {
         const { stream, consumer } = leases[0]!.group;
         await command.carrotRequeue(stream, this.keys.group, consumer, ...leases.map((l) => l.id));
       }
