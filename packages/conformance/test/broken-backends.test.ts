@@ -69,6 +69,24 @@ const mutations: [name: string, caseId: string, mutation: Mutation][] = [
   ],
   ["ack is a no-op", "ack-final", withDelivery((d) => ({ ...d, ack: async () => {} }))],
   [
+    "an ack settles older messages too (a wrong multiple ack)",
+    "ack-some",
+    (inner) => ({
+      consume: (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) => {
+        const held: Delivery[] = [];
+        return inner.consume(queue, options, (d) => {
+          held.push(d);
+          const ackOlderToo = async () => {
+            for (const older of held.splice(0, held.indexOf(d) + 1))
+              if (older !== d) await older.ack().catch(() => undefined);
+            await d.ack();
+          };
+          on({ ...d, ack: ackOlderToo });
+        });
+      },
+    }),
+  ],
+  [
     "prefetch ignored",
     "prefetch",
     (inner) => ({

@@ -73,6 +73,34 @@ const ackIsFinal: ConformanceCase = {
   },
 };
 
+const ackSome: ConformanceCase = {
+  id: "ack-some",
+  title:
+    "acks sent together settle exactly their messages: the oldest in a run, one out of order, none of the others",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const other = await t.connection();
+    const held = await t.collect(ep.consumer(other), "hold");
+    const publisher = ep.publisher();
+    for (let i = 0; i < 6; i++) await publisher.send(`m${i}`);
+    await held.count(6);
+    const byPayload = new Map(held.items.map((message) => [message.payload, message]));
+    // One burst: a backend may send these as one batch, or as one ack of a run of tags.
+    await Promise.all(["m0", "m1", "m2", "m4"].map((payload) => byPayload.get(payload)!.ack()));
+    await other.close();
+    const again = await t.collect(ep.consumer());
+    await publisher.send(SENTINEL);
+    await untilPayload(again, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(again.items).sort()).toEqual(["end", "m3", "m5"]);
+    t.expect(
+      again.items
+        .filter((message) => message.payload !== SENTINEL)
+        .map((m) => m.deliveryInfo.redelivered),
+    ).toEqual([true, true]);
+  },
+};
+
 const rejectDrops: ConformanceCase = {
   id: "reject-drop",
   title: "reject() drops the message when the queue has no dead-letter exchange",
@@ -342,6 +370,7 @@ export const delivery: ConformanceGroup = {
     redeliverAfterConsumerClose,
     redeliverAfterConnectionClose,
     ackIsFinal,
+    ackSome,
     rejectDrops,
     rejectDeadLetters,
     requeue,
