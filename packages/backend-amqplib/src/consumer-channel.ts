@@ -19,21 +19,32 @@ interface Waiter {
  * lost, channel error), RabbitMQ has put its unacked messages back and will
  * redeliver them, so settling fails with ConnectionLostError.
  *
+ * The acks of one event-loop turn are written together at its end, as one
+ * `multiple` ack for the run of oldest deliveries they complete (plus single
+ * acks for any others): one frame, and one socket write, instead of one per
+ * message. Rejects are written at once.
+ *
  * AMQP has no reply to basic.ack or basic.reject: an ack written just before
  * the connection drops may never reach the broker, which then redelivers the
  * message. So a settle resolves only once a later round trip on the same
  * channel (basic.qos with the channel's own prefetch, which changes nothing)
  * has come back: the broker processes a channel's methods in order, so it has
- * processed the ack. The settles of one event-loop turn share one round trip.
+ * processed the ack. The settles of one turn share one round trip.
  */
 export class DeliveryChannel {
   readonly channel: Channel;
   readonly #prefetch: number;
   #open = true;
-  #unsettled = 0;
   #retiring = false;
-  /** Settles written and waiting for the next round trip. */
-  #batch: Waiter[] = [];
+  /** Deliveries not settled yet, by delivery tag, oldest first. */
+  readonly #unsettled = new Map<number, Message>();
+  /** Acked this turn, not written yet. */
+  readonly #acks = new Set<number>();
+  /** Settles of this turn, waiting for their writes and then a round trip. */
+  #waiting: Waiter[] = [];
+  /** Settles written, waiting for the next round trip. */
+  #written: Waiter[] = [];
+  #turnEndScheduled = false;
   #syncing = false;
 
   constructor(channel: Channel, prefetch: number) {
@@ -55,83 +66,130 @@ export class DeliveryChannel {
   }
 
   delivery(message: Message, info: DeliveryInfo, noAck: boolean): Delivery {
-    if (!noAck) this.#unsettled++;
-    let settled = noAck;
-    const settle = async (how: "ack" | "requeue" | "reject") => {
+    const tag = message.fields.deliveryTag;
+    if (!noAck) this.#unsettled.set(tag, message);
+    const settle = (how: "ack" | "requeue" | "reject"): Promise<void> => {
       if (noAck) {
         throw new MessageStateError(
           "this message was consumed with noAck: the broker counted it as acknowledged when it sent it",
         );
       }
-      if (settled) throw new MessageStateError("this message is already settled");
+      if (!this.#unsettled.has(tag) || this.#acks.has(tag))
+        throw new MessageStateError("this message is already settled");
       if (!this.#open) {
         throw new ConnectionLostError(
           "the channel that delivered this message is gone (connection or channel lost); RabbitMQ has put it back and will redeliver it",
         );
       }
-      settled = true;
-      this.#unsettled--;
-      try {
-        if (how === "ack") this.channel.ack(message);
-        else this.channel.reject(message, how === "requeue");
-      } catch (error) {
-        this.#closeIfDone();
-        throw new ConnectionLostError(
-          "the channel closed while settling this message; RabbitMQ will redeliver it",
-          { cause: error },
-        );
+      if (how === "ack") {
+        this.#acks.add(tag);
+      } else {
+        this.#unsettled.delete(tag);
+        try {
+          this.channel.reject(message, how === "requeue");
+        } catch (error) {
+          this.#closeIfDone();
+          throw lostWhileSettling(error);
+        }
       }
-      await this.#processed();
+      return this.#processed();
     };
     return {
       message: rawMessage(message),
       info,
-      ack: () => settle("ack"),
-      reject: (requeue) => settle(requeue ? "requeue" : "reject"),
+      ack: async () => settle("ack"),
+      reject: async (requeue) => settle(requeue ? "requeue" : "reject"),
     };
   }
 
-  /** Resolves once the broker has processed everything written on the channel so far. */
+  /** Resolves once the broker has processed this turn's settles. */
   #processed(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#batch.push({ resolve, reject });
-      if (!this.#syncing) this.#sync();
+      this.#waiting.push({ resolve, reject });
+      if (!this.#turnEndScheduled) {
+        this.#turnEndScheduled = true;
+        // The next turn, so that the settles of this one share the writes and the round trip.
+        setImmediate(() => this.#turnEnd());
+      }
     });
   }
 
+  #turnEnd(): void {
+    this.#turnEndScheduled = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    try {
+      this.#writeAcks();
+    } catch (error) {
+      const lost = lostWhileSettling(error);
+      for (const waiter of waiting) waiter.reject(lost);
+      this.#closeIfDone();
+      return;
+    }
+    this.#written.push(...waiting);
+    if (!this.#syncing) this.#sync();
+  }
+
+  /** One `multiple` ack for the oldest deliveries, if this turn acked them all; single acks for the rest. */
+  #writeAcks(): void {
+    const acks = this.#acks;
+    if (acks.size === 0) return;
+    let last: Message | undefined;
+    let run = 0;
+    for (const [tag, message] of this.#unsettled) {
+      if (!acks.has(tag)) break;
+      last = message;
+      run++;
+      this.#unsettled.delete(tag);
+      acks.delete(tag);
+    }
+    if (last) this.channel.ack(last, run > 1);
+    for (const tag of acks) {
+      this.channel.ack(this.#unsettled.get(tag)!);
+      this.#unsettled.delete(tag);
+    }
+    acks.clear();
+  }
+
+  /** A basic.qos round trip for the settles written so far. */
   #sync(): void {
     this.#syncing = true;
-    // The next turn, so that the settles of this one share the round trip.
-    setImmediate(() => {
-      const batch = this.#batch;
-      this.#batch = [];
-      this.channel.prefetch(this.#prefetch).then(
-        () => {
-          for (const waiter of batch) waiter.resolve();
-          this.#synced();
-        },
-        (error: unknown) => {
-          const lost = new ConnectionLostError(
-            "the connection was lost before RabbitMQ confirmed it processed this settle; if it did not, it redelivers the message",
-            { cause: error },
-          );
-          for (const waiter of batch) waiter.reject(lost);
-          this.#synced();
-        },
-      );
-    });
+    const batch = this.#written;
+    this.#written = [];
+    this.channel.prefetch(this.#prefetch).then(
+      () => {
+        for (const waiter of batch) waiter.resolve();
+        this.#synced();
+      },
+      (error: unknown) => {
+        const lost = new ConnectionLostError(
+          "the connection was lost before RabbitMQ confirmed it processed this settle; if it did not, it redelivers the message",
+          { cause: error },
+        );
+        for (const waiter of batch) waiter.reject(lost);
+        this.#synced();
+      },
+    );
   }
 
   #synced(): void {
     this.#syncing = false;
-    if (this.#batch.length > 0) this.#sync();
+    if (this.#written.length > 0) this.#sync();
     else this.#closeIfDone();
   }
 
   #closeIfDone(): void {
-    if (this.#retiring && this.#unsettled === 0 && !this.#syncing && this.#open) {
+    const idle = !this.#syncing && !this.#turnEndScheduled && this.#written.length === 0;
+    if (this.#retiring && this.#unsettled.size === 0 && idle && this.#open) {
       this.#open = false;
       boundedClose(this.channel);
     }
   }
+}
+
+function lostWhileSettling(cause: unknown): ConnectionLostError {
+  return new ConnectionLostError(
+    "the channel closed while settling this message; RabbitMQ will redeliver it",
+    { cause },
+  );
 }
