@@ -12,6 +12,7 @@ import { type ChannelModel, connect } from "amqplib";
 import type { Endpoint } from "./amqp-endpoints.js";
 import { connectError } from "./amqp-errors.js";
 import { boundedClose } from "./bounded-close.js";
+import { coalesceWrites } from "./coalesced-writes.js";
 
 export interface ConnectionManagerOptions {
   endpoints: readonly Endpoint[];
@@ -272,7 +273,9 @@ async function openWithin(endpoint: Endpoint, ms: number): Promise<ChannelModel>
     );
   });
   try {
-    return await Promise.race([opening, timeout]);
+    const model = await Promise.race([opening, timeout]);
+    coalesceWrites(model);
+    return model;
   } catch (error) {
     opening.then(
       (late) => boundedClose(late),
