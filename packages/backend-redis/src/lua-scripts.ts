@@ -6,10 +6,11 @@ import type { Redis } from "ioredis";
  * restarted or failed-over Redis), so callers just call the methods below.
  */
 
-// A batch of publishes. KEYS: due, then per message its exchange's version
-// key and (meta, stream, dead) per target queue. ARGV per message: the
-// number of target queues, the expected binding version ("" for the default
-// exchange), expiration ms (""), body, envelope, then the target queue names.
+// A batch of publishes, each distinct route sent once. KEYS: due, then per
+// route its exchange's version key and (meta, stream, dead) per target queue.
+// ARGV: the number of routes; per route the expected binding version (""
+// for the default exchange), the number of target queues and their names;
+// then per message its route's number, expiration ms (""), body, envelope.
 // Returns per message the number of queues that stored it, -1 when the
 // bindings changed since the caller routed (it re-reads them and retries),
 // or an error string when Redis refused it (the batch's others go on).
@@ -65,33 +66,47 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
   end
   return 1
 end
--- One message into each of its n queues; k and a index its first key and argument.
-local function publish(k, a, n)
+-- The routes: KEYS[k] the exchange's binding version, then meta, stream and
+-- dead of each queue; ARGV[a] the version routed with ('' for the default
+-- exchange), ARGV[a + 1] the number of queues, then their names. The
+-- version is read once: nothing changes it while the script runs.
+local routes = {}
+local k, a = 2, 2
+for r = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a + 1])
+  local expected = ARGV[a]
+  routes[r] = {
+    stale = expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected,
+    k = k + 1, a = a + 2, n = n,
+  }
+  k = k + 1 + 3 * n
+  a = a + 2 + n
+end
+-- One message into each of its route's queues.
+local function publish(route, expiration, body, envelope)
   local stored = 0
-  for j = 0, n - 1 do
-    local at = k + 1 + 3 * j
-    stored = stored + store(KEYS[at], KEYS[at + 1], KEYS[at + 2], ARGV[a + 5 + j],
-      ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  for j = 0, route.n - 1 do
+    local at = route.k + 3 * j
+    stored = stored + store(KEYS[at], KEYS[at + 1], KEYS[at + 2], ARGV[route.a + j],
+      expiration, body, envelope)
   end
   return stored
 end
+-- The messages: route number, expiration, body, envelope.
 local results = {}
-local k, a = 2, 1
 while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  local expected = ARGV[a + 1]
+  local route = routes[tonumber(ARGV[a])]
   local result
-  if expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected then
+  if route.stale then
     result = -1
   else
-    local ok, stored = pcall(publish, k, a, n)
+    local ok, stored = pcall(publish, route, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
     if ok then result = stored
     elseif type(stored) == 'table' then result = tostring(stored.err)
     else result = tostring(stored) end
   end
   results[#results + 1] = result
-  k = k + 1 + 3 * n
-  a = a + 5 + n
+  a = a + 4
 end
 return results
 `;

@@ -1,17 +1,15 @@
 import { PublishNackedError, PublishOutcomeUnknownError } from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
+import type { RoutingDecision } from "./topology-store.js";
 
 /** One message, routed: where it goes and what is stored. */
 export interface RoutedPublish {
-  exchange: string;
-  /** The binding version it was routed with; "" for the default exchange. */
-  version: string;
+  route: RoutingDecision;
   /** Per-message TTL in ms, "" for none. */
   expiration: string;
   body: Buffer;
   envelope: string;
-  queues: string[];
 }
 
 interface Pending {
@@ -55,7 +53,7 @@ export class PublishBatcher {
       for (const [batch, sent] of this.#inFlight) {
         if (sent.socket !== this.#socket) continue; // queued ones go out after the reconnect
         this.#inFlight.delete(batch);
-        for (const p of batch) p.reject(lostError(p.publish.exchange));
+        for (const p of batch) p.reject(lostError(p.publish.route.exchange));
       }
     });
   }
@@ -81,44 +79,51 @@ export class PublishBatcher {
     if (batch.length === 0) return;
     this.#batch = [];
     this.#bytes = 0;
+    // Each distinct route once (its keys and queues), then each message by its route's number.
     const keys: string[] = [this.keys.due()];
-    const args: (string | Buffer)[] = [];
+    const routeArgs: string[] = [];
+    const messageArgs: (string | Buffer)[] = [];
+    const routeNumbers = new Map<RoutingDecision, string>();
     for (const { publish } of batch) {
-      keys.push(this.keys.version(publish.exchange));
-      for (const queue of publish.queues) {
-        keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
+      const { route } = publish;
+      let number = routeNumbers.get(route);
+      if (number === undefined) {
+        number = String(routeNumbers.size + 1);
+        routeNumbers.set(route, number);
+        keys.push(this.keys.version(route.exchange));
+        for (const queue of route.queues) {
+          keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
+        }
+        routeArgs.push(route.version, String(route.queues.length), ...route.queues);
       }
-      args.push(
-        String(publish.queues.length),
-        publish.version,
-        publish.expiration,
-        publish.body,
-        publish.envelope,
-        ...publish.queues,
-      );
+      messageArgs.push(number, publish.expiration, publish.body, publish.envelope);
     }
     this.#inFlight.set(batch, { socket: this.redis.status === "ready" ? this.#socket : null });
-    this.redis.carrotPublish(keys.length, ...keys, ...args).then(
-      (results) => {
-        if (!this.#inFlight.delete(batch)) return; // failed already with its socket
-        batch.forEach((p, i) => {
-          const result = results[i];
-          if (typeof result === "number") p.resolve(result);
-          else p.reject(refusedError(p.publish.exchange, String(result)));
-        });
-      },
-      (error: unknown) => {
-        if (!this.#inFlight.delete(batch)) return;
-        // A reply from Redis means the script did not run: nothing was stored.
-        const refused = error instanceof Error && error.name === "ReplyError";
-        for (const p of batch) {
-          const { exchange } = p.publish;
-          p.reject(
-            refused ? refusedError(exchange, (error as Error).message) : lostError(exchange, error),
-          );
-        }
-      },
-    );
+    this.redis
+      .carrotPublish(keys.length, ...keys, String(routeNumbers.size), ...routeArgs, ...messageArgs)
+      .then(
+        (results) => {
+          if (!this.#inFlight.delete(batch)) return; // failed already with its socket
+          batch.forEach((p, i) => {
+            const result = results[i];
+            if (typeof result === "number") p.resolve(result);
+            else p.reject(refusedError(p.publish.route.exchange, String(result)));
+          });
+        },
+        (error: unknown) => {
+          if (!this.#inFlight.delete(batch)) return;
+          // A reply from Redis means the script did not run: nothing was stored.
+          const refused = error instanceof Error && error.name === "ReplyError";
+          for (const p of batch) {
+            const { exchange } = p.publish.route;
+            p.reject(
+              refused
+                ? refusedError(exchange, (error as Error).message)
+                : lostError(exchange, error),
+            );
+          }
+        },
+      );
   }
 }
 

@@ -233,16 +233,14 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const expiration = message.properties.expiration;
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
-      const { queues, version } =
+      const route =
         topology.routeCached(exchange, routingKey, headers) ??
         (await topology.route(exchange, routingKey, headers));
       const stored = await publishes.publish({
-        exchange,
-        version,
+        route,
         expiration: expiration === undefined ? "" : String(expiration),
         body,
         envelope,
-        queues,
       });
       if (stored === -1) {
         topology.invalidate(exchange);

@@ -13,17 +13,40 @@ import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import { parseTagged, stringifyTagged } from "./message-codec.js";
 
-/** What a publish needs: the queues to write to, and the binding version they were routed with. */
+/**
+ * What a publish needs: the queues to write to, and the binding version they
+ * were routed with. Decisions are reused for the same exchange and routing
+ * key, so a batch of publishes can send each route once.
+ */
 export interface RoutingDecision {
-  queues: string[];
+  readonly exchange: string;
+  readonly queues: readonly string[];
   /** "" for the default exchange, which has no bindings to go stale. */
-  version: string;
+  readonly version: string;
 }
 
 interface CachedExchange {
   version: string;
   type: ExchangeType;
   bindings: BindingDeclaration[];
+  /** By routing key; not for headers exchanges, which route on headers. */
+  decisions: DecisionCache;
+}
+
+/** Decisions by routing key, emptied when it grows past a bound (routing keys may be unbounded). */
+class DecisionCache {
+  static readonly MAX = 10_000;
+  readonly #byKey = new Map<string, RoutingDecision>();
+
+  get(routingKey: string, decide: () => RoutingDecision): RoutingDecision {
+    let decision = this.#byKey.get(routingKey);
+    if (!decision) {
+      if (this.#byKey.size >= DecisionCache.MAX) this.#byKey.clear();
+      decision = decide();
+      this.#byKey.set(routingKey, decision);
+    }
+    return decision;
+  }
 }
 
 /**
@@ -34,6 +57,8 @@ interface CachedExchange {
  */
 export class TopologyStore {
   readonly #cache = new Map<string, CachedExchange>();
+  /** The default exchange's decisions: the queue named by the routing key. */
+  readonly #direct = new DecisionCache();
   readonly #queueDeclarations = new Map<string, QueueDeclaration>();
 
   constructor(
@@ -135,16 +160,19 @@ export class TopologyStore {
     this.#cache.delete(binding.exchange);
   }
 
-  /** Routes with the cached bindings, loading them when absent. */
   /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
   routeCached(exchange: string, routingKey: string, headers: Headers): RoutingDecision | undefined {
-    if (exchange === "") return { queues: [routingKey], version: "" };
+    if (exchange === "") {
+      return this.#direct.get(routingKey, () => ({ exchange, queues: [routingKey], version: "" }));
+    }
     const cached = this.#cache.get(exchange);
     if (!cached) return undefined;
-    return {
+    const decide = () => ({
+      exchange,
       queues: route(cached.type, cached.bindings, routingKey, headers),
       version: cached.version,
-    };
+    });
+    return cached.type === "headers" ? decide() : cached.decisions.get(routingKey, decide);
   }
 
   /** Routes, reading the exchange's bindings from Redis first when they are not cached. */
@@ -179,6 +207,7 @@ export class TopologyStore {
         const { k, a } = parseTagged(field) as { k: string; a?: Headers };
         return { queue, exchange, routingKey: k, arguments: a };
       }),
+      decisions: new DecisionCache(),
     };
     this.#cache.set(exchange, entry);
     return entry;
