@@ -191,23 +191,20 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (signal?.aborted) return;
     let started = 0;
     let handled = 0;
+    const done = (session: Session) => {
+      if (--session.inFlight === 0) session.drained?.();
+      handled++;
+      for (const listener of this.#handledListeners) listener();
+      if (limit !== undefined && handled >= limit) void this.cancel();
+    };
     // The session comes as an argument: a backend may deliver before consume() resolves.
     const session = await this.#start((delivery, session) => {
       if (limit !== undefined && started >= limit) return handBack(delivery);
       // At the limit, stop the subscription at once so the broker sends nothing more.
       if (++started === limit) void this.#halt(session);
       session.inFlight++;
-      const done = () => {
-        if (--session.inFlight === 0) session.drained?.();
-        handled++;
-        for (const listener of this.#handledListeners) listener();
-        if (limit !== undefined && handled >= limit) void this.cancel();
-      };
-      // #handle only rejects if an error listener throws; that stays an unhandled rejection.
-      void this.#handle(delivery, session).then(done, (error: unknown) => {
-        done();
-        throw error;
-      });
+      // Rejects only if an error listener throws; that stays an unhandled rejection.
+      void this.#handle(delivery, session, done);
     });
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
@@ -435,21 +432,30 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     return false;
   }
 
-  async #handle(delivery: Delivery, session: Session): Promise<void> {
-    const message = this.#message(delivery, session);
-    // Awaited even when already decoded: user code then never runs inside the
-    // backend's delivery call, which an ack could re-enter to deliver the next one.
-    if (!(await this.#decode(message))) return;
+  /** Decodes one delivery and runs the callbacks on it; calls `done` when it is over. */
+  async #handle(
+    delivery: Delivery,
+    session: Session,
+    done: (session: Session) => void,
+  ): Promise<void> {
     try {
-      await this.receive(message.payload, message);
-    } catch (error) {
-      const action = await this.#afterCallbackError(message);
-      this.#report(
-        new CallbackError(`a callback on '${this.queue}' threw; the message was ${action}`, {
-          cause: error,
-        }),
-        message,
-      );
+      const message = this.#message(delivery, session);
+      // Awaited even when already decoded: user code then never runs inside the
+      // backend's delivery call, which an ack could re-enter to deliver the next one.
+      if (!(await this.#decode(message))) return;
+      try {
+        await this.receive(message.payload, message);
+      } catch (error) {
+        const action = await this.#afterCallbackError(message);
+        this.#report(
+          new CallbackError(`a callback on '${this.queue}' threw; the message was ${action}`, {
+            cause: error,
+          }),
+          message,
+        );
+      }
+    } finally {
+      done(session);
     }
   }
 

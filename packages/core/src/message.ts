@@ -95,21 +95,28 @@ export class Message<T = unknown> {
   }
 
   /** Done with it: the broker forgets the message. */
-  async ack(): Promise<void> {
-    this.#transition("acked");
-    await this.#delivery.ack();
+  ack(): Promise<void> {
+    return this.#settle("acked");
   }
 
   /** Refuse it: the broker drops it, or dead-letters it where the queue has a dead-letter exchange. */
-  async reject(): Promise<void> {
-    this.#transition("rejected");
-    await this.#delivery.reject(false);
+  reject(): Promise<void> {
+    return this.#settle("rejected");
   }
 
   /** Give it back: the broker delivers it again (with `redelivered` set). */
-  async requeue(): Promise<void> {
-    this.#transition("requeued");
-    await this.#delivery.reject(true);
+  requeue(): Promise<void> {
+    return this.#settle("requeued");
+  }
+
+  /** The backend's promise itself, not one more wrapped around it: this is every message's path. */
+  #settle(to: Exclude<MessageState, "pending">): Promise<void> {
+    try {
+      this.#transition(to);
+      return to === "acked" ? this.#delivery.ack() : this.#delivery.reject(to === "requeued");
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Keep it for `seconds` more, on backends where deliveries expire (SQS, Redis). */
