@@ -18,6 +18,8 @@ export class LeaseGroup {
 export interface Lease {
   readonly group: LeaseGroup;
   readonly id: string;
+  /** Not being settled: a settle in flight keeps its lease (see StreamDelivery) but is no longer held. */
+  readonly held: boolean;
   /** Another consumer took the entry (this process was too slow or cut off). */
   lost(): void;
 }
@@ -38,7 +40,7 @@ export class LeaseKeeper {
 
   constructor(
     readonly redis: ScriptedRedis,
-    readonly redisGroup: string,
+    readonly consumerGroup: string,
     readonly visibilityTimeout: number,
     readonly onError: (error: unknown) => void,
   ) {}
@@ -87,10 +89,13 @@ export class LeaseKeeper {
     return new Set(Array.from(leases, (lease) => lease.id));
   }
 
-  /** Every lease, grouped by stream and consumer (for close: they all go back). */
-  groups(): Lease[][] {
+  /**
+   * The leases still held, grouped by stream and consumer (for close: they
+   * go back). Those being settled are left out: their settle is on its way.
+   */
+  held(): Lease[][] {
     return [...this.#groups.values(), ...this.#abandoned]
-      .map((group) => [...group.leases])
+      .map((group) => [...group.leases].filter((lease) => lease.held))
       .filter((leases) => leases.length > 0);
   }
 
@@ -100,7 +105,12 @@ export class LeaseKeeper {
     if (!first) return;
     const { stream, consumer } = first.group;
     const lost = new Set(
-      await this.redis.carrotTouch(stream, this.redisGroup, consumer, ...leases.map((l) => l.id)),
+      await this.redis.carrotTouch(
+        stream,
+        this.consumerGroup,
+        consumer,
+        ...leases.map((l) => l.id),
+      ),
     );
     for (const lease of leases) {
       if (lost.has(lease.id)) {

@@ -1,4 +1,5 @@
 import type { HeaderValue, RawMessage } from "@carrot/core/backend";
+import { BoundedCache } from "./bounded-cache.js";
 
 /** A stream entry as stored: `b` body, `m` envelope JSON, `x` expiry (ms), `r` "1" when redelivered. */
 export interface StoredEntry {
@@ -69,12 +70,12 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
 }
 
 /**
- * Envelopes without headers or properties, by their text. Most messages of a
- * queue share exchange, routing key and content type and carry neither, so
- * their envelope is parsed once (a third of the cost of reading an entry).
+ * Parsed envelopes whose headers and properties hold only plain values, by
+ * their text. Most messages of a queue share exchange, routing key, content
+ * type and properties, so their envelope is parsed once (a third of the cost
+ * of reading an entry).
  */
-const plainEnvelopes = new Map<string, Envelope>();
-const PLAIN_ENVELOPES_KEPT = 1000;
+const flatEnvelopes = new BoundedCache<string, Envelope>(1000);
 
 /**
  * An entry written by something else than carrot may hold no valid envelope:
@@ -82,25 +83,27 @@ const PLAIN_ENVELOPES_KEPT = 1000;
  * it through its usual path instead of the subscription choking on it.
  */
 function parseEnvelope(text: string): Envelope | undefined {
-  const plain = plainEnvelopes.get(text);
+  const flat = flatEnvelopes.get(text);
   // Fresh header and property objects: user code may change a message's.
-  if (plain) return { ...plain, h: {}, p: {} };
+  if (flat) return { ...flat, h: { ...flat.h }, p: { ...flat.p } };
   let envelope: Envelope;
   try {
     envelope = parseTagged(text) as Envelope;
   } catch {
     return undefined;
   }
-  if (isEmptyObject(envelope.h) && isEmptyObject(envelope.p)) {
-    if (plainEnvelopes.size >= PLAIN_ENVELOPES_KEPT) plainEnvelopes.clear();
-    plainEnvelopes.set(text, { ...envelope });
+  if (isFlat(envelope.h) && isFlat(envelope.p)) {
+    flatEnvelopes.set(text, { ...envelope, h: { ...envelope.h }, p: { ...envelope.p } });
   }
   return envelope;
 }
 
-function isEmptyObject(value: unknown): boolean {
+/** An object whose values are all strings, numbers, booleans or null: a shallow copy is a full one. */
+function isFlat(value: unknown): boolean {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  for (const _ in value) return false;
+  for (const v of Object.values(value)) {
+    if (v !== null && typeof v === "object") return false;
+  }
   return true;
 }
 

@@ -160,9 +160,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     this.#sweeper!.stop();
     await Promise.all([...this.#subscriptions.values()].map((s) => s.cancel()));
     this.#subscriptions.clear();
+    // Settles already asked for go out before the requeues below and the quit.
+    this.#batcher!.flush();
     // Unsettled deliveries go back to their queues now, not after the visibility timeout.
     // Taken before the keeper is cleared: tidy() runs after clear().
-    const unsettled = this.#keeper!.groups();
+    const unsettled = this.#keeper!.held();
     const tidy = async () => {
       for (const leases of unsettled) {
         const { stream, consumer } = leases[0]!.group;
@@ -287,6 +289,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     const { redis, display, connectTimeout } = this.#options;
     const blocking = await openRedis(redis, display, connectTimeout);
     blocking.on("error", () => {}); // the subscription's loop reports what matters
+    // The subscription counts held deliveries against its prefetch; it is made just below.
+    let subscription: StreamSubscription | undefined;
+    const context = this.#deliveryContext(queue, stream, consumer, options.consumerTag, () =>
+      subscription?.released(),
+    );
     const host: SubscriptionHost = {
       command: this.#command!,
       keys: this.keys,
@@ -301,15 +308,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         return !options.noAck;
       },
     };
-    const subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
-    // Declared after the subscription it refers to; host.deliver runs only once it is started.
-    const context = this.#deliveryContext(
-      queue,
-      stream,
-      consumer,
-      options.consumerTag,
-      subscription,
-    );
+    subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
     this.#subscriptions.set(options.consumerTag, subscription);
     subscription.start();
     return {
@@ -360,7 +359,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     stream: string,
     consumer: string,
     consumerTag?: string,
-    subscription?: StreamSubscription,
+    released: () => void = () => {},
   ): DeliveryContext {
     return {
       queue,
@@ -368,7 +367,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       leases: this.#keeper!.group(stream, consumer),
       keeper: this.#keeper!,
       settles: this.#batcher!,
-      released: () => subscription?.released(),
+      released,
       deadLetter: (q, entry, reason) => this.#deadLetter(q, entry, reason),
       closed: () => this.#state === "closed",
     };

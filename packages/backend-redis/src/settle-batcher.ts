@@ -16,9 +16,9 @@ interface Batch {
 }
 
 /**
- * Settles are gathered per stream, consumer and kind within one turn of the
- * event loop and sent as one script call, so a consumer acking a burst costs
- * a few round trips instead of one per message.
+ * Settles are gathered per consumer of a stream (its LeaseGroup) and kind
+ * within one turn of the event loop and sent as one script call, so a
+ * consumer acking a burst costs a few round trips instead of one per message.
  */
 export class SettleBatcher {
   readonly #pending: Record<SettleKind, Map<LeaseGroup, Batch>> = {
@@ -29,16 +29,16 @@ export class SettleBatcher {
 
   constructor(
     readonly redis: ScriptedRedis,
-    readonly group: string,
+    readonly consumerGroup: string,
   ) {}
 
   /** Resolves true when settled, false when the consumer no longer owned the entry. */
-  settle(owner: LeaseGroup, id: string, kind: SettleKind): Promise<boolean> {
+  settle(leases: LeaseGroup, id: string, kind: SettleKind): Promise<boolean> {
     const pending = this.#pending[kind];
-    let batch = pending.get(owner);
+    let batch = pending.get(leases);
     if (!batch) {
       batch = { ids: [], waiters: [] };
-      pending.set(owner, batch);
+      pending.set(leases, batch);
     }
     batch.ids.push(id);
     const { waiters } = batch;
@@ -47,20 +47,21 @@ export class SettleBatcher {
     });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.#flush());
+      setImmediate(() => this.flush());
     }
     return promise;
   }
 
-  #flush(): void {
+  /** Sends the settles gathered so far now (close: before the connection goes). */
+  flush(): void {
     this.#scheduled = false;
     for (const kind of ["ack", "requeue"] as const) {
       const pending = this.#pending[kind];
       for (const [{ stream, consumer }, batch] of pending) {
         const call =
           kind === "ack"
-            ? this.redis.carrotSettle(stream, this.group, consumer, ...batch.ids)
-            : this.redis.carrotRequeue(stream, this.group, consumer, ...batch.ids);
+            ? this.redis.carrotSettle(stream, this.consumerGroup, consumer, ...batch.ids)
+            : this.redis.carrotRequeue(stream, this.consumerGroup, consumer, ...batch.ids);
         call.then(
           (lost) => {
             const gone = new Set(lost);

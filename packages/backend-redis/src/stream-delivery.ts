@@ -60,6 +60,10 @@ export class StreamDelivery implements Delivery, Lease {
     return this.#entry.id;
   }
 
+  get held(): boolean {
+    return this.#state === "held";
+  }
+
   ack(): Promise<void> {
     return this.#settle("ack");
   }

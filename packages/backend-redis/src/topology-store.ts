@@ -9,6 +9,7 @@ import {
   type QueueDeclaration,
   route,
 } from "@carrot/core/backend";
+import { BoundedCache } from "./bounded-cache.js";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import { parseTagged, stringifyTagged } from "./message-codec.js";
@@ -33,21 +34,9 @@ interface CachedExchange {
   decisions: DecisionCache;
 }
 
-/** Decisions by routing key, emptied when it grows past a bound (routing keys may be unbounded). */
-class DecisionCache {
-  static readonly MAX = 10_000;
-  readonly #byKey = new Map<string, RoutingDecision>();
-
-  get(routingKey: string, decide: () => RoutingDecision): RoutingDecision {
-    let decision = this.#byKey.get(routingKey);
-    if (!decision) {
-      if (this.#byKey.size >= DecisionCache.MAX) this.#byKey.clear();
-      decision = decide();
-      this.#byKey.set(routingKey, decision);
-    }
-    return decision;
-  }
-}
+/** Decisions by routing key; routing keys may be unbounded. */
+type DecisionCache = BoundedCache<string, RoutingDecision>;
+const DECISIONS_KEPT = 10_000;
 
 /**
  * Exchanges, queues and bindings, kept in Redis so that every process sees
@@ -58,7 +47,7 @@ class DecisionCache {
 export class TopologyStore {
   readonly #cache = new Map<string, CachedExchange>();
   /** The default exchange's decisions: the queue named by the routing key. */
-  readonly #direct = new DecisionCache();
+  readonly #direct: DecisionCache = new BoundedCache(DECISIONS_KEPT);
   readonly #queueDeclarations = new Map<string, QueueDeclaration>();
 
   constructor(
@@ -163,7 +152,11 @@ export class TopologyStore {
   /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
   routeCached(exchange: string, routingKey: string, headers: Headers): RoutingDecision | undefined {
     if (exchange === "") {
-      return this.#direct.get(routingKey, () => ({ exchange, queues: [routingKey], version: "" }));
+      return this.#direct.getOrAdd(routingKey, () => ({
+        exchange,
+        queues: [routingKey],
+        version: "",
+      }));
     }
     const cached = this.#cache.get(exchange);
     if (!cached) return undefined;
@@ -172,7 +165,7 @@ export class TopologyStore {
       queues: route(cached.type, cached.bindings, routingKey, headers),
       version: cached.version,
     });
-    return cached.type === "headers" ? decide() : cached.decisions.get(routingKey, decide);
+    return cached.type === "headers" ? decide() : cached.decisions.getOrAdd(routingKey, decide);
   }
 
   /** Routes, reading the exchange's bindings from Redis first when they are not cached. */
@@ -207,7 +200,7 @@ export class TopologyStore {
         const { k, a } = parseTagged(field) as { k: string; a?: Headers };
         return { queue, exchange, routingKey: k, arguments: a };
       }),
-      decisions: new DecisionCache(),
+      decisions: new BoundedCache(DECISIONS_KEPT),
     };
     this.#cache.set(exchange, entry);
     return entry;

@@ -102,6 +102,8 @@ describe("reclaim after a consumer dies", () => {
       await message.extend(2);
     }
     await message.ack();
+    // Stopped first: with room again, it would compete with `other` for the next message.
+    await slow.cancel();
     await new Publisher(otherConn, { routingKey: queue }).send("after");
     await within(
       (async () => {
@@ -111,7 +113,6 @@ describe("reclaim after a consumer dies", () => {
       "the later message",
     );
     expect(stolen).toEqual(["after"]);
-    await slow.cancel();
     await other.cancel();
     await Promise.all([slowDone, otherDone]);
   });
