@@ -69,14 +69,14 @@ async function withSetup<T>(queueCount: number, run: (setup: Setup) => Promise<T
 
 const stream = (s: Setup, queue: string) => `{${s.prefix}:${queue}}:stream`;
 
-/** The envelope carrot stores beside the body (exchange, key, content type, headers, properties). */
+/** The envelope carrot's Publisher stores beside the body (exchange, key, content type, headers, properties). */
 const ENVELOPE = JSON.stringify({
   e: "",
   k: "q0",
   c: "application/json",
   n: "utf-8",
   h: {},
-  p: {},
+  p: { deliveryMode: 2 },
 });
 
 /**

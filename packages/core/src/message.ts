@@ -113,7 +113,10 @@ export class Message<T = unknown> {
   #settle(to: Exclude<MessageState, "pending">): Promise<void> {
     try {
       this.#transition(to);
-      return to === "acked" ? this.#delivery.ack() : this.#delivery.reject(to === "requeued");
+      // Promise.resolve returns a native promise as is; it guards a backend that returns none.
+      return Promise.resolve(
+        to === "acked" ? this.#delivery.ack() : this.#delivery.reject(to === "requeued"),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
