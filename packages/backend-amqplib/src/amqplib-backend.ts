@@ -53,6 +53,8 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
   /** Queues known to exist: a basic.get on a missing one would close the shared get channel. */
   readonly #knownQueues = new Set<string>();
   readonly #getChannels = new WeakMap<Channel, DeliveryChannel>();
+  /** Channels whose acks of this turn are not written yet (see DeliveryChannel). */
+  readonly #unflushedAcks = new Set<DeliveryChannel>();
   /** Backoff for a consumer whose channel (not connection) died. */
   readonly #policy: ReconnectPolicy;
   #capabilities: Capabilities;
@@ -101,6 +103,11 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Acks asked for before close reach RabbitMQ before it: otherwise it redelivers those messages.
+    await withinMs(
+      Promise.all([...this.#unflushedAcks].map((channel) => channel.flush())),
+      CLOSE_CONFIRM_WAIT,
+    );
     await Promise.allSettled([...this.#subscriptions].map((subscription) => subscription.cancel()));
     await this.#publisher.idle(CLOSE_CONFIRM_WAIT);
     // Closing the connection hands every unacked delivery back to its queue.
@@ -188,7 +195,8 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
       async (channel) => {
         const message = await channel.get(queue, { noAck });
         if (message === false) return null;
-        const deliveries = this.#getChannels.get(channel) ?? new DeliveryChannel(channel, 0);
+        const deliveries =
+          this.#getChannels.get(channel) ?? new DeliveryChannel(channel, 0, this.#unflushedAcks);
         this.#getChannels.set(channel, deliveries);
         const { exchange, routingKey, redelivered } = message.fields;
         return deliveries.delivery(message, { exchange, routingKey, redelivered, queue }, noAck);
@@ -210,6 +218,7 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
       policy: this.#policy,
       redeclare: (name) => this.#redeclare(name),
       ended: (ended) => this.#subscriptionEnded(ended),
+      unflushedAcks: this.#unflushedAcks,
     });
     // Registered before it starts, so that a reconnect meanwhile resumes it too.
     this.#subscriptions.add(subscription);
@@ -267,4 +276,11 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     if (this.#closed)
       throw new ClosedError("this amqplib connection is closed; open a new Connection");
   }
+}
+
+/** `work`, or nothing more after `ms`: close must not hang on a broker that stopped answering. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -46,10 +46,13 @@ export class DeliveryChannel {
   #written: Waiter[] = [];
   #turnEndScheduled = false;
   #syncing = false;
+  /** The connection's channels with acks not written yet: its close writes them first. */
+  readonly #unflushed: Set<DeliveryChannel>;
 
-  constructor(channel: Channel, prefetch: number) {
+  constructor(channel: Channel, prefetch: number, unflushed: Set<DeliveryChannel>) {
     this.channel = channel;
     this.#prefetch = prefetch;
+    this.#unflushed = unflushed;
     channel.once("close", () => {
       this.#open = false;
     });
@@ -74,8 +77,9 @@ export class DeliveryChannel {
           "this message was consumed with noAck: the broker counted it as acknowledged when it sent it",
         );
       }
-      if (!this.#unsettled.has(tag) || this.#acks.has(tag))
+      if (!this.#unsettled.has(tag) || this.#acks.has(tag)) {
         throw new MessageStateError("this message is already settled");
+      }
       if (!this.#open) {
         throw new ConnectionLostError(
           "the channel that delivered this message is gone (connection or channel lost); RabbitMQ has put it back and will redeliver it",
@@ -94,12 +98,32 @@ export class DeliveryChannel {
       }
       return this.#processed();
     };
+    const settleOrReject = (how: "ack" | "requeue" | "reject"): Promise<void> => {
+      try {
+        return settle(how);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     return {
       message: rawMessage(message),
       info,
-      ack: async () => settle("ack"),
-      reject: async (requeue) => settle(requeue ? "requeue" : "reject"),
+      ack: () => settleOrReject("ack"),
+      reject: (requeue) => settleOrReject(requeue ? "requeue" : "reject"),
     };
+  }
+
+  /**
+   * Writes this turn's acks now and resolves once RabbitMQ has processed
+   * them (or the channel is gone): the connection is closing, and a close
+   * written first would make RabbitMQ hand those messages back.
+   */
+  flush(): Promise<void> {
+    this.#turnEnd();
+    if (!this.#syncing) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#written.push({ resolve, reject: () => resolve() });
+    });
   }
 
   /** Resolves once the broker has processed this turn's settles. */
@@ -108,6 +132,7 @@ export class DeliveryChannel {
       this.#waiting.push({ resolve, reject });
       if (!this.#turnEndScheduled) {
         this.#turnEndScheduled = true;
+        this.#unflushed.add(this);
         // The next turn, so that the settles of this one share the writes and the round trip.
         setImmediate(() => this.#turnEnd());
       }
@@ -115,16 +140,21 @@ export class DeliveryChannel {
   }
 
   #turnEnd(): void {
+    if (!this.#turnEndScheduled) return; // flushed early
     this.#turnEndScheduled = false;
+    this.#unflushed.delete(this);
     const waiting = this.#waiting;
     this.#waiting = [];
     try {
+      if (!this.#open) throw new Error("the channel closed before the acks were written");
       this.#writeAcks();
     } catch (error) {
       const lost = lostWhileSettling(error);
       for (const waiter of waiting) waiter.reject(lost);
       this.#closeIfDone();
       return;
+    } finally {
+      this.#acks.clear();
     }
     this.#written.push(...waiting);
     if (!this.#syncing) this.#sync();
@@ -148,7 +178,6 @@ export class DeliveryChannel {
       this.channel.ack(this.#unsettled.get(tag)!);
       this.#unsettled.delete(tag);
     }
-    acks.clear();
   }
 
   /** A basic.qos round trip for the settles written so far. */

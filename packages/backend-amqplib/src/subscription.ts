@@ -22,6 +22,8 @@ export interface SubscriptionContext {
   /** Declares the queue and its bindings again, if this connection declared them. */
   redeclare(queue: string): Promise<void>;
   ended(subscription: AmqpSubscription): void;
+  /** The connection's channels with acks not written yet. */
+  unflushedAcks: Set<DeliveryChannel>;
 }
 
 /**
@@ -70,7 +72,11 @@ export class AmqpSubscription implements Subscription {
    */
   async start(model?: ChannelModel, first = false): Promise<void> {
     const channel = await (model ?? (await this.#context.manager.ready())).createChannel();
-    const current = new DeliveryChannel(channel, this.#options.prefetch);
+    const current = new DeliveryChannel(
+      channel,
+      this.#options.prefetch,
+      this.#context.unflushedAcks,
+    );
     let early: Message[] | undefined = first ? [] : undefined;
     let channelFailure: Error | undefined;
     channel.on("error", (error: Error) => {

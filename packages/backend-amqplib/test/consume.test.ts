@@ -59,6 +59,27 @@ describe("consuming", () => {
     expect(await connection.purgeQueue(queue)).toBe(9);
   });
 
+  it("an ack asked for just before close is written before it: the message does not come back", async () => {
+    const queue = await queueWith(2);
+    const other = new Connection(AMQP_URL);
+    await other.connect();
+    const acked = await other.backend.get(queue, { noAck: false });
+    const left = await other.backend.get(queue, { noAck: false });
+    expect([text(acked!), text(left!)]).toEqual(["m0", "m1"]);
+    // Not awaited: the close that follows at once must still send it first.
+    const ack = acked!.ack().catch((error: unknown) => error);
+    await other.close();
+    await ack;
+    const back: string[] = [];
+    for (
+      let d = await backend.get(queue, { noAck: true });
+      d;
+      d = await backend.get(queue, { noAck: true })
+    )
+      back.push(text(d));
+    expect(back).toEqual(["m1"]);
+  });
+
   it("reject dead-letters, requeue redelivers with redelivered set", async () => {
     const dlq = unique("dlq");
     queues.push(dlq);
