@@ -80,6 +80,37 @@ describe("consuming", () => {
     expect(back).toEqual(["m1"]);
   });
 
+  it("acks of one turn settle exactly theirs: around an unacked oldest one, and across a requeue", async () => {
+    const queue = await queueWith(6);
+    const other = new Connection(AMQP_URL);
+    await other.connect();
+    const seen: Delivery[] = [];
+    await other.backend.consume(queue, options(), (d) => seen.push(d));
+    await eventually("6 deliveries", () => (seen.length === 6 ? true : undefined));
+    // m0 stays unacked, so no run starts at the oldest; m3 is requeued between the acks.
+    await Promise.all([
+      seen[1]!.ack(),
+      seen[2]!.ack(),
+      seen[3]!.reject(true),
+      seen[4]!.ack(),
+      seen[5]!.ack(),
+    ]);
+    await eventually("m3 again", () => (seen.length === 7 ? true : undefined));
+    expect([text(seen[6]!), seen[6]!.info.redelivered]).toEqual(["m3", true]);
+    // Now the oldest is acked alone: it must not carry the redelivered m3 with it.
+    await seen[0]!.ack();
+    await other.close();
+    const left: string[] = [];
+    for (
+      let d = await backend.get(queue, { noAck: true });
+      d;
+      d = await backend.get(queue, { noAck: true })
+    )
+      left.push(text(d));
+    expect(left).toEqual(["m3"]);
+    expect(seen).toHaveLength(7);
+  });
+
   it("reject dead-letters, requeue redelivers with redelivered set", async () => {
     const dlq = unique("dlq");
     queues.push(dlq);

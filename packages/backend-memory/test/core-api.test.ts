@@ -341,3 +341,59 @@ describe("a backend that delivers before consume() resolves", () => {
     expect(seen).toEqual(["early"]);
   });
 });
+
+describe("callbacks and the backend's delivery call", () => {
+  // A backend may deliver the next message from inside an ack (the memory
+  // backend's dispatch loop does): user code must not run inside that call.
+  class WatchedBackend extends MemoryBackend {
+    delivering = false;
+    override consume(...args: Parameters<MemoryBackend["consume"]>) {
+      const [queue, options, onDelivery] = args;
+      return super.consume(queue, options, (delivery) => {
+        this.delivering = true;
+        try {
+          onDelivery(delivery);
+        } finally {
+          this.delivering = false;
+        }
+      });
+    }
+  }
+
+  it("run after the delivery call has returned, even when nothing is awaited", async () => {
+    const backend = new WatchedBackend({ broker: new MemoryBroker() });
+    const connection = new Connection({ backend });
+    open.push(connection);
+    const consumer = new Consumer<string>(connection, { queue: "q", prefetchCount: 1 });
+    await consumer.declare();
+    const publisher = new Publisher(connection, { routingKey: "q", serializer: "text" });
+    for (const text of ["a", "b", "c"]) await publisher.send(text);
+    const insideDelivery: boolean[] = [];
+    consumer.registerCallback((_data, message) => {
+      insideDelivery.push(backend.delivering);
+      void message.ack();
+    });
+    await consumer.wait({ limit: 3 });
+    expect(insideDelivery).toEqual([false, false, false]);
+  });
+
+  it("close({ deadline }) stops waiting for a callback that never ends, and hands its message back", async () => {
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q", serializer: "text" }).send("stuck");
+    const started = deferred<void>();
+    consumer.registerCallback(() => {
+      started.resolve();
+      return new Promise(() => {}); // never settles
+    });
+    const waiting = consumer.wait();
+    await started.promise;
+    await consumer.close({ deadline: 50 });
+    await waiting;
+    const again = new Consumer<string>(connection, { queue: "q" });
+    const message = await again.fetch();
+    expect([message?.payload, message?.deliveryInfo.redelivered]).toEqual(["stuck", true]);
+    await message?.ack();
+  });
+});
