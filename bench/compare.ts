@@ -35,6 +35,28 @@ export async function compareSides(
   };
 }
 
+/**
+ * Runs both sides alternately as compareSides does and returns, for each
+ * figure `run` reports, its median per side: for measures that are not a
+ * rate (latency percentiles).
+ */
+export async function alternateRounds<K extends string>(
+  run: (side: Side) => Promise<Record<K, number>>,
+): Promise<Record<Side, Record<K, number>>> {
+  const rounds: Record<Side, Record<K, number>[]> = { raw: [], carrot: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: Side[] = round % 2 === 0 ? ["raw", "carrot"] : ["carrot", "raw"];
+    for (const side of order) rounds[side].push(await run(side));
+  }
+  const medians = (side: Side) => {
+    const keys = Object.keys(rounds[side][0]!) as K[];
+    return Object.fromEntries(
+      keys.map((key) => [key, median(rounds[side].map((r) => r[key]))]),
+    ) as Record<K, number>;
+  };
+  return { raw: medians("raw"), carrot: medians("carrot") };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
