@@ -44,6 +44,18 @@ describe("consuming", () => {
     return queue;
   }
 
+  /** What is left in the queue, taken out. */
+  async function drain(queue: string): Promise<string[]> {
+    const left: string[] = [];
+    for (
+      let d = await backend.get(queue, { noAck: true });
+      d;
+      d = await backend.get(queue, { noAck: true })
+    )
+      left.push(text(d));
+    return left;
+  }
+
   it("holds no more than prefetch unacked deliveries in flight", async () => {
     const queue = await queueWith(10);
     const held: Delivery[] = [];
@@ -70,14 +82,7 @@ describe("consuming", () => {
     const ack = acked!.ack().catch((error: unknown) => error);
     await other.close();
     await ack;
-    const back: string[] = [];
-    for (
-      let d = await backend.get(queue, { noAck: true });
-      d;
-      d = await backend.get(queue, { noAck: true })
-    )
-      back.push(text(d));
-    expect(back).toEqual(["m1"]);
+    expect(await drain(queue)).toEqual(["m1"]);
   });
 
   it("acks of one turn settle exactly theirs: around an unacked oldest one, and across a requeue", async () => {
@@ -100,14 +105,7 @@ describe("consuming", () => {
     // Now the oldest is acked alone: it must not carry the redelivered m3 with it.
     await seen[0]!.ack();
     await other.close();
-    const left: string[] = [];
-    for (
-      let d = await backend.get(queue, { noAck: true });
-      d;
-      d = await backend.get(queue, { noAck: true })
-    )
-      left.push(text(d));
-    expect(left).toEqual(["m3"]);
+    expect(await drain(queue)).toEqual(["m3"]);
     expect(seen).toHaveLength(7);
   });
 

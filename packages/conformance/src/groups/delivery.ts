@@ -1,15 +1,38 @@
-import { ConnectionLostError, type Message, MessageStateError } from "@carrot/core";
+import {
+  type Connection,
+  ConnectionLostError,
+  type Message,
+  MessageStateError,
+} from "@carrot/core";
 import { Collector } from "../collector.js";
 import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
 import { deadLetterRoute, Endpoint } from "../endpoint.js";
 import { fetchMessages } from "../fetch-messages.js";
 import { payloads, redeliveredFlags, untilPayload, untilPayloadCount } from "../received.js";
+import type { TestKit } from "../test-kit.js";
 import { deferred, withTimeout } from "../wait-for.js";
 
 // "Nothing more arrives" is proven with a sentinel sent last to the same
 // queue (see routing.ts): a redelivery goes back ahead of it on an ordered
 // backend, so once the sentinel is in, a wrong redelivery would be too.
 const SENTINEL = "end";
+
+/**
+ * Closes `connection`, then consumes the queue with a new consumer until a
+ * sentinel sent after the close arrives: what came back, sentinel included.
+ */
+async function cameBackAfterClosing(
+  t: TestKit,
+  ep: Endpoint,
+  connection: Connection,
+): Promise<Message[]> {
+  await connection.close();
+  const again = await t.collect(ep.consumer());
+  await ep.publisher().send(SENTINEL);
+  await untilPayload(again, SENTINEL);
+  await t.quietPeriodIfUnordered();
+  return again.items;
+}
 
 const redeliverAfterConsumerClose: ConformanceCase = {
   id: "redeliv-consumer",
@@ -63,13 +86,9 @@ const ackIsFinal: ConformanceCase = {
     });
     await ep.publisher().send("m1");
     await withTimeout(acked.promise, t.timeoutMs, "the ack of m1");
-    await other.close();
-    const again = await t.collect(ep.consumer());
-    await ep.publisher().send(SENTINEL);
-    await untilPayload(again, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(payloads(again.items)).toEqual([SENTINEL]);
-    t.expect(redeliveredFlags(again.items)).toEqual([false]);
+    const again = await cameBackAfterClosing(t, ep, other);
+    t.expect(payloads(again)).toEqual([SENTINEL]);
+    t.expect(redeliveredFlags(again)).toEqual([false]);
   },
 };
 
@@ -87,14 +106,10 @@ const ackSome: ConformanceCase = {
     const byPayload = new Map(held.items.map((message) => [message.payload, message]));
     // One burst: a backend may send these as one batch, or as one ack of a run of tags.
     await Promise.all(["m0", "m1", "m2", "m4"].map((payload) => byPayload.get(payload)!.ack()));
-    await other.close();
-    const again = await t.collect(ep.consumer());
-    await publisher.send(SENTINEL);
-    await untilPayload(again, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(payloads(again.items).sort()).toEqual(["end", "m3", "m5"]);
+    const again = await cameBackAfterClosing(t, ep, other);
+    t.expect(payloads(again).sort()).toEqual(["end", "m3", "m5"]);
     t.expect(
-      again.items
+      again
         .filter((message) => message.payload !== SENTINEL)
         .map((m) => m.deliveryInfo.redelivered),
     ).toEqual([true, true]);
