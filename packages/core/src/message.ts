@@ -22,7 +22,9 @@ export class Message<T = unknown> {
   readonly #delivery: Delivery;
   readonly #rules: DecodeRules<T>;
   #state: MessageState;
-  #payload?: { value: T };
+  /** The decoded payload, once `#decoded` (it may itself be undefined or null). */
+  #payload?: T;
+  #decoded = false;
 
   /** The consumer's set of messages awaiting a settle; this one leaves it when settled. */
   readonly #unsettled?: Set<Message<unknown>>;
@@ -78,20 +80,21 @@ export class Message<T = unknown> {
 
   /** Decodes by the message's own content type, never by guess, if the consumer accepts it. */
   decode(): T {
-    if (!this.#payload) {
+    if (!this.#decoded) {
       const value = decodeBody(this.#delivery.message, this.#rules.accepted);
-      this.#payload = {
-        value: this.#rules.schema
+      this.setDecoded(
+        this.#rules.schema
           ? validateSync(this.#rules.schema, value, "a received message")
           : (value as T),
-      };
+      );
     }
-    return this.#payload.value;
+    return this.#payload as T;
   }
 
   /** Sets the payload a consumer already decoded and validated asynchronously. */
   setDecoded(value: T): void {
-    this.#payload = { value };
+    this.#payload = value;
+    this.#decoded = true;
   }
 
   /** Done with it: the broker forgets the message. */
