@@ -18,6 +18,22 @@ import { deferred, withTimeout } from "../wait-for.js";
 const SENTINEL = "end";
 
 /**
+ * A connection of its own whose consumer holds `bodies`, sent in this order
+ * and left unsettled: what a dying or closing connection has in hand.
+ */
+async function heldOnOtherConnection(
+  t: TestKit,
+  ep: Endpoint,
+  bodies: string[],
+): Promise<{ other: Connection; held: Message[] }> {
+  const other = await t.connection();
+  const holding = await t.collect(ep.consumer(other), "hold");
+  const publisher = ep.publisher();
+  for (const body of bodies) await publisher.send(body);
+  return { other, held: await holding.count(bodies.length) };
+}
+
+/**
  * Closes `connection`, then consumes the queue with a new consumer until a
  * sentinel sent after the close arrives: what came back, sentinel included.
  */
@@ -60,10 +76,7 @@ const redeliverAfterConnectionClose: ConformanceCase = {
     "at-least-once: a message unacked when its connection closes is delivered again, redelivered",
   async run(t) {
     const ep = new Endpoint(t, "q");
-    const other = await t.connection();
-    const held = await t.collect(ep.consumer(other), "hold");
-    await ep.publisher().send("m1");
-    await held.count(1);
+    const { other } = await heldOnOtherConnection(t, ep, ["m1"]);
     await other.close();
     const again = await t.collect(ep.consumer());
     const [message] = await again.count(1);
@@ -98,12 +111,9 @@ const ackSome: ConformanceCase = {
     "acks sent together settle exactly their messages: the oldest in a run, one out of order, none of the others",
   async run(t) {
     const ep = new Endpoint(t, "q");
-    const other = await t.connection();
-    const held = await t.collect(ep.consumer(other), "hold");
-    const publisher = ep.publisher();
-    for (let i = 0; i < 6; i++) await publisher.send(`m${i}`);
-    await held.count(6);
-    const byPayload = new Map(held.items.map((message) => [message.payload, message]));
+    const bodies = ["m0", "m1", "m2", "m3", "m4", "m5"];
+    const { other, held } = await heldOnOtherConnection(t, ep, bodies);
+    const byPayload = new Map(held.map((message) => [message.payload, message]));
     // One burst: a backend may send these as one batch, or as one ack of a run of tags.
     await Promise.all(["m0", "m1", "m2", "m4"].map((payload) => byPayload.get(payload)!.ack()));
     const again = await cameBackAfterClosing(t, ep, other);
@@ -221,10 +231,10 @@ const settleAfterClose: ConformanceCase = {
     "settling after the connection is gone rejects with ConnectionLostError; the broker redelivers",
   async run(t) {
     const ep = new Endpoint(t, "q");
-    const other = await t.connection();
-    const held = await t.collect(ep.consumer(other), "hold");
-    await ep.publisher().send("m1");
-    const [message] = await held.count(1);
+    const {
+      other,
+      held: [message],
+    } = await heldOnOtherConnection(t, ep, ["m1"]);
     await other.close();
     await t.expect(message!.ack()).rejects.toBeInstanceOf(ConnectionLostError);
     const again = await t.collect(ep.consumer());
