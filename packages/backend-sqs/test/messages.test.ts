@@ -87,6 +87,72 @@ describe("messages on SQS", () => {
     await conn.close();
   });
 
+  it("gives each message its own envelope when consecutive sends differ in one field", async () => {
+    // One send per envelope field, all in one turn: each follows a message of
+    // another shape, so an envelope reused for the wrong message shows here.
+    const { conn } = await connectSqs(prefix);
+    const a = new Consumer(conn, { queue: "shape-a", exchange: "shapes", routingKey: "a" });
+    const b = new Consumer(conn, { queue: "shape-b", exchange: "shapes", routingKey: "b" });
+    await a.declare();
+    await b.declare();
+    const publisher = new Publisher(conn, { exchange: "shapes", routingKey: "a" });
+    await Promise.all([
+      publisher.send({ n: 1 }),
+      publisher.send({ n: 2 }, { routingKey: "b" }),
+      publisher.send({ n: 3 }, { deliveryMode: "transient" }),
+      publisher.send("four", { serializer: "text" }),
+      publisher.send(new Uint8Array([0xff, 5]), { serializer: "binary" }), // not text: base64
+      publisher.send({ n: 6 }, { messageId: "six" }),
+      publisher.send({ n: 7 }, { headers: { seven: 7 } }),
+      publisher.send({ n: 8 }),
+    ]);
+    const fetched = async (consumer: Consumer, count: number) => {
+      const messages = [];
+      for (let i = 0; i < count; i++) {
+        const message = await consumer.fetch();
+        expect(message, `message ${i + 1} of ${count} on ${consumer.queue}`).not.toBeNull();
+        if (message) messages.push(message);
+        await message?.ack();
+      }
+      expect(await consumer.fetch()).toBeNull();
+      return messages;
+    };
+    const seen = (await fetched(a, 7)).map((m) => ({
+      payload: m.payload instanceof Uint8Array ? [...m.payload] : m.payload,
+      contentType: m.contentType,
+      headers: m.headers,
+      properties: m.properties,
+      routingKey: m.deliveryInfo.routingKey,
+    }));
+    const persistent = { deliveryMode: 2 };
+    const json = "application/json";
+    const onA = (payload: unknown, contentType: string, more: object = {}) => ({
+      payload,
+      contentType,
+      headers: {},
+      properties: persistent,
+      routingKey: "a",
+      ...more,
+    });
+    expect(seen).toHaveLength(7);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        onA({ n: 1 }, json),
+        onA({ n: 3 }, json, { properties: { deliveryMode: 1 } }),
+        onA("four", "text/plain"),
+        onA([0xff, 5], "application/octet-stream"),
+        onA({ n: 6 }, json, { properties: { ...persistent, messageId: "six" } }),
+        onA({ n: 7 }, json, { headers: { seven: 7 } }),
+        onA({ n: 8 }, json),
+      ]),
+    );
+    const [onB] = await fetched(b, 1);
+    expect(onB?.payload).toEqual({ n: 2 });
+    expect(onB?.deliveryInfo.routingKey).toBe("b");
+    expect(onB?.properties).toEqual(persistent);
+    await conn.close();
+  });
+
   it("takes a body of exactly maxMessageSize, refuses one byte more before sending, and counts headers", async () => {
     const { conn, backend } = await connectSqs(prefix);
     const max = backend.capabilities.maxMessageSize;
