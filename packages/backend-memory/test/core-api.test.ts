@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { withTimeout } from "@carrot/conformance";
 import {
   CallbackError,
   Connection,
@@ -7,9 +8,13 @@ import {
   ConsumerSet,
   DecodeError,
   type Message,
+  EncodeError,
+  InvalidOptionsError,
   MessageStateError,
   Publisher,
   SchemaValidationError,
+  UnroutableError,
+  UnsupportedFeatureError,
 } from "@carrot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -85,6 +90,68 @@ describe("schemas", () => {
     expect(errors[0]).toBeInstanceOf(SchemaValidationError);
     const deadLetter = await dead.fetch();
     expect(deadLetter?.decode()).toEqual({ feed_url: 42 });
+  });
+});
+
+describe("publisher slots", () => {
+  // With one slot, a send that kept it would leave the next one waiting for good.
+  const sendAfterFailure = (publisher: Publisher<unknown>, n: number) =>
+    withTimeout(publisher.send({ n }), 2_000, `send ${n} after a failure`);
+
+  async function drain(consumer: Consumer): Promise<unknown[]> {
+    const received = [];
+    for (let message = await consumer.fetch(); message; message = await consumer.fetch()) {
+      received.push(message.payload);
+      await message.ack();
+    }
+    return received;
+  }
+
+  it("a failed send gives its slot back, whichever step it failed at", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q", exchange: "x", routingKey: "k" });
+    const publisher = new Publisher<unknown>(connection, {
+      exchange: "x",
+      routingKey: "k",
+      maxInFlight: 1,
+    });
+    const next = (n: number) => sendAfterFailure(publisher, n);
+    // Before connecting (the send that connects and declares):
+    await expect(publisher.send({}, { priority: 300 })).rejects.toBeInstanceOf(InvalidOptionsError);
+    await consumer.declare();
+    await next(1);
+    // Connected and declared (the send that goes straight on):
+    await expect(publisher.send({}, { priority: 300 })).rejects.toBeInstanceOf(InvalidOptionsError);
+    await next(2);
+    await expect(publisher.send(undefined)).rejects.toBeInstanceOf(EncodeError);
+    await next(3);
+    await expect(publisher.send({}, { groupId: "g" })).rejects.toBeInstanceOf(
+      UnsupportedFeatureError,
+    );
+    await next(4);
+    await expect(
+      publisher.send({}, { routingKey: "nowhere", mandatory: true }),
+    ).rejects.toBeInstanceOf(UnroutableError);
+    await next(5);
+    // Two at once: the second waits for the slot, then goes.
+    await Promise.all([next(6), next(7)]);
+    await withTimeout(publisher.close(), 2_000, "close, which waits until no slot is held");
+    expect(await drain(consumer)).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => ({ n })));
+  });
+
+  it("a send its schema refuses gives its slot back", async () => {
+    const connection = connect();
+    const consumer = new Consumer(connection, { queue: "q", exchange: "x", routingKey: "k" });
+    await consumer.declare();
+    const publisher = new Publisher<unknown>(connection, {
+      exchange: "x",
+      routingKey: "k",
+      maxInFlight: 1,
+      schema: z.unknown().refine((data) => data !== "invalid"),
+    });
+    await expect(publisher.send("invalid")).rejects.toBeInstanceOf(SchemaValidationError);
+    await sendAfterFailure(publisher, 1);
+    expect(await drain(consumer)).toEqual([{ n: 1 }]);
   });
 });
 

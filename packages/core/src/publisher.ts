@@ -137,31 +137,57 @@ export class Publisher<T = unknown> {
    * UnroutableError, PublishTimeoutError, PublishOutcomeUnknownError,
    * MessageTooLargeError, ... Never reports a message as sent when it was not.
    */
-  async send(data: T, options: SendOptions = {}): Promise<void> {
-    if (this.#closed) throw new ClosedError("this publisher is closed");
+  send(data: T, options: SendOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError("this publisher is closed"));
     const slot = this.#limit.acquire();
+    if (slot || this.options.schema || !this.#ready())
+      return this.#sendWhenReady(slot, data, options);
+    // Connected and declared, with a slot free: the send goes straight on,
+    // with no await and no promise but the one it returns.
+    try {
+      return this.#publish(this.connection.backend, this.#request(data, options));
+    } catch (error) {
+      this.#limit.release();
+      return Promise.reject(error);
+    }
+  }
+
+  /** A send that first waits for a slot, validates its data, or connects and declares. */
+  async #sendWhenReady(
+    slot: Promise<void> | undefined,
+    data: T,
+    options: SendOptions,
+  ): Promise<void> {
     if (slot) await slot;
     try {
       if (this.options.schema) await validate(this.options.schema, data, "the message to send");
       const request = this.#request(data, options);
-      // Once connected and declared, a send goes straight on: no await per message.
-      const backend =
-        this.#exchangeDeclared && this.connection.connected
-          ? this.connection.backend
-          : await this.#prepare();
-      assertPublishSupported(backend.name, backend.capabilities, request);
-      const size = backend.measure
-        ? backend.measure(request.message)
-        : request.message.body.byteLength;
-      if (size > backend.capabilities.maxMessageSize) {
-        throw new MessageTooLargeError(
-          `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
-        );
-      }
-      await this.#deadline.watch(backend.publish(request));
-    } finally {
+      const backend = this.#ready() ? this.connection.backend : await this.#prepare();
+      return this.#publish(backend, request); // not awaited here: the deadline releases the slot
+    } catch (error) {
       this.#limit.release();
+      throw error;
     }
+  }
+
+  /** Publishes with a slot held; the slot is free again once the send has settled or timed out. */
+  #publish(backend: Backend, request: PublishRequest): Promise<void> {
+    assertPublishSupported(backend.name, backend.capabilities, request);
+    const size = backend.measure
+      ? backend.measure(request.message)
+      : request.message.body.byteLength;
+    if (size > backend.capabilities.maxMessageSize) {
+      throw new MessageTooLargeError(
+        `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
+      );
+    }
+    return this.#deadline.watch(backend.publish(request), this.#releaseSlot);
+  }
+
+  readonly #releaseSlot = () => this.#limit.release();
+
+  #ready(): boolean {
+    return this.#exchangeDeclared && this.connection.connected;
   }
 
   async #prepare(): Promise<Backend> {

@@ -5,7 +5,7 @@
  * at most a tenth of its length (and at most a second) late.
  */
 export class SendDeadline {
-  readonly #pending = new Set<{ expiresAt: number; expire: () => void }>();
+  readonly #pending = new Set<Watched>();
   readonly #resolution: number;
   #timer?: NodeJS.Timeout;
 
@@ -16,19 +16,25 @@ export class SendDeadline {
     this.#resolution = Math.max(10, Math.min(1000, ms / 10));
   }
 
-  /** `work`'s outcome, or `error()` if it has not settled within the deadline. */
-  watch<T>(work: Promise<T>): Promise<T> {
+  /**
+   * `work`'s outcome, or `error()` if it has not settled within the deadline.
+   * `settled` is called once, when the returned promise settles.
+   */
+  watch<T>(work: Promise<T>, settled: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { expiresAt: performance.now() + this.ms, expire: () => reject(this.error()) };
+      const entry: Watched = { expiresAt: performance.now() + this.ms, reject, settled };
       this.#pending.add(entry);
       this.#timer ??= setInterval(() => this.#sweep(), this.#resolution).unref();
       work.then(
         (value) => {
-          this.#pending.delete(entry);
+          // Not pending any more: the deadline has already failed it.
+          if (!this.#pending.delete(entry)) return;
+          settled();
           resolve(value);
         },
         (error: unknown) => {
-          this.#pending.delete(entry);
+          if (!this.#pending.delete(entry)) return;
+          settled();
           reject(error);
         },
       );
@@ -40,11 +46,18 @@ export class SendDeadline {
     for (const entry of this.#pending) {
       if (entry.expiresAt > now) continue;
       this.#pending.delete(entry);
-      entry.expire();
+      entry.settled();
+      entry.reject(this.error());
     }
     if (this.#pending.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
   }
+}
+
+interface Watched {
+  expiresAt: number;
+  reject: (error: Error) => void;
+  settled: () => void;
 }
