@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { withTimeout } from "@carrot/conformance";
+import { deferred, withTimeout } from "@carrot/conformance";
 import {
   CallbackError,
   Connection,
@@ -32,14 +32,6 @@ function connect(): Connection {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 describe("schemas", () => {
   const Feed = z.object({ feed_url: z.string().url() });
