@@ -12,27 +12,36 @@ export interface Figures {
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 /**
- * Runs the raw client and carrot alternately, the order flipping each round
- * so that warm-up and drift hit both, ROUNDS times each; `run` returns the
- * milliseconds its side took for `count` messages. Compares the medians: on
- * a shared 2-core machine single runs swing by a third or more.
+ * Runs the raw client and carrot alternately, ROUNDS times each; `run`
+ * returns the milliseconds its side took for `count` messages. Compares the
+ * medians: on a shared 2-core machine single runs swing by a third or more.
  */
 export async function compareSides(
   count: number,
   run: (side: Side) => Promise<number>,
 ): Promise<Figures> {
-  const times: Record<Side, number[]> = { raw: [], carrot: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const order: Side[] = round % 2 === 0 ? ["raw", "carrot"] : ["carrot", "raw"];
-    for (const side of order) times[side].push(await run(side));
-  }
-  const raw = rate(count, median(times.raw));
-  const carrot = rate(count, median(times.carrot));
-  return {
-    rawMsgsPerSec: raw,
-    carrotMsgsPerSec: carrot,
-    ratio: Math.round((carrot / raw) * 100) / 100,
-  };
+  const { raw, carrot } = await medianRates(count, ["raw", "carrot"], run);
+  return { rawMsgsPerSec: raw, carrotMsgsPerSec: carrot, ratio: ratio(carrot, raw) };
+}
+
+/**
+ * Messages per second of each of `sides`, run in turn as compareSides runs
+ * raw and carrot, from the median of their ROUNDS runs.
+ */
+export async function medianRates<S extends string>(
+  count: number,
+  sides: readonly S[],
+  run: (side: S) => Promise<number>,
+): Promise<Record<S, number>> {
+  const times = await inTurns(sides, run);
+  return Object.fromEntries(
+    sides.map((side) => [side, rate(count, median(times[side]))]),
+  ) as Record<S, number>;
+}
+
+/** `a` / `b`, to two decimals. */
+export function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
 }
 
 /**
@@ -43,11 +52,7 @@ export async function compareSides(
 export async function alternateRounds<K extends string>(
   run: (side: Side) => Promise<Record<K, number>>,
 ): Promise<Record<Side, Record<K, number>>> {
-  const rounds: Record<Side, Record<K, number>[]> = { raw: [], carrot: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const order: Side[] = round % 2 === 0 ? ["raw", "carrot"] : ["carrot", "raw"];
-    for (const side of order) rounds[side].push(await run(side));
-  }
+  const rounds = await inTurns(["raw", "carrot"], run);
   const medians = (side: Side) => {
     const keys = Object.keys(rounds[side][0]!) as K[];
     return Object.fromEntries(
@@ -55,6 +60,22 @@ export async function alternateRounds<K extends string>(
     ) as Record<K, number>;
   };
   return { raw: medians("raw"), carrot: medians("carrot") };
+}
+
+/**
+ * Each side's results over ROUNDS rounds. The order is reversed every other
+ * round, so that warm-up and drift hit every side.
+ */
+async function inTurns<S extends string, R>(
+  sides: readonly S[],
+  run: (side: S) => Promise<R>,
+): Promise<Record<S, R[]>> {
+  const results = Object.fromEntries(sides.map((side) => [side, []])) as unknown as Record<S, R[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) results[side].push(await run(side));
+  }
+  return results;
 }
 
 function median(values: number[]): number {

@@ -3,7 +3,11 @@
  * emulator in the same run (or CARROT_SQS_ENDPOINT):
  * - send: N 256-byte JSON messages, 1000 in flight (carrot: 1000 senders, each
  *   awaiting Publisher.send in turn, coalesced into batches by the backend;
- *   raw: 100 hand-written SendMessageBatch requests of 10 in flight);
+ *   raw: 100 hand-written SendMessageBatch requests of 10 in flight). Raw sends
+ *   the same SQS message as carrot, body and `carrot` attribute (taken from a
+ *   message carrot sent), as the Redis bench's raw side writes carrot's
+ *   envelope; a third side, raw without the attribute, shows what carrying
+ *   content type, headers and properties costs the SDK and the emulator;
  * - receive+delete: drain N messages with 4 long-polling receivers of 10
  *   (carrot: Consumer with prefetch 1000 and ack; raw: 4 ReceiveMessage loops
  *   whose DeleteMessageBatch go out without waiting, as carrot's do).
@@ -14,13 +18,14 @@ import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { sqsBackend } from "@carrot/backend-sqs";
 import { Connection, Consumer, Publisher } from "@carrot/core";
-import { compareSides, type Figures } from "../../../bench/compare.js";
+import { compareSides, type Figures, medianRates, ratio } from "../../../bench/compare.js";
 import { payloadOfSize } from "../../../bench/payload.js";
 import startFauxqs from "../test/fauxqs-setup.js";
 
@@ -57,8 +62,15 @@ async function rawQueue(client: SQSClient, name: string): Promise<string> {
   return (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
 }
 
-/** Fills a queue with the raw client, 100 batches in flight. */
-async function rawFill(client: SQSClient, url: string, count: number): Promise<void> {
+type Attributes = Record<string, MessageAttributeValue>;
+
+/** Fills a queue with the raw client, 100 batches in flight, each message with `attributes` if given. */
+async function rawFill(
+  client: SQSClient,
+  url: string,
+  count: number,
+  attributes?: Attributes,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -66,7 +78,11 @@ async function rawFill(client: SQSClient, url: string, count: number): Promise<v
       next = Math.min(count, next + 10);
       const Entries = [];
       for (let i = start; i < next; i++)
-        Entries.push({ Id: String(i - start), MessageBody: JSON.stringify(payload(i)) });
+        Entries.push({
+          Id: String(i - start),
+          MessageBody: JSON.stringify(payload(i)),
+          MessageAttributes: attributes,
+        });
       const { Failed = [] } = await client.send(
         new SendMessageBatchCommand({ QueueUrl: url, Entries }),
       );
@@ -74,6 +90,32 @@ async function rawFill(client: SQSClient, url: string, count: number): Promise<v
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT / 10 }, worker));
+}
+
+/** The attributes of a message carrot's send scenario sends, as SQS stored them. */
+async function carrotAttributes(endpoint: string): Promise<Attributes> {
+  const prefix = `b${randomBytes(4).toString("hex")}-`;
+  const conn = carrot(endpoint, prefix);
+  await new Consumer(conn, { queue: "send" }).declare();
+  await new Publisher(conn, { routingKey: "send" }).send(payload(0));
+  const client = raw(endpoint);
+  const { Messages = [] } = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: await rawQueue(client, `${prefix}send`), // the queue carrot made
+      MessageAttributeNames: ["All"],
+      WaitTimeSeconds: 1,
+    }),
+  );
+  client.destroy();
+  await conn.deleteQueue("send");
+  await conn.close();
+  const attributes: Attributes = {};
+  for (const [name, { DataType, StringValue }] of Object.entries(
+    Messages[0]?.MessageAttributes ?? {},
+  ))
+    attributes[name] = { DataType, StringValue };
+  if (!attributes.carrot) throw new Error("carrot's message came back without its attribute");
+  return attributes;
 }
 
 async function carrotSend(endpoint: string): Promise<number> {
@@ -94,11 +136,11 @@ async function carrotSend(endpoint: string): Promise<number> {
   return ms;
 }
 
-async function rawSend(endpoint: string): Promise<number> {
+async function rawSend(endpoint: string, attributes?: Attributes): Promise<number> {
   const client = raw(endpoint);
   const url = await rawQueue(client, `b${randomBytes(4).toString("hex")}-send`);
   const started = performance.now();
-  await rawFill(client, url, COUNT);
+  await rawFill(client, url, COUNT, attributes);
   const ms = performance.now() - started;
   await client.send(new DeleteQueueCommand({ QueueUrl: url }));
   client.destroy();
@@ -176,7 +218,22 @@ function compare(
 }
 
 const scenarios: Record<string, () => Promise<Figures>> = {
-  "sqs send (carrot vs raw SendMessageBatch)": () => compare(carrotSend, rawSend),
+  "sqs send (carrot vs raw SendMessageBatch of the same messages)": () =>
+    withEmulator(async (endpoint) => {
+      const attributes = await carrotAttributes(endpoint);
+      const rates = await medianRates(COUNT, ["raw", "carrot", "rawWithoutAttribute"], (side) =>
+        side === "carrot"
+          ? carrotSend(endpoint)
+          : rawSend(endpoint, side === "raw" ? attributes : undefined),
+      );
+      return {
+        rawMsgsPerSec: rates.raw,
+        carrotMsgsPerSec: rates.carrot,
+        ratio: ratio(rates.carrot, rates.raw),
+        rawWithoutAttributeMsgsPerSec: rates.rawWithoutAttribute,
+        ratioToRawWithoutAttribute: ratio(rates.carrot, rates.rawWithoutAttribute),
+      };
+    }),
   "sqs receive+delete (carrot vs raw)": () => compare(carrotReceive, rawReceive),
 };
 
