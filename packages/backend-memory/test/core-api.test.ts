@@ -7,9 +7,9 @@ import {
   type ConsumerOptions,
   ConsumerSet,
   DecodeError,
-  type Message,
   EncodeError,
   InvalidOptionsError,
+  type Message,
   MessageStateError,
   Publisher,
   SchemaValidationError,
@@ -368,6 +368,40 @@ describe("a queue deleted while consumed", () => {
     await connection.deleteQueue("doomed");
     await expect(waiting).rejects.toThrow("queue 'doomed' was deleted while being consumed");
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe("a backend that no longer answers", () => {
+  // A connection that died without a word: the cancel and the requeue go
+  // out, and no answer ever comes back.
+  class SilentBackend extends MemoryBackend {
+    override async consume(...args: Parameters<MemoryBackend["consume"]>) {
+      const [queue, options, onDelivery, ...rest] = args;
+      const never = () => new Promise<void>(() => {});
+      const subscription = await super.consume(
+        queue,
+        options,
+        (delivery) => onDelivery({ ...delivery, reject: never }),
+        ...rest,
+      );
+      return { ...subscription, cancel: never };
+    }
+  }
+
+  it("close({ deadline }) returns all the same", async () => {
+    const connection = new Connection({
+      backend: new SilentBackend({ broker: new MemoryBroker() }),
+    });
+    open.push(connection);
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q", serializer: "text" }).send("held");
+    const received = deferred<void>();
+    consumer.registerCallback(() => received.resolve()); // left unsettled: close requeues it
+    const waiting = consumer.wait();
+    await received.promise;
+    await withTimeout(consumer.close({ deadline: 50 }), 2_000, "close() on a silent backend");
+    await withTimeout(waiting, 2_000, "wait() to end with the close");
   });
 });
 

@@ -7,6 +7,7 @@ import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } fr
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
 import { type DecodeRules, decodeBody, Message } from "./message.js";
 import { type Schema, validate } from "./schema.js";
+import { settledWithin } from "./settled-within.js";
 import { checkExchangeType } from "./topology-input.js";
 
 /** What happens to a message whose callback throws (and did not settle it). */
@@ -375,20 +376,20 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     const session = this.#session;
     if (!session || session.ending) return session?.ended;
     session.ending = true;
-    await this.#halt(session);
+    // Each step waits for `deadline` at most: on a connection that died
+    // without a word, the broker's answers to the cancel and the requeues
+    // never come (the broker takes the messages back when it notices).
+    await settledWithin(this.#halt(session), deadline);
     if (session.inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        session.drained = resolve;
-        timer = setTimeout(resolve, deadline);
-      });
-      clearTimeout(timer);
+      await settledWithin(
+        new Promise<void>((resolve) => {
+          session.drained = resolve;
+        }),
+        deadline,
+      );
     }
     // At least once: what user code received and left unsettled goes back to the queue.
-    if (requeueUnsettled) {
-      for (const message of [...session.unsettled].reverse())
-        await message.requeue().catch(() => undefined);
-    }
+    if (requeueUnsettled) await settledWithin(requeueAll(session.unsettled), deadline);
     this.#session = undefined;
     session.end();
   }
@@ -481,6 +482,11 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     }
     for (const listener of this.#errorListeners) listener(error, message);
   }
+}
+
+/** Requeues the messages one after the other, last first: brokers that requeue at the head then keep their order. */
+async function requeueAll(messages: Set<Message<unknown>>): Promise<void> {
+  for (const message of [...messages].reverse()) await message.requeue().catch(() => undefined);
 }
 
 /** Gives a delivery the consumer will not handle back to the broker. */
