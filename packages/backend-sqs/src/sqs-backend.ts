@@ -32,6 +32,7 @@ import {
 import { translateAwsError } from "./aws-errors.js";
 import { BindingTable } from "./binding-table.js";
 import { sqsCapabilities } from "./capabilities.js";
+import { ClientAgents } from "./client-agents.js";
 import { fromWire, SizeLimit, toWire } from "./envelope.js";
 import { messageIds } from "./fifo-ids.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -44,6 +45,14 @@ import {
   type SqsBackendOptions,
 } from "./sqs-options.js";
 import { SqsSubscription } from "./sqs-subscription.js";
+
+/**
+ * Seconds a request may take beyond what it waits on purpose: two
+ * heartbeats, as a missed pair means a dead connection in AMQP, or else 15.
+ */
+function silenceGrace(heartbeat: number | undefined): number {
+  return heartbeat ? 2 * heartbeat : 15;
+}
 
 /** prefetch 0 ("no limit") still bounds what one subscription holds unsettled. */
 const UNLIMITED_PREFETCH = 1000;
@@ -63,6 +72,9 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   readonly #where: string;
   #client?: SQSClient;
   #sendClient?: SQSClient;
+  #agents: readonly ClientAgents[] = [];
+  /** Destroys the clients and their agents. */
+  #destroy = () => {};
   #heartbeat?: NodeJS.Timeout;
   #reachable = true;
   #recovering?: NodeJS.Timeout;
@@ -132,23 +144,39 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       bindingRefresh,
       heartbeat,
     } = this.options;
-    const config = {
+    const handler = {
+      connectionTimeout: connectTimeout,
+      // Long polls answer within waitTimeSeconds, other requests at once: a
+      // request silent for longer than that and a grace is on a connection
+      // that died without a word (one a NAT or a firewall forgot), and
+      // would otherwise wait for good. The SDK only warns unless told to
+      // fail it; failed, it is retried (receives) or reported (sends).
+      requestTimeout: (waitTimeSeconds + silenceGrace(heartbeat)) * 1000,
+      throwOnRequestTimeout: true,
+    };
+    const configWith = ({ httpAgent, httpsAgent }: ClientAgents) => ({
       ...(region ? { region } : {}),
       ...(endpoint ? { endpoint } : {}),
-      // Long polls answer within waitTimeSeconds: a request silent for much longer is dead.
-      requestHandler: {
-        connectionTimeout: connectTimeout,
-        requestTimeout: (waitTimeSeconds + 15) * 1000,
-      },
+      requestHandler: { ...handler, httpAgent, httpsAgent },
       ...clientConfig,
-    };
-    const client = new SQSClient(config);
+    });
+    const agents = [new ClientAgents(), new ClientAgents()] as const;
+    const client = new SQSClient(configWith(agents[0]));
     // Sends are never retried by the SDK: a SendMessageBatch whose answer was
     // lost may have been stored, and sending it again would make a silent
     // duplicate that looks new. It fails as "outcome unknown" instead.
     // Its middleware is final before its first request (the reachability watch
     // below), so the SDK may resolve it once instead of on every request.
-    const sendClient = new SQSClient({ cacheMiddleware: true, ...config, maxAttempts: 1 });
+    const sendClient = new SQSClient({
+      cacheMiddleware: true,
+      ...configWith(agents[1]),
+      maxAttempts: 1,
+    });
+    const destroy = () => {
+      client.destroy();
+      sendClient.destroy();
+      for (const a of agents) a.destroy();
+    };
     try {
       await client.send(
         new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1 }),
@@ -157,13 +185,11 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         },
       );
     } catch (error) {
-      client.destroy();
-      sendClient.destroy();
+      destroy();
       throw translateAwsError(error, this.#where, "connect");
     }
     if (this.#state === "closed") {
-      client.destroy();
-      sendClient.destroy();
+      destroy();
       throw new ClosedError("the SQS connection was closed while connecting");
     }
     const reachability = watchReachability({
@@ -174,6 +200,8 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     reachability.watch(sendClient);
     this.#client = client;
     this.#sendClient = sendClient;
+    this.#agents = agents;
+    this.#destroy = destroy;
     if (heartbeat) this.#heartbeat = this.#probeEvery(heartbeat);
     this.#directory = new QueueDirectory(client, this.options);
     this.#table = new BindingTable(client, prefix, bindingRefresh);
@@ -183,6 +211,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
 
   /** A request attempt failed on the network: "disconnect", once per outage. */
   #unreachable(error: Error): void {
+    for (const agents of this.#agents) agents.closeIdle();
     clearTimeout(this.#recovering);
     this.#recovering = undefined;
     if (!this.#reachable) return;
@@ -247,14 +276,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     await this.#batches.idle();
     clearInterval(this.#heartbeat);
     clearTimeout(this.#recovering);
-    const clients = [this.#client, this.#sendClient];
+    const destroy = this.#destroy;
     Promise.all(subscriptions.map((subscription) => subscription.drained))
       .then(async () => {
         await this.#batches.idle();
       })
-      .finally(() => {
-        for (const client of clients) client?.destroy();
-      });
+      .finally(destroy);
     if (wasOpen) this.emit("disconnect", { host: this.#where });
   }
 
