@@ -22,6 +22,7 @@ import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
 import { KeyLayout } from "./key-layout.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { pingEvery } from "./liveness.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
 import { PublishBatcher } from "./publish-batcher.js";
@@ -60,6 +61,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   #keeper?: LeaseKeeper;
   #batcher?: SettleBatcher;
   #sweeper?: QueueSweeper;
+  /** Stops the liveness pings of the command and publish connections. */
+  #stopPings: (() => void)[] = [];
   #connecting?: Promise<void>;
   #state: "new" | "open" | "closed" = "new";
   /** Redis's clock minus ours: expiry times are Redis times. */
@@ -121,6 +124,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       reportError: report,
     });
     this.#sweeper.start();
+    if (settings.heartbeat > 0)
+      this.#stopPings = [command, publisher].map((redis) => pingEvery(redis, settings.heartbeat));
     this.#state = "open";
     this.emit("connect", { host: display });
   }
@@ -158,6 +163,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     }
     const command = this.#command!;
     this.#sweeper!.stop();
+    for (const stop of this.#stopPings) stop();
     await Promise.all([...this.#subscriptions.values()].map((s) => s.cancel()));
     this.#subscriptions.clear();
     // Settles already asked for go out before the requeues below and the quit.
@@ -287,7 +293,14 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     const stream = this.keys.stream(queue);
     const consumer = this.#consumerName(stream, options.consumerTag);
     const { redis, display, connectTimeout } = this.#options;
-    const blocking = await openRedis(redis, display, connectTimeout);
+    // A blocking read cut off by a reconnect fails instead of being resent:
+    // resent, it would block again before the subscription can give back
+    // what the lost reply held.
+    const blocking = await openRedis(
+      { ...redis, autoResendUnfulfilledCommands: false },
+      display,
+      connectTimeout,
+    );
     blocking.on("error", () => {}); // the subscription's loop reports what matters
     // The subscription counts held deliveries against its prefetch; it is made just below.
     let subscription: StreamSubscription | undefined;
@@ -299,6 +312,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       keys: this.keys,
       visibilityTimeout: this.#options.settings.visibilityTimeout,
       claimInterval: this.#options.settings.claimInterval,
+      heartbeat: this.#options.settings.heartbeat,
       heldIds: (s, c) => this.#keeper!.heldIds(s, c),
       reportError: (error) => this.#reportError(error),
       deliver: (entry, redelivered) => {

@@ -12,6 +12,12 @@ export interface RedisBackendSettings {
   claimInterval: number;
   /** Largest body accepted, in bytes. */
   maxMessageSize: number;
+  /**
+   * Milliseconds between liveness checks of each connection (0: none); one
+   * silent for two of them is dropped and reconnected. From the connection's
+   * `heartbeat` (seconds), default 30.
+   */
+  heartbeat: number;
 }
 
 export interface ResolvedRedisOptions {
@@ -26,6 +32,8 @@ export interface ResolvedRedisOptions {
 const SETTING_NAMES = ["prefix", "visibilityTimeout", "claimInterval", "maxMessageSize"] as const;
 // RabbitMQ 4's default, so that code tested on one backend fits the others.
 const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** Seconds; a dead connection is noticed within two (redis-py checks health every 25 s). */
+const DEFAULT_HEARTBEAT = 30;
 
 /**
  * Turns carrot's connection options into ioredis options. The URL is parsed
@@ -55,6 +63,7 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
       Math.max(100, Math.floor(visibilityTimeout / 2)),
     ),
     maxMessageSize: positive("maxMessageSize", raw.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+    heartbeat: (options.heartbeat ?? DEFAULT_HEARTBEAT) * 1000,
   };
   if (settings.prefix === "" || /[{}]/.test(settings.prefix)) {
     throw new InvalidOptionsError(

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
+import { blockingReply } from "./liveness.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
 import { autoClaim, pendingIds, readGroup } from "./stream-reads.js";
@@ -12,6 +13,8 @@ export interface SubscriptionHost {
   readonly keys: KeyLayout;
   readonly visibilityTimeout: number;
   readonly claimInterval: number;
+  /** Milliseconds; a blocking read unanswered two of them past its block time has a dead connection (0: never). */
+  readonly heartbeat: number;
   /** Hands an entry to the application; returns whether it is now held (counts against prefetch). */
   deliver(entry: StoredEntry, redelivered: boolean): boolean;
   /** Ids this process holds for the consumer (they are not orphans). */
@@ -47,8 +50,8 @@ export class StreamSubscription {
   }
 
   start(): void {
-    // ioredis resends a read cut off by a reconnect; the reply of the first
-    // send may be lost, leaving entries this consumer owns but never saw.
+    // A read cut off by a reconnect may have taken entries whose reply was
+    // lost: this consumer owns them in Redis but never saw them.
     this.blocking.on("ready", () => {
       this.#reconnected = true;
     });
@@ -90,7 +93,8 @@ export class StreamSubscription {
           this.host.reportError(error);
           return; // the queue was deleted: nothing more will come
         }
-        this.host.reportError(error);
+        // A read failed by its connection's drop is no error: the loop recovers.
+        if (this.blocking.status === "ready") this.host.reportError(error);
         recovering = true;
         if (!(await this.#ready())) return;
       }
@@ -99,14 +103,11 @@ export class StreamSubscription {
 
   async #read(room: number): Promise<void> {
     const block = Math.max(1, this.#nextClaim - Date.now());
-    const { keys } = this.host;
-    const entries = await readGroup(
+    const { keys, heartbeat } = this.host;
+    const entries = await blockingReply(
       this.blocking,
-      this.stream,
-      keys.group,
-      this.consumer,
-      room,
-      block,
+      readGroup(this.blocking, this.stream, keys.group, this.consumer, room, block),
+      heartbeat > 0 ? block + 2 * heartbeat : undefined,
     );
     if (this.#cancelled) return this.#returnUnseen(entries);
     for (const entry of entries) this.#hand(entry, false);
