@@ -17,6 +17,8 @@ describeBackend("amqplib", {
       return new Connection({
         url: through.href,
         reconnect: { initialDelay: 50, maxDelay: 500 },
+        // Two missed heartbeats tell a connection gone silent: a case silences some.
+        heartbeat: 1,
         ...overrides,
       });
     },

@@ -20,6 +20,8 @@ describeBackend("redis", {
       return new Connection({
         url: url.href,
         reconnect: { initialDelay: 50, maxDelay: 500 },
+        // A connection silent for two heartbeats is dropped: a case silences some.
+        heartbeat: 1,
         ...overrides,
       });
     },

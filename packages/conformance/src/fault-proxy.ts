@@ -18,6 +18,8 @@ interface Link {
   readonly upstream: Socket;
   /** Chunks read while stalled, per direction, forwarded when the stall ends. */
   readonly held: { toUpstream: Buffer[]; toClient: Buffer[] };
+  /** Silenced for good: open, but no byte will ever pass again. */
+  silenced: boolean;
 }
 
 /**
@@ -25,7 +27,8 @@ interface Link {
  * command, for the fault cases: `cut()` drops every open connection (both
  * sides at once), `refuse(true)` closes new connections as they arrive, and
  * `stall(true)` keeps the sockets open but passes no byte either way, as a
- * dead network path does. It listens on 127.0.0.1 only, on a free port.
+ * dead network path does, and `silence()` does that for good to the
+ * connections open at the time. It listens on 127.0.0.1 only, on a free port.
  *
  * Bytes are forwarded by hand rather than with `pipe()`: a pipe resumes its
  * source whenever the destination drains, which would leak bytes through a
@@ -40,6 +43,7 @@ export class FaultProxy {
   #stalled = false;
   #seen = 0;
   #cuts = 0;
+  #silenced = 0;
 
   private constructor(server: Server, target: ProxyTarget) {
     this.#server = server;
@@ -96,13 +100,46 @@ export class FaultProxy {
       return `client :${client.remotePort} sent ${client.bytesRead} B (${state(client)}), got ${client.bytesWritten} B (${state(upstream)})${heldBytes ? `, ${heldBytes} B held` : ""}`;
     });
     const flags = [this.#refusing && "refusing", this.#stalled && "stalled"].filter(Boolean);
-    return `proxy :${this.port}${flags.length ? ` (${flags.join(", ")})` : ""}: ${this.#seen} connection(s) seen, ${this.#cuts} cut(s), ${links.length} open${links.length ? `: ${links.join("; ")}` : ""}`;
+    return `proxy :${this.port}${flags.length ? ` (${flags.join(", ")})` : ""}: ${this.#seen} connection(s) seen, ${this.#cuts} cut(s), ${this.#silenced} silenced, ${links.length} open${links.length ? `: ${links.join("; ")}` : ""}`;
   }
 
   /** Drops every open connection: the client gets a reset, the target a close. */
   cut(): void {
     this.#cuts++;
     for (const link of this.#links) this.#drop(link, true);
+  }
+
+  /**
+   * The connections open now go silent for good, as when a NAT or a firewall
+   * forgets them: they stay open, no byte passes on them any more either way,
+   * and nothing tells either side. Only a client that notices the silence
+   * (a heartbeat, a request timeout) gets out; connections it opens
+   * afterwards pass as usual. Returns how many were silenced.
+   */
+  silence(): number {
+    let count = 0;
+    for (const link of this.#links) {
+      if (link.silenced) continue;
+      link.silenced = true;
+      link.held.toUpstream.length = 0;
+      link.held.toClient.length = 0;
+      link.client.pause();
+      link.upstream.pause();
+      count++;
+    }
+    this.#silenced += count;
+    return count;
+  }
+
+  /**
+   * Ends every fault: new connections are accepted and forwarded again, held
+   * bytes flow, and silenced connections, which never carry anything again,
+   * are reset so that their clients find out.
+   */
+  heal(): void {
+    this.refuse(false);
+    this.stall(false);
+    for (const link of this.#links) if (link.silenced) this.#drop(link, true);
   }
 
   /** While on, a new connection is reset as soon as it arrives; off accepts and forwards again. */
@@ -158,7 +195,12 @@ export class FaultProxy {
       return;
     }
     const upstream = createConnection({ host: this.target.host, port: this.target.port });
-    const link: Link = { client, upstream, held: { toUpstream: [], toClient: [] } };
+    const link: Link = {
+      client,
+      upstream,
+      held: { toUpstream: [], toClient: [] },
+      silenced: false,
+    };
     this.#links.add(link);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -176,6 +218,10 @@ export class FaultProxy {
 
   #forward(link: Link, from: Socket, to: Socket, held: Buffer[]): void {
     from.on("data", (chunk: Buffer) => {
+      if (link.silenced) {
+        from.pause(); // a chunk already read: dropped, like everything after it
+        return;
+      }
       // A chunk already read when the stall began waits for the stall to end.
       if (this.#stalled || held.length > 0) {
         held.push(chunk);
@@ -185,7 +231,7 @@ export class FaultProxy {
       this.#write(link, from, to, chunk);
     });
     from.on("end", () => {
-      if (held.length === 0) to.end();
+      if (held.length === 0 && !link.silenced) to.end();
     });
   }
 
@@ -194,12 +240,13 @@ export class FaultProxy {
     if (!to.write(chunk)) {
       from.pause();
       to.once("drain", () => {
-        if (!this.#stalled && this.#links.has(link)) from.resume();
+        if (!this.#stalled && !link.silenced && this.#links.has(link)) from.resume();
       });
     }
   }
 
   #flush(link: Link): void {
+    if (link.silenced) return;
     const pairs: [Socket, Socket, Buffer[]][] = [
       [link.client, link.upstream, link.held.toUpstream],
       [link.upstream, link.client, link.held.toClient],

@@ -29,8 +29,10 @@ export interface FaultOptions {
   /**
    * A new, not yet connected Connection to the same broker as `connect`, but
    * through 127.0.0.1:`port` (the proxy), with the backend's reconnect on and
-   * a short backoff (e.g. `{ initialDelay: 50, maxDelay: 500 }`). `overrides`
-   * (e.g. `{ reconnect: false, connectTimeout: 1500 }`) go over those settings.
+   * a short backoff (e.g. `{ initialDelay: 50, maxDelay: 500 }`), and a
+   * liveness check short enough that a connection gone silent is noticed
+   * within a few seconds (e.g. `heartbeat: 1`). `overrides` (e.g.
+   * `{ reconnect: false, connectTimeout: 1500 }`) go over those settings.
    */
   connectThrough: (port: number, overrides?: ConnectionOptions) => Connection;
 }

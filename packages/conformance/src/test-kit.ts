@@ -213,11 +213,8 @@ export class TestKit {
       }
     };
     const deadline = this.timeoutMs;
-    // A refusing or stalled proxy would hold up every close behind it.
-    for (const proxy of this.#proxies) {
-      proxy.refuse(false);
-      proxy.stall(false);
-    }
+    // A refusing, stalled or silenced proxy would hold up every close behind it.
+    for (const proxy of this.#proxies) proxy.heal();
     await Promise.all(this.#consumers.map((c) => attempt(() => c.close({ deadline }))));
     await Promise.all(this.#waits.map((w) => attempt(() => w)));
     await Promise.all(this.#publishers.map((p) => attempt(() => p.close())));

@@ -65,7 +65,8 @@ function withDeliveries(
   });
 }
 
-function options(mutation: Mutation) {
+/** The suite's options, with `mutation` (and `settings`) on the connections through the proxy. */
+function options(mutation: Mutation, settings: ConnectionOptions = {}) {
   return resolveOptions({
     runner: vitest,
     timeoutMs: 4_000,
@@ -77,6 +78,7 @@ function options(mutation: Mutation) {
           {
             url: `amqp://${broker.username}:${broker.password}@127.0.0.1:${port}${broker.pathname}`,
             reconnect: { initialDelay: 50, maxDelay: 500 },
+            ...settings,
             ...overrides,
           },
           mutation,
@@ -139,4 +141,12 @@ describe("fault cases fail on backends that break their promise (amqplib, Rabbit
       await expect(runCase(options(mutation), conformanceCase, undefined)).rejects.toThrow(why);
     }, 60_000);
   }
+
+  it("silence fails when a silent connection goes unnoticed (heartbeats off)", async () => {
+    const conformanceCase = faults.cases.find((c) => c.id === "silence")!;
+    const unchanged: Mutation = () => ({});
+    await expect(
+      runCase(options(unchanged, { heartbeat: 0 }), conformanceCase, undefined),
+    ).rejects.toThrow(/a 'disconnect' event/);
+  }, 60_000);
 });

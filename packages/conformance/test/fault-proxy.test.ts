@@ -221,6 +221,63 @@ describe("FaultProxy", () => {
     expect(late.received).toBe("late|");
   });
 
+  it("silence() passes no byte on the open connections ever again, closes none, and lets new ones through", async () => {
+    const { echo, proxy } = await setup();
+    const c = client(proxy.port);
+    await c.connected();
+    c.socket.write("before|");
+    await c.until("before|");
+    expect(proxy.silence()).toBe(1);
+    let echoed = 0;
+    const upstream = echo.sockets[0]!;
+    upstream.on("data", (chunk: Buffer) => {
+      echoed += chunk.length;
+    });
+    c.socket.write("during|");
+    upstream.write("server-says|");
+    // Ending a stall does not bring a silenced connection back.
+    proxy.stall(true);
+    proxy.stall(false);
+    const fresh = client(proxy.port);
+    await fresh.connected();
+    fresh.socket.write("fresh");
+    await fresh.until("fresh"); // new connections pass, so the loop has turned
+    const probeProxy = await FaultProxy.start({ host: "127.0.0.1", port: echo.port });
+    cleanup.push(() => probeProxy.close());
+    const probe = client(probeProxy.port);
+    await probe.connected();
+    probe.socket.write("probe");
+    await probe.until("probe");
+    expect(c.received).toBe("before|");
+    expect(echoed).toBe(0);
+    expect(c.socket.closed).toBe(false);
+    expect(upstream.closed).toBe(false);
+    expect(proxy.silence()).toBe(1); // the fresh one; the first stays silenced
+    expect(proxy.describe()).toMatch(/2 silenced/);
+  });
+
+  it("heal() resets silenced connections, ends a stall and a refusal", async () => {
+    const { proxy } = await setup();
+    const silenced = client(proxy.port);
+    const stalled = client(proxy.port);
+    await Promise.all([silenced.connected(), stalled.connected()]);
+    await proxy.untilSeen(2); // accepted by the proxy too, so that silence() finds them
+    expect(proxy.silence()).toBe(2);
+    const later = client(proxy.port);
+    await later.connected();
+    proxy.stall(true);
+    later.socket.write("held");
+    proxy.refuse(true);
+    proxy.heal();
+    await silenced.closed(); // the client finds out at last
+    await stalled.closed(); // silenced too: it was open at the time
+    await later.until("held");
+    const fresh = client(proxy.port);
+    await fresh.connected();
+    fresh.socket.write("ok");
+    await fresh.until("ok");
+  });
+
   it("close() drops the connections and stops listening", async () => {
     const { proxy } = await setup();
     const c = client(proxy.port);

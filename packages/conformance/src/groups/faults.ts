@@ -15,7 +15,7 @@ import { WaitTimeoutError, withTimeout } from "../wait-for.js";
 
 // The network between the client and the broker breaks, through a
 // fault-injecting TCP proxy (fault-proxy.ts): connections are cut under
-// load, refused, or stalled. The cases hold what a backend promises then:
+// load, refused, stalled, or silenced for good. The cases hold what a backend promises then:
 // a send never reports success for a message the broker does not have, an
 // ack that succeeded is final, consumers and their topology come back by
 // themselves, and a connect that cannot succeed fails with a typed error.
@@ -421,7 +421,74 @@ const sendWhileDisconnected: ConformanceCase = {
   },
 };
 
+// --- e. connections that go silent -------------------------------------------
+
+const silentConnections: ConformanceCase = {
+  id: "silence",
+  title:
+    "connections that go silent for good are noticed: a send into one settles, never as sent when lost, and consumers resume",
+  async run(t) {
+    const proxy = await t.proxy();
+    const consuming = await t.through(proxy).connect();
+    const publishing = await t.through(proxy).connect();
+    const events = new ConnectionEvents(consuming, "the consuming connection", t.timeoutMs);
+    const ep = new Endpoint(t, "silent");
+    const acked = new Collector<string>("resolved acks", t.timeoutMs);
+    const got = await t.collect(ep.consumer(consuming), async (message) => {
+      await message.ack();
+      acked.push(message.payload);
+    });
+    const publisher = t.publisher<string>(publishing, {
+      exchange: ep.exchange,
+      routingKey: ep.routingKey,
+      // Settles (at the latest as PublishTimeoutError) before the wait below gives up.
+      sendTimeout: t.timeoutMs / 2,
+    });
+    await publisher.send("before");
+    await acked.until((items) => items.includes("before"), "the ack of 'before'");
+
+    // No close, no reset: nothing but the silence tells either side. Only a
+    // backend that notices it (heartbeats, request deadlines) gets out.
+    const noticed = events.next("disconnect");
+    const back = events.next("reconnect");
+    t.expect(proxy.silence(), "connections silenced").toBeGreaterThan(0);
+    const during = outcomeOf(
+      t,
+      publisher.send("during"),
+      "the send of 'during' into a silent connection",
+    );
+    await noticed;
+    await back;
+    const sent = await during;
+    await publisher.send("after");
+    await untilPayload(got, "after");
+    if (sent.ok) await untilPayload(got, "during");
+    else t.expect(sent.error, describeError(sent.error)).toBeInstanceOf(CarrotError);
+    await t.quietPeriodIfUnordered();
+
+    const times = (payload: string) => payloads(got.items).filter((p) => p === payload).length;
+    t.expect(times("before"), "deliveries of 'before', acked before the silence").toBe(1);
+    t.expect(times("after"), "deliveries of 'after', sent once the consumer was back").toBe(1);
+    if (sent.ok) t.expect(times("during"), "deliveries of 'during', whose send resolved").toBe(1);
+    else if (sent.error instanceof ConnectionLostError)
+      t.expect(times("during"), `deliveries of 'during' after ${describeError(sent.error)}`).toBe(
+        0,
+      );
+    else
+      t.expect(
+        times("during"),
+        `deliveries of 'during' after ${describeError(sent.error)}`,
+      ).toBeLessThanOrEqual(1);
+  },
+};
+
 export const faults: ConformanceGroup = {
   name: "faults",
-  cases: [cutUnderLoad, topologyRecovery, refusedAndStalled, sendWhileDisconnected],
+  cases: [
+    cutUnderLoad,
+    topologyRecovery,
+    refusedAndStalled,
+    sendWhileDisconnected,
+    silentConnections,
+  ],
 };
