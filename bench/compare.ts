@@ -10,6 +10,8 @@ export interface Figures {
 
 /** Runs per side, from BENCH_ROUNDS (default 5). */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** BENCH_VERBOSE=1 prints every round's result (to stderr), to see drift that medians hide. */
+const VERBOSE = Boolean(process.env.BENCH_VERBOSE);
 
 /**
  * Runs the raw client and carrot alternately, ROUNDS times each; `run`
@@ -73,7 +75,11 @@ async function inTurns<S extends string, R>(
   const results = Object.fromEntries(sides.map((side) => [side, []])) as unknown as Record<S, R[]>;
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
-    for (const side of order) results[side].push(await run(side));
+    for (const side of order) {
+      const result = await run(side);
+      if (VERBOSE) console.error(`round ${round + 1} ${side}: ${JSON.stringify(result)}`);
+      results[side].push(result);
+    }
   }
   return results;
 }
