@@ -7,8 +7,8 @@ import type { Redis } from "ioredis";
  * minutes). These watch for that silence and destroy the socket, so that
  * ioredis reconnects and the usual recovery runs: commands resent, or failed
  * (as outcome unknown, for publishes) where resending is off, and a
- * subscription's orphans returned. Ending the socket would not do: a silent peer never answers the
- * FIN, so it would never close.
+ * subscription's orphans returned. Ending the socket would not do: a silent
+ * peer never answers the FIN, so it would never close.
  */
 
 /** Kills the connection's socket (when it is up): ioredis sees it close and reconnects. */

@@ -25,7 +25,12 @@ export interface SqsBackendOptions {
   bindingRefresh?: number;
   /** Seconds a message may be kept alive by its lease; default 43 200 (SQS's 12-hour cap). */
   maxHold?: number;
-  /** Seconds between probes of an idle connection (disconnect/reconnect events); off by default. */
+  /**
+   * Seconds between probes of an idle connection (disconnect/reconnect
+   * events); off by default. A request still unanswered two heartbeats
+   * after what it waits for on purpose (15 s without heartbeat) is on a dead
+   * connection, and fails.
+   */
   heartbeat?: number;
   /** Milliseconds to reach SQS on connect; default 10 000. */
   connectTimeout?: number;

@@ -84,6 +84,8 @@ export class Publisher<T = unknown> {
   readonly connection: Connection;
   readonly options: Readonly<PublisherOptions<T>>;
   readonly #limit: InFlightLimit;
+  /** Frees a send's slot; the deadline calls it once the send has settled or timed out. */
+  readonly #releaseSlot = () => this.#limit.release();
   readonly #deadline: SendDeadline;
   #declared?: Promise<void>;
   #exchangeDeclared = false;
@@ -170,7 +172,11 @@ export class Publisher<T = unknown> {
     }
   }
 
-  /** Publishes with a slot held; the slot is free again once the send has settled or timed out. */
+  /**
+   * Publishes with a slot held; the slot is free again once the send has
+   * settled or timed out. What it refuses before sending (a feature the
+   * backend lacks, a message too large) it throws: the caller frees the slot.
+   */
   #publish(backend: Backend, request: PublishRequest): Promise<void> {
     assertPublishSupported(backend.name, backend.capabilities, request);
     const size = backend.measure
@@ -183,8 +189,6 @@ export class Publisher<T = unknown> {
     }
     return this.#deadline.watch(backend.publish(request), this.#releaseSlot);
   }
-
-  readonly #releaseSlot = () => this.#limit.release();
 
   #ready(): boolean {
     return this.#exchangeDeclared && this.connection.connected;
