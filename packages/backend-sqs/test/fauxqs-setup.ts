@@ -88,6 +88,9 @@ export async function startEmulator({
   };
 }
 
+// Not @carrot/conformance's freePort: vitest loads global setup files without
+// the "@carrot/source" condition, so a workspace package here would resolve
+// to its build, which a fresh checkout does not have before `pnpm build`.
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

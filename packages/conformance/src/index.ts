@@ -11,6 +11,7 @@ export {
   describeRouting,
 } from "./describe-backend.js";
 export { FaultProxy, type ProxyTarget } from "./fault-proxy.js";
+export { freePort } from "./free-port.js";
 export { data } from "./groups/data.js";
 export { delivery } from "./groups/delivery.js";
 export { faults } from "./groups/faults.js";
