@@ -7,23 +7,11 @@ import {
   InvalidOptionsError,
 } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDIS_URL, rawRedis, uniquePrefix } from "./support/redis.js";
+import { connectFailure, REDIS_URL, rawRedis, uniquePrefix } from "./support/redis.js";
 
 const SECRET = "s3cret-Pa55word";
 
-/** Connects and returns the error, checking that the password shows nowhere in it. */
-async function failure(conn: Connection): Promise<Error> {
-  const error = await conn.connect().then(
-    () => {
-      throw new Error("connect() succeeded");
-    },
-    (e: Error) => e,
-  );
-  await conn.close();
-  const shown = `${error.message} ${error.stack} ${String(error.cause)} ${conn.toString()}`;
-  expect(shown).not.toContain(SECRET);
-  return error;
-}
+const failure = (conn: Connection) => connectFailure(conn, SECRET);
 
 describe("connect errors", () => {
   const user = uniquePrefix();

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "@carrot/conformance";
-import { Connection, ConnectionError, Consumer, Publisher } from "@carrot/core";
+import { Connection, ConnectionError } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniquePrefix } from "./support/redis.js";
+import { connectFailure, expectRoundTrip, uniquePrefix } from "./support/redis.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
 // rediss:// against a TLS-only redis-server of this test's own, with a CA and
@@ -110,20 +110,7 @@ describe("TLS (rediss://)", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Connects, expecting a failure; the password shows nowhere in it. */
-  async function failure(conn: Connection): Promise<Error> {
-    const error = await conn.connect().then(
-      () => {
-        throw new Error("connect() succeeded");
-      },
-      (e: Error) => e,
-    );
-    await conn.close();
-    expect(
-      `${error.message} ${error.stack} ${String(error.cause)} ${conn.toString()}`,
-    ).not.toContain(SECRET);
-    return error;
-  }
+  const failure = (conn: Connection) => connectFailure(conn, SECRET);
 
   it("carries a message over rediss:// when the server's CA is given", async () => {
     const conn = new Connection({
@@ -131,13 +118,7 @@ describe("TLS (rediss://)", () => {
       tls: { ca },
     });
     try {
-      const consumer = new Consumer<{ over: string }>(conn, { queue: "tls" });
-      await consumer.declare();
-      await new Publisher(conn, { routingKey: "tls" }).send({ over: "tls" });
-      const message = await consumer.fetch();
-      expect(message?.payload).toEqual({ over: "tls" });
-      await message?.ack();
-      expect(await consumer.fetch()).toBeNull();
+      await expectRoundTrip(conn, "tls", { over: "tls" });
     } finally {
       await conn.close();
     }

@@ -102,6 +102,20 @@ describe("FaultProxy", () => {
     return c;
   }
 
+  /**
+   * A round trip to the echo server through a second, healthy proxy: once it
+   * is back, the sockets under test have had every chance to pass bytes, so
+   * what they have not passed they hold back.
+   */
+  async function roundTripElsewhere(echo: Echo): Promise<void> {
+    const other = await FaultProxy.start({ host: "127.0.0.1", port: echo.port });
+    cleanup.push(() => other.close());
+    const probe = client(other.port);
+    await probe.connected();
+    probe.socket.write("probe");
+    await probe.until("probe");
+  }
+
   it("listens on 127.0.0.1 at a free port and forwards both ways", async () => {
     const { echo, proxy } = await setup();
     expect(proxy.port).toBeGreaterThan(0);
@@ -202,14 +216,7 @@ describe("FaultProxy", () => {
     await late.connected();
     late.socket.write("late|");
     await proxy.untilSeen(2);
-    // The sockets have had every chance to pass bytes: a round trip through a
-    // second, unstalled proxy to the same server proves the loop has turned.
-    const probeProxy = await FaultProxy.start({ host: "127.0.0.1", port: echo.port });
-    cleanup.push(() => probeProxy.close());
-    const probe = client(probeProxy.port);
-    await probe.connected();
-    probe.socket.write("probe");
-    await probe.until("probe");
+    await roundTripElsewhere(echo);
     expect(c.received).toBe("before|");
     expect(echoed).toBe(0);
     expect(late.received).toBe("");
@@ -241,13 +248,8 @@ describe("FaultProxy", () => {
     const fresh = client(proxy.port);
     await fresh.connected();
     fresh.socket.write("fresh");
-    await fresh.until("fresh"); // new connections pass, so the loop has turned
-    const probeProxy = await FaultProxy.start({ host: "127.0.0.1", port: echo.port });
-    cleanup.push(() => probeProxy.close());
-    const probe = client(probeProxy.port);
-    await probe.connected();
-    probe.socket.write("probe");
-    await probe.until("probe");
+    await fresh.until("fresh"); // new connections pass
+    await roundTripElsewhere(echo);
     expect(c.received).toBe("before|");
     expect(echoed).toBe(0);
     expect(c.socket.closed).toBe(false);

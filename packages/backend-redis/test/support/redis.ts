@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { type Connection, Consumer, Publisher } from "@carrot/core";
 import { Redis } from "ioredis";
+import { expect } from "vitest";
 
 /** The Redis the tests run against (`CARROT_REDIS_URL`, default the local one). */
 export const REDIS_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -42,6 +44,35 @@ export async function removeKeys(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Connects, expecting a failure, and returns the error; `secret` shows nowhere in it. */
+export async function connectFailure(conn: Connection, secret: string): Promise<Error> {
+  const error = await conn.connect().then(
+    () => {
+      throw new Error("connect() succeeded");
+    },
+    (e: Error) => e,
+  );
+  await conn.close();
+  const shown = `${error.message} ${error.stack} ${String(error.cause)} ${conn.toString()}`;
+  expect(shown).not.toContain(secret);
+  return error;
+}
+
+/** Sends `payload` to `queue` (declared here) and fetches it back, acked: then the queue is empty. */
+export async function expectRoundTrip(
+  conn: Connection,
+  queue: string,
+  payload: object,
+): Promise<void> {
+  const consumer = new Consumer(conn, { queue });
+  await consumer.declare();
+  await new Publisher(conn, { routingKey: queue }).send(payload);
+  const message = await consumer.fetch();
+  expect(message?.payload).toEqual(payload);
+  await message?.ack();
+  expect(await consumer.fetch()).toBeNull();
 }
 
 // The suite's own waiting helpers: deadlines that fail the test, never sleeps.
