@@ -1,15 +1,14 @@
 /**
- * Waits for `work` to settle, for `ms` at most: resolves true once it has
- * (resolved or rejected), false when time ran out first. For the steps of a
- * shutdown, which must not hang on a connection that died without a word
- * and will never answer.
+ * Waits for `work` to settle (resolved or rejected), for `ms` at most. For
+ * the steps of a shutdown, which must not hang on a connection that died
+ * without a word and will never answer.
  */
-export function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+export function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    const timer = setTimeout(resolve, ms);
     const settled = () => {
       clearTimeout(timer);
-      resolve(true);
+      resolve();
     };
     work.then(settled, settled);
   });

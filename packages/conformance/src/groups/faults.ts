@@ -15,10 +15,11 @@ import { WaitTimeoutError, withTimeout } from "../wait-for.js";
 
 // The network between the client and the broker breaks, through a
 // fault-injecting TCP proxy (fault-proxy.ts): connections are cut under
-// load, refused, stalled, or silenced for good. The cases hold what a backend promises then:
-// a send never reports success for a message the broker does not have, an
-// ack that succeeded is final, consumers and their topology come back by
-// themselves, and a connect that cannot succeed fails with a typed error.
+// load, refused, stalled, or silenced for good. The cases hold what a
+// backend promises then: a send never reports success for a message the
+// broker does not have, an ack that succeeded is final, consumers and their
+// topology come back by themselves, a dead connection is noticed even when
+// nothing says so, and a connect that cannot succeed fails with a typed error.
 
 /** The outcome of `work`, resolved or rejected, within the case's deadline (a hang fails the case). */
 async function outcomeOf(
