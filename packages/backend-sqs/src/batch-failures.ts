@@ -1,18 +1,30 @@
-import type { BatchResultErrorEntry } from "@aws-sdk/client-sqs";
+import type { BatchResultErrorEntry, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
 import {
   ConnectionLostError,
   PublishNackedError,
   PublishOutcomeUnknownError,
 } from "@carrot/core/backend";
 import { isClientFault } from "./aws-errors.js";
+import { bodyIntact } from "./body-checksum.js";
 
-/** One outcome per SendMessageBatch entry: a refused entry fails only its own send. */
+/**
+ * One outcome per SendMessageBatch entry: a refused entry fails only its
+ * own send, and so does one that SQS stored with another body than was sent.
+ */
 export function publishFailures(
-  count: number,
-  failed: BatchResultErrorEntry[],
+  entries: readonly { body: string }[],
+  { Successful = [], Failed = [] }: SendMessageBatchCommandOutput,
 ): (Error | undefined)[] {
-  const outcomes: (Error | undefined)[] = new Array(count).fill(undefined);
-  for (const entry of failed) {
+  const outcomes: (Error | undefined)[] = new Array(entries.length).fill(undefined);
+  for (const entry of Successful) {
+    const index = Number(entry.Id);
+    if (!bodyIntact((entries[index] as { body: string }).body, entry.MD5OfMessageBody)) {
+      outcomes[index] = new PublishOutcomeUnknownError(
+        "SQS stored the message with another body than was sent (its MD5 differs): it was changed on the way, and the changed copy is on the queue",
+      );
+    }
+  }
+  for (const entry of Failed) {
     outcomes[Number(entry.Id)] = new PublishNackedError(
       `SQS refused the message (${entry.Code}): ${entry.Message ?? "no reason given"}; it was not sent`,
     );

@@ -16,6 +16,7 @@ import {
   ConnectionLostError,
   type ConsumeOptions,
   DeclarationConflictError,
+  DecodeError,
   type Delivery,
   type ExchangeDeclaration,
   type ExchangeType,
@@ -31,6 +32,7 @@ import {
 } from "@carrot/core/backend";
 import { translateAwsError } from "./aws-errors.js";
 import { BindingTable } from "./binding-table.js";
+import { bodyIntact } from "./body-checksum.js";
 import { sqsCapabilities } from "./capabilities.js";
 import { ClientAgents } from "./client-agents.js";
 import { fromWire, SizeLimit, toWire } from "./envelope.js";
@@ -158,6 +160,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       ...(region ? { region } : {}),
       ...(endpoint ? { endpoint } : {}),
       requestHandler: { ...handler, httpAgent, httpsAgent },
+      md5: false as const, // carrot compares the MD5s itself, per message (body-checksum.ts)
       ...clientConfig,
     });
     const agents = [new ClientAgents(), new ClientAgents()] as const;
@@ -434,7 +437,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     const { Messages = [] } = await this.#call(`get from '${queue}'`, () =>
       client.send(this.#receiveCommand(info, 1, 0)),
     );
-    const [message] = Messages;
+    const [message] = this.#intact(info, Messages);
     if (!message) return null;
     if (noAck) await this.#batches.delete(info.url, message.ReceiptHandle as string);
     return this.#delivery(info, message, noAck);
@@ -457,7 +460,8 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       waitTimeSeconds: this.options.waitTimeSeconds,
       visibilityTimeout: this.options.visibilityTimeout,
       reconnect: this.options.reconnect,
-      deliver: async (messages, sub) => {
+      deliver: async (received, sub) => {
+        const messages = this.#intact(info, received);
         if (options.noAck) {
           // At most once: gone from the queue before the application sees them.
           await Promise.all(
@@ -523,6 +527,26 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         () => makeVisible(),
       )
       .catch(() => undefined);
+  }
+
+  /**
+   * The received messages whose body is the one SQS holds. The others were
+   * changed on the way: they are made visible again at once, to be received
+   * again, and reported, never handed out.
+   */
+  #intact(info: QueueInfo, messages: Message[]): Message[] {
+    const intact = messages.filter((m) => bodyIntact(m.Body ?? "", m.MD5OfBody));
+    if (intact.length === messages.length) return messages;
+    for (const m of messages) {
+      if (intact.includes(m)) continue;
+      this.#batches.changeVisibility(info.url, m.ReceiptHandle as string, 0).catch(() => undefined);
+      this.emit("error", {
+        error: new DecodeError(
+          `a message from '${info.name}' arrived with another body than SQS holds (its MD5 differs): it was changed on the way, so it was not delivered and SQS will deliver it again`,
+        ),
+      });
+    }
+    return intact;
   }
 
   #receiveCommand(info: QueueInfo, count: number, waitTimeSeconds: number): ReceiveMessageCommand {

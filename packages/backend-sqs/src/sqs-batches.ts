@@ -83,7 +83,7 @@ export class SqsBatches {
   #send(url: string, entries: SendEntry[]): Promise<(Error | undefined)[]> {
     return this.#track(async () => {
       try {
-        const { Failed = [] } = await this.#sendClient().send(
+        const sent = await this.#sendClient().send(
           new SendMessageBatchCommand({
             QueueUrl: url,
             Entries: entries.map(({ body, attributes, ids }, i) => ({
@@ -94,7 +94,7 @@ export class SqsBatches {
             })),
           }),
         );
-        return publishFailures(entries.length, Failed);
+        return publishFailures(entries, sent);
       } catch (error) {
         if (isMissingQueue(error)) {
           // Deleted since it was looked up: unroutable now, dropped as in AMQP.
