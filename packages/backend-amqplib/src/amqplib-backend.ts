@@ -14,6 +14,7 @@ import {
   type QueueDeclaration,
   type ReconnectPolicy,
   type Subscription,
+  settledWithin,
 } from "@carrot/core/backend";
 import type { Channel, ChannelModel } from "amqplib";
 import { endpointsFrom, urlConnectTimeout } from "./amqp-endpoints.js";
@@ -104,7 +105,7 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     if (this.#closed) return;
     this.#closed = true;
     // Acks asked for before close reach RabbitMQ before it: otherwise it redelivers those messages.
-    await withinMs(
+    await settledWithin(
       Promise.all([...this.#unflushedAcks].map((channel) => channel.flush())),
       CLOSE_CONFIRM_WAIT,
     );
@@ -276,11 +277,4 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     if (this.#closed)
       throw new ClosedError("this amqplib connection is closed; open a new Connection");
   }
-}
-
-/** `work`, or nothing more after `ms`: close must not hang on a broker that stopped answering. */
-async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -1,3 +1,5 @@
+import { settledWithin } from "@carrot/core/backend";
+
 /**
  * Closes an amqplib channel or connection without waiting forever: in amqplib
  * 2.3.1, `close()` never settles when the socket dies before the broker's
@@ -9,16 +11,11 @@ export function boundedClose(
   ms = 2000,
 ): Promise<void> {
   if (!closable) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms).unref();
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    try {
-      closable.close().then(done, done);
-    } catch {
-      done(); // already closed
-    }
-  });
+  let closing: Promise<void>;
+  try {
+    closing = closable.close();
+  } catch {
+    return Promise.resolve(); // already closed
+  }
+  return settledWithin(closing, ms);
 }

@@ -7,6 +7,7 @@ import {
   ConnectionLostError,
   ConnectTimeoutError,
   type ReconnectPolicy,
+  withTimeout,
 } from "@carrot/core/backend";
 import { type ChannelModel, connect } from "amqplib";
 import type { Endpoint } from "./amqp-endpoints.js";
@@ -260,20 +261,15 @@ export class ConnectionManager {
  */
 async function openWithin(endpoint: Endpoint, ms: number): Promise<ChannelModel> {
   const opening = connect(endpoint.connect, { ...endpoint.socket, timeout: ms });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ConnectTimeoutError(
-            `no connection to RabbitMQ at ${endpoint.host} within ${ms} ms; is the broker up and the address right?`,
-          ),
-        ),
-      ms,
-    );
-  });
   try {
-    const model = await Promise.race([opening, timeout]);
+    const model = await withTimeout(
+      opening,
+      ms,
+      () =>
+        new ConnectTimeoutError(
+          `no connection to RabbitMQ at ${endpoint.host} within ${ms} ms; is the broker up and the address right?`,
+        ),
+    );
     coalesceWrites(model);
     return model;
   } catch (error) {
@@ -282,7 +278,5 @@ async function openWithin(endpoint: Endpoint, ms: number): Promise<ChannelModel>
       () => {},
     );
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -15,8 +15,10 @@ import {
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
+  settledWithin,
   UnroutableError,
   UnsupportedFeatureError,
+  withTimeout,
 } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
@@ -181,14 +183,14 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       }
     };
     this.#keeper!.clear();
-    await withDeadline(tidy(), this.#options.connectTimeout).catch((error: unknown) =>
-      this.#reportError(error),
-    );
+    const { connectTimeout } = this.#options;
+    await withTimeout(
+      tidy(),
+      connectTimeout,
+      () => new Error(`no answer from redis within ${connectTimeout} ms`),
+    ).catch((error: unknown) => this.#reportError(error));
     const publisher = this.#publisher!;
-    await withDeadline(
-      Promise.all([command.quit(), publisher.quit()]),
-      this.#options.connectTimeout,
-    ).catch(() => {});
+    await settledWithin(Promise.all([command.quit(), publisher.quit()]), connectTimeout);
     command.disconnect();
     publisher.disconnect();
     this.emit("disconnect", { host: this.#options.display });
@@ -459,14 +461,4 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       `this redis connection (${this.#options.display}) is closed; open a new Connection`,
     );
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from redis within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

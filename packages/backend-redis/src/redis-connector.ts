@@ -1,3 +1,4 @@
+import { withTimeout } from "@carrot/core/backend";
 import { Redis, type RedisOptions } from "ioredis";
 import { connectError } from "./connection-errors.js";
 
@@ -19,22 +20,16 @@ export async function openRedis(
     lastError = error;
   };
   redis.on("error", onError);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    await withTimeout(
       redis.connect().then(() => redis.ping()),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`connect ETIMEDOUT after ${connectTimeout} ms`)),
-          connectTimeout,
-        );
-      }),
-    ]);
+      connectTimeout,
+      () => new Error(`connect ETIMEDOUT after ${connectTimeout} ms`),
+    );
   } catch (error) {
     redis.disconnect();
     throw connectError(display, preferred(lastError, error));
   } finally {
-    clearTimeout(timer);
     redis.off("error", onError);
   }
   redis.options.retryStrategy = retryStrategy;

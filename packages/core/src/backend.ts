@@ -1,5 +1,6 @@
 // What backend authors build on: the contract, the errors, and the pieces
-// every backend shares (virtual routing, declarations, backoff, redaction).
+// every backend shares (virtual routing, declarations, backoff, redaction,
+// time limits).
 
 export { backoffDelay, DEFAULT_RECONNECT_POLICY } from "./backoff.js";
 export * from "./contract.js";
@@ -17,3 +18,4 @@ export { headersMatch } from "./routing/headers-matcher.js";
 export { bindingMatches, route } from "./routing/route.js";
 export { topicMatches } from "./routing/topic-matcher.js";
 export { Topology } from "./routing/topology.js";
+export { settledWithin, withTimeout } from "./time-limits.js";

@@ -7,7 +7,7 @@ import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } fr
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
 import { type DecodeRules, decodeBody, Message } from "./message.js";
 import { type Schema, validate } from "./schema.js";
-import { settledWithin } from "./settled-within.js";
+import { settledWithin } from "./time-limits.js";
 import { checkExchangeType } from "./topology-input.js";
 
 /** What happens to a message whose callback throws (and did not settle it). */
