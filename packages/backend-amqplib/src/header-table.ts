@@ -3,7 +3,8 @@ import type { Headers, HeaderValue } from "@carrot/core/backend";
 /**
  * carrot header values to and from AMQP field tables as amqplib encodes
  * them. Dates travel as AMQP timestamps (whole seconds, as every AMQP client
- * reads them) and bytes as byte arrays; the rest maps one to one.
+ * reads them) and bytes as byte arrays; the rest maps one to one, but for
+ * NaN and the infinities, which RabbitMQ cannot take (refused here).
  */
 export function toTable(headers: Headers): Record<string, unknown> {
   const table: Record<string, unknown> = {};
@@ -15,6 +16,10 @@ export function toTable(headers: Headers): Record<string, unknown> {
 }
 
 function toField(value: HeaderValue): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    // RabbitMQ closes the whole connection on a NaN or infinite double.
+    throw new RangeError(`AMQP headers cannot carry ${value}: RabbitMQ takes finite numbers only`);
+  }
   if (value === null || typeof value !== "object") return value;
   if (value instanceof Date) return { "!": "timestamp", value: Math.floor(value.getTime() / 1000) };
   if (value instanceof Uint8Array)

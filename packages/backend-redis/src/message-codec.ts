@@ -1,4 +1,12 @@
-import type { HeaderValue, RawMessage } from "@carrot/core/backend";
+import {
+  type HeadersJson,
+  headersFromJson,
+  headersToJson,
+  type PropertiesJson,
+  propertiesFromJson,
+  propertiesToJson,
+  type RawMessage,
+} from "@carrot/core/backend";
 import { BoundedCache } from "./bounded-cache.js";
 
 /** A stream entry as stored: `b` body, `m` envelope JSON, `x` expiry (ms), `r` "1" when redelivered. */
@@ -22,17 +30,23 @@ interface Envelope {
   p: RawMessage["properties"];
 }
 
-/** The envelope (everything but the body) as JSON that keeps Dates and bytes. */
+/** The envelope as stored: headers and properties as core's envelope JSON. */
+interface EnvelopeJson extends Omit<Envelope, "h" | "p"> {
+  h?: HeadersJson;
+  p?: PropertiesJson;
+}
+
+/** The envelope: everything but the body, as JSON that keeps dates, bytes and the headers' shapes. */
 export function encodeEnvelope(exchange: string, routingKey: string, message: RawMessage): string {
-  const envelope: Envelope = {
+  const envelope: EnvelopeJson = {
     e: exchange,
     k: routingKey,
     c: message.contentType,
     n: message.contentEncoding,
-    h: message.headers,
-    p: message.properties,
+    h: headersToJson(message.headers),
+    p: propertiesToJson(message.properties),
   };
-  return stringifyTagged(envelope);
+  return JSON.stringify(envelope);
 }
 
 /** Decodes one entry's flat field list (Buffers, as read with the *Buffer commands). */
@@ -86,12 +100,17 @@ function parseEnvelope(text: string): Envelope | undefined {
   const flat = flatEnvelopes.get(text);
   // Fresh header and property objects: user code may change a message's.
   if (flat) return { ...flat, h: { ...flat.h }, p: { ...flat.p } };
-  let envelope: Envelope;
+  let json: EnvelopeJson;
   try {
-    envelope = parseTagged(text) as Envelope;
+    json = JSON.parse(text) as EnvelopeJson;
   } catch {
     return undefined;
   }
+  const envelope: Envelope = {
+    ...json,
+    h: headersFromJson(json.h ?? {}),
+    p: propertiesFromJson(json.p ?? {}),
+  };
   if (isFlat(envelope.h) && isFlat(envelope.p)) {
     flatEnvelopes.set(text, { ...envelope, h: { ...envelope.h }, p: { ...envelope.p } });
   }
@@ -105,48 +124,4 @@ function isFlat(value: unknown): boolean {
     if (v !== null && typeof v === "object") return false;
   }
   return true;
-}
-
-/**
- * JSON that tags Dates and byte arrays, which plain JSON would flatten. The
- * replacer and reviver are only used when there is something to tag: they
- * cost a function call per value, on every message.
- */
-export function stringifyTagged(value: unknown): string {
-  if (!hasTaggable(value)) return JSON.stringify(value);
-  return JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
-    const original = this[key];
-    if (original instanceof Date) return { $date: original.getTime() };
-    if (original instanceof Uint8Array) {
-      return {
-        $bytes: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString(
-          "base64",
-        ),
-      };
-    }
-    return v;
-  });
-}
-
-export function parseTagged(text: string): unknown {
-  // Tags are keys starting with "$"; one scan for the character is the cheapest test.
-  if (text.indexOf("$") === -1) return JSON.parse(text);
-  return JSON.parse(text, (_key, v: unknown): HeaderValue | unknown => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === "$date") return new Date((v as { $date: number }).$date);
-      if (keys.length === 1 && keys[0] === "$bytes")
-        return new Uint8Array(Buffer.from((v as { $bytes: string }).$bytes, "base64"));
-    }
-    return v;
-  });
-}
-
-function hasTaggable(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return false;
-  if (value instanceof Date || value instanceof Uint8Array) return true;
-  for (const key in value) {
-    if (hasTaggable((value as Record<string, unknown>)[key])) return true;
-  }
-  return false;
 }

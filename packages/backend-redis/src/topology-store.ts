@@ -5,6 +5,9 @@ import {
   type ExchangeDeclaration,
   type ExchangeType,
   type Headers,
+  type HeadersJson,
+  headersFromJson,
+  headersToJson,
   NotFoundError,
   type QueueDeclaration,
   route,
@@ -12,7 +15,6 @@ import {
 import { BoundedCache } from "./bounded-cache.js";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
-import { parseTagged, stringifyTagged } from "./message-codec.js";
 
 /**
  * What a publish needs: the queues to write to, and the binding version they
@@ -79,12 +81,12 @@ export class TopologyStore {
       this.keys.queueMeta(queue.name),
       this.keys.stream(queue.name),
       this.keys.group,
-      stringifyTagged(queue),
+      JSON.stringify(queue),
       messageTtl === undefined ? "" : String(messageTtl),
       maxLength === undefined ? "" : String(maxLength),
       deadLetterExchange === undefined ? "" : "1",
     );
-    if (existing) assertSameQueue(parseTagged(existing) as QueueDeclaration, queue);
+    if (existing) assertSameQueue(JSON.parse(existing) as QueueDeclaration, queue);
     this.#queueDeclarations.set(queue.name, queue);
   }
 
@@ -94,7 +96,7 @@ export class TopologyStore {
     if (cached) return cached;
     const json = await this.redis.hget(this.keys.queueMeta(name), "decl");
     if (!json) throw missing("queue", name);
-    const declaration = parseTagged(json) as QueueDeclaration;
+    const declaration = JSON.parse(json) as QueueDeclaration;
     this.#queueDeclarations.set(name, declaration);
     return declaration;
   }
@@ -197,8 +199,8 @@ export class TopologyStore {
       version: version ?? "0",
       type: (JSON.parse(declaration) as ExchangeDeclaration).type,
       bindings: Object.entries(bindings).map(([field, queue]) => {
-        const { k, a } = parseTagged(field) as { k: string; a?: Headers };
-        return { queue, exchange, routingKey: k, arguments: a };
+        const { k, a } = JSON.parse(field) as { k: string; a?: HeadersJson };
+        return { queue, exchange, routingKey: k, arguments: a && headersFromJson(a) };
       }),
       decisions: new BoundedCache(DECISIONS_KEPT),
     };
@@ -221,10 +223,11 @@ export class TopologyStore {
 
 /** One binding's field in the exchange's hash: the queue is the value. */
 function bindingField(binding: BindingDeclaration): string {
-  return stringifyTagged({
+  const args = sortedKeys(binding.arguments);
+  return JSON.stringify({
     q: binding.queue,
     k: binding.routingKey,
-    a: sortedKeys(binding.arguments),
+    a: args && headersToJson(args),
   });
 }
 

@@ -1,6 +1,12 @@
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
-import type { MessageProperties, RawMessage } from "@carrot/core/backend";
-import { headersFromJson, headersToJson } from "./header-values.js";
+import {
+  headersFromJson,
+  headersToJson,
+  type PropertiesJson,
+  propertiesFromJson,
+  propertiesToJson,
+  type RawMessage,
+} from "@carrot/core/backend";
 
 /**
  * How a carrot message is laid out on SQS. SQS gives a message a text body
@@ -21,7 +27,7 @@ interface Envelope {
   ct?: string;
   ce?: string;
   h?: Record<string, unknown>;
-  p?: Omit<MessageProperties, "timestamp"> & { timestamp?: number };
+  p?: PropertiesJson;
   x?: string;
   k?: string;
   b?: Exclude<BodyCarrier, "text">;
@@ -94,14 +100,12 @@ export function fromWire(
     envelope.b === "empty"
       ? new Uint8Array(0)
       : new Uint8Array(Buffer.from(body ?? "", envelope.b === "base64" ? "base64" : "utf8"));
-  const { timestamp, ...properties } = envelope.p ?? {};
   return {
     body: bytes,
     contentType: envelope.ct,
     contentEncoding: envelope.ce,
     headers: headersFromJson((envelope.h ?? {}) as never),
-    properties:
-      timestamp === undefined ? properties : { ...properties, timestamp: new Date(timestamp) },
+    properties: propertiesFromJson(envelope.p ?? {}),
     exchange: envelope.x ?? "",
     routingKey: envelope.k ?? "",
   };
@@ -234,10 +238,7 @@ function envelopeOf(message: RawMessage, routed: Routed, carrier: BodyCarrier): 
   if (message.contentType !== undefined) envelope.ct = message.contentType;
   if (message.contentEncoding !== undefined) envelope.ce = message.contentEncoding;
   if (Object.keys(message.headers).length > 0) envelope.h = headersToJson(message.headers);
-  const { timestamp, ...properties } = message.properties;
-  const p =
-    timestamp === undefined ? properties : { ...properties, timestamp: timestamp.getTime() };
-  if (Object.keys(p).length > 0) envelope.p = p;
+  if (Object.keys(message.properties).length > 0) envelope.p = propertiesToJson(message.properties);
   if (routed.exchange !== "") envelope.x = routed.exchange;
   if (routed.routingKey !== "") envelope.k = routed.routingKey;
   if (carrier !== "text") envelope.b = carrier;

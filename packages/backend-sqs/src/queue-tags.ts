@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
-import type { BindingDeclaration, ExchangeType, QueueDeclaration } from "@carrot/core/backend";
-import { InvalidOptionsError } from "@carrot/core/backend";
-import { headersFromJson, headersToJson } from "./header-values.js";
+import {
+  type BindingDeclaration,
+  type ExchangeType,
+  headersFromJson,
+  headersToJson,
+  InvalidOptionsError,
+  type QueueDeclaration,
+} from "@carrot/core/backend";
 
 /**
  * The carrot facts kept on an SQS queue, as queue tags every process can read:
@@ -28,7 +33,7 @@ export interface QueueTags {
 }
 
 export function declarationTags(declaration: QueueDeclaration): Record<string, string> {
-  return chunked(QUEUE_TAG, { ...declaration, arguments: declaration.arguments });
+  return chunked(QUEUE_TAG, declaration);
 }
 
 export function bindingTags(

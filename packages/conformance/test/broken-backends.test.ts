@@ -1,11 +1,13 @@
 import { MemoryBackend, MemoryBroker } from "@carrot/backend-memory";
 import { Connection } from "@carrot/core";
-import type {
-  Backend,
-  ConsumeOptions,
-  Delivery,
-  PublishRequest,
-  Subscription,
+import {
+  type Backend,
+  type ConsumeOptions,
+  type Delivery,
+  type Headers,
+  InvalidOptionsError,
+  type PublishRequest,
+  type Subscription,
 } from "@carrot/core/backend";
 import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
@@ -41,6 +43,17 @@ function withDelivery(change: (delivery: Delivery, options: ConsumeOptions) => D
   return (inner) => ({
     consume: (queue: string, options: ConsumeOptions, onDelivery: (d: Delivery) => void) =>
       inner.consume(queue, options, (d) => onDelivery(change(d, options))),
+  });
+}
+
+/** Headers changed on the way, as a backend's envelope might change them. */
+function withHeaders(change: (headers: Headers) => Headers): Mutation {
+  return (inner) => ({
+    publish: (request: PublishRequest) =>
+      inner.publish({
+        ...request,
+        message: { ...request.message, headers: change(request.message.headers) },
+      }),
   });
 }
 
@@ -129,6 +142,31 @@ const mutations: [name: string, caseId: string, mutation: Mutation][] = [
     (inner) => ({
       publish: (request: PublishRequest) =>
         inner.publish({ ...request, message: { ...request.message, headers: {} } }),
+    }),
+  ],
+  [
+    "header objects shaped like a tag read back as the tagged value",
+    "properties",
+    withHeaders((headers) =>
+      JSON.parse(JSON.stringify(headers), (_key, value) =>
+        value && typeof value === "object" && "$date" in value ? new Date(value.$date) : value,
+      ),
+    ),
+  ],
+  [
+    "NaN and the infinities sent as null, as plain JSON writes them",
+    "non-finite-headers",
+    withHeaders((headers) => JSON.parse(JSON.stringify(headers))),
+  ],
+  [
+    "a send refused for its non-finite headers, after it was sent",
+    "non-finite-headers",
+    (inner) => ({
+      publish: async (request: PublishRequest) => {
+        await inner.publish(request);
+        if (Object.values(request.message.headers).some((v) => Number.isNaN(v)))
+          throw new InvalidOptionsError("NaN refused (but sent)");
+      },
     }),
   ],
   [

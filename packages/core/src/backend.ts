@@ -1,10 +1,18 @@
 // What backend authors build on: the contract, the errors, and the pieces
 // every backend shares (virtual routing, declarations, backoff, redaction,
-// time limits).
+// time limits, JSON envelopes).
 
 export { backoffDelay, DEFAULT_RECONNECT_POLICY } from "./backoff.js";
 export * from "./contract.js";
 export { Deque } from "./deque.js";
+export {
+  type HeadersJson,
+  headersFromJson,
+  headersToJson,
+  type PropertiesJson,
+  propertiesFromJson,
+  propertiesToJson,
+} from "./envelope-json.js";
 export * from "./errors.js";
 export { BackendEventEmitter } from "./events.js";
 export { redactUrl } from "./redact.js";

@@ -1,4 +1,5 @@
 import {
+  CarrotError,
   ContentTypeNotAcceptedError,
   DecodeError,
   type Message,
@@ -122,6 +123,9 @@ const HEADERS = {
   nothing: null,
   list: ["a", "b"],
   table: { inner: "x", n: 1 },
+  // Objects shaped like the tags a backend may use to carry dates and bytes in
+  // JSON: a user's own must come back as the objects they are.
+  tagLike: { $date: 5, $bytes: "AAE=", $d: "x", $b: "y", $o: { $date: 6 } },
 };
 
 const properties: ConformanceCase = {
@@ -159,6 +163,39 @@ const properties: ConformanceCase = {
     const received = Object.fromEntries(Object.keys(HEADERS).map((k) => [k, message.headers[k]]));
     t.expect(received).toEqual(HEADERS);
     t.expect(got.get("transient")!.properties.deliveryMode).toBe(1);
+  },
+};
+
+const nonFiniteHeaders: ConformanceCase = {
+  id: "non-finite-headers",
+  title:
+    "NaN and the infinities in headers round-trip, or the send is refused with a carrot error and nothing is sent; the connection keeps working",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const got = await t.collect<unknown>(ep.consumer<unknown>(), "ack");
+    const publisher = ep.publisher<unknown>();
+    const headers = {
+      notANumber: Number.NaN,
+      infinite: Number.POSITIVE_INFINITY,
+      belowAll: Number.NEGATIVE_INFINITY,
+    };
+    const outcome = await publisher.send("odd", { headers }).then(
+      () => "sent" as const,
+      (error: unknown) => error,
+    );
+    // AMQP brokers cannot carry them (RabbitMQ drops the connection on one).
+    if (outcome !== "sent") t.expect(outcome).toBeInstanceOf(CarrotError);
+    await publisher.send(SENTINEL, { serializer: "text" });
+    await untilPayload(got, SENTINEL);
+    await t.quietPeriodIfUnordered();
+    t.expect(payloads(got.items).sort()).toEqual(
+      outcome === "sent" ? [SENTINEL, "odd"] : [SENTINEL],
+    );
+    const odd = got.items.find((m) => m.payload === "odd");
+    if (odd) {
+      const received = Object.fromEntries(Object.keys(headers).map((k) => [k, odd.headers[k]]));
+      t.expect(received).toEqual(headers);
+    }
   },
 };
 
@@ -254,5 +291,5 @@ const undecodable: ConformanceCase = {
 
 export const data: ConformanceGroup = {
   name: "data",
-  cases: [codecs, unicode, empty, allBytes, properties, maxSize, undecodable],
+  cases: [codecs, unicode, empty, allBytes, properties, nonFiniteHeaders, maxSize, undecodable],
 };
