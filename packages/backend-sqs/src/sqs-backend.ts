@@ -499,14 +499,20 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
    * step nearer the redrive limit) without anyone having seen it; so a first
    * receive on a standard queue goes back as a copy of itself, and the
    * original is deleted once the copy is in. FIFO queues (where a copy would
-   * be deduplicated away or reordered) and messages received before get
+   * be deduplicated away or reordered), messages received before, and
+   * bodies changed on the way (a copy would store the change) get
    * visibility 0.
    */
   #giveBack(info: QueueInfo, message: Message): Promise<void> {
     const handle = message.ReceiptHandle as string;
     const makeVisible = () =>
       this.#batches.changeVisibility(info.url, handle, 0).catch(() => undefined);
-    if (info.fifo || message.Attributes?.ApproximateReceiveCount !== "1") return makeVisible();
+    if (
+      info.fifo ||
+      message.Attributes?.ApproximateReceiveCount !== "1" ||
+      !bodyIntact(message.Body ?? "", message.MD5OfBody)
+    )
+      return makeVisible();
     const attributes: Record<string, MessageAttributeValue> = {};
     for (const [name, { DataType, StringValue, BinaryValue }] of Object.entries(
       message.MessageAttributes ?? {},

@@ -160,4 +160,51 @@ describe("body checksums on SQS", () => {
     await sender.conn.close();
     proxy.close();
   });
+
+  it("gives a changed body received after cancel back as it is on SQS, not as a copy of the change", async () => {
+    const polling = waitFor<void>("a long poll in flight");
+    const proxy = await tamperingProxy({
+      action: "ReceiveMessage",
+      request: (body) => {
+        polling.resolve();
+        return body;
+      },
+      response: (body) => body.replace('\\"tag\\":\\"late\\"', '\\"tag\\":\\"lAte\\"'),
+    });
+    const sender = await connectSqs(prefix);
+    const { conn } = await connectSqs(prefix, { endpoint: proxy.endpoint, waitTimeSeconds: 5 });
+    conn.on("error", () => undefined); // the changed body, reported
+    const consumer = new Consumer<{ tag: string }>(conn, {
+      queue: "handed-back",
+      prefetchCount: 10,
+    });
+    await consumer.declare();
+    let delivered = 0;
+    consumer.registerCallback(() => {
+      delivered++;
+    });
+    const waiting = consumer.wait();
+    await polling.promise;
+    // The poll in flight is not cut by cancel: it brings the message, changed, and hands it back.
+    const cancelling = consumer.cancel();
+    await new Publisher(sender.conn, { routingKey: "handed-back" }).send({ tag: "late" });
+    await cancelling;
+    await waiting;
+    expect(delivered).toBe(0);
+
+    const reader = new Consumer<{ tag: string }>(sender.conn, { queue: "handed-back" });
+    // Hidden until the hand-back is done: read until it is there, for 15 s at most.
+    const deadline = Date.now() + 15_000;
+    let message = await reader.fetch();
+    while (!message && Date.now() < deadline) message = await reader.fetch();
+    if (!message) throw new Error("the message did not come back within 15 s");
+    expect({ tag: message.payload.tag, redelivered: message.deliveryInfo.redelivered }).toEqual({
+      tag: "late",
+      redelivered: true,
+    });
+    await message.ack();
+    await conn.close();
+    await sender.conn.close();
+    proxy.close();
+  });
 });
