@@ -19,6 +19,7 @@ export { lifecycle } from "./groups/lifecycle.js";
 export { routing } from "./groups/routing.js";
 export { DEFAULT_TIMEOUT_MS, type FaultOptions, type SuiteOptions } from "./options.js";
 export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
+export { makeTestCertificates, type TestCertificates } from "./test-certificates.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";
 // Waiting helpers, for backends' own tests too.
 export { type Deferred, deferred, WaitTimeoutError, withTimeout } from "./wait-for.js";

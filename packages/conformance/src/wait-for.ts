@@ -1,3 +1,5 @@
+import { withTimeout as failAfter } from "@carrot/core/backend";
+
 /**
  * Waiting on events with a deadline that fails the test. The suite never
  * sleeps to synchronise: it waits for the thing itself (a delivery, a count,
@@ -37,14 +39,10 @@ export function withTimeout<T>(
   what: string,
   detail?: () => string,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const more = detail ? `; ${detail()}` : "";
-      reject(new WaitTimeoutError(`timed out after ${ms} ms waiting for ${what}${more}`));
-    }, ms);
+  return failAfter(Promise.resolve(promise), ms, () => {
+    const more = detail ? `; ${detail()}` : "";
+    return new WaitTimeoutError(`timed out after ${ms} ms waiting for ${what}${more}`);
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves after `ms`. Only for the documented last-resort quiet periods, never to synchronise. */
