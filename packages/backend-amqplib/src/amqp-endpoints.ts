@@ -23,6 +23,12 @@ export interface AmqplibTransportOptions {
 }
 
 const DEFAULT_PORTS: Record<string, number> = { amqp: 5672, amqps: 5671 };
+/**
+ * Seconds. Two missed heartbeats end a connection that died without a word,
+ * so it is noticed within a minute, as on the Redis backend; with the
+ * server's 60 s it took two. 0 turns them off.
+ */
+const DEFAULT_HEARTBEAT = 30;
 
 /**
  * Every address to try, in order: the URL (or the carrot fields), then the
@@ -121,7 +127,8 @@ function endpoint(
 ): Endpoint {
   const useTls = parts.protocol === "amqps" || Boolean(options.tls);
   const tlsOptions = typeof options.tls === "object" && options.tls !== null ? options.tls : {};
-  const heartbeat = options.heartbeat ?? queryNumber(parts.query, "heartbeat", shown);
+  const heartbeat =
+    options.heartbeat ?? queryNumber(parts.query, "heartbeat", shown) ?? DEFAULT_HEARTBEAT;
   const connectionName = options.connectionName;
   const host = `${parts.hostname}:${parts.port}`;
   return {
