@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DeleteQueueCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { deferred, withTimeout } from "@carrot/conformance";
 
 /** The SQS the global setup started (fauxqs) or CARROT_SQS_ENDPOINT named. */
 export function sqsEndpoint(): string {
@@ -49,21 +50,16 @@ export async function deleteQueues(prefix: string): Promise<void> {
   }
 }
 
-/** Resolves when `predicate` holds, checked on each call of the returned `check`; fails after `ms`. */
+/**
+ * A promise the test resolves when what it waits for has happened, failing
+ * after `ms` with a message naming `what`.
+ */
 export function waitFor<T>(
   what: string,
   ms = 15_000,
 ): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  let timer: NodeJS.Timeout;
-  const promise = new Promise<T>((res, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    resolve = (value) => {
-      clearTimeout(timer);
-      res(value);
-    };
-  });
-  return { promise, resolve };
+  const happened = deferred<T>();
+  return { promise: withTimeout(happened.promise, ms, what), resolve: happened.resolve };
 }
 
 function stringify(params: Record<string, string | number>): Record<string, string> {
