@@ -1,3 +1,4 @@
+import { connectFailure } from "@carrot/conformance";
 import {
   AuthenticationError,
   Connection,
@@ -13,25 +14,8 @@ import { FaultProxy } from "./support/fault-proxy.js";
 const SECRET = "s3cr3t-Pa55";
 const broker = new URL(AMQP_URL);
 
-async function failure(connection: Connection): Promise<Error> {
-  try {
-    await connection.connect();
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await connection.close();
-  }
-  throw new Error("connect() succeeded");
-}
-
-function expectNoSecret(error: Error): void {
-  const seen = [
-    error.message,
-    String(error.stack),
-    String((error.cause as Error | undefined)?.message),
-  ].join("\n");
-  expect(seen).not.toContain(SECRET);
-}
+/** The connect error, with the password shown nowhere in it. */
+const failure = (connection: Connection) => connectFailure(connection, SECRET);
 
 describe("connection errors", () => {
   const proxies: FaultProxy[] = [];
@@ -44,7 +28,6 @@ describe("connection errors", () => {
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error.message).toContain("ACCESS_REFUSED");
     expect(error.message).toContain("'guest'");
-    expectNoSecret(error);
   });
 
   it("wrong credentials in the object form fail the same way", async () => {
@@ -57,7 +40,6 @@ describe("connection errors", () => {
       }),
     );
     expect(error).toBeInstanceOf(AuthenticationError);
-    expectNoSecret(error);
   });
 
   it("an unknown vhost fails with AuthenticationError naming the vhost", async () => {
@@ -76,7 +58,6 @@ describe("connection errors", () => {
     const error = await failure(new Connection(`amqp://guest:${SECRET}@127.0.0.1:${port}`));
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toContain("ECONNREFUSED");
-    expectNoSecret(error);
   });
 
   it("a broker that accepts TCP but never answers fails with ConnectTimeoutError within the timeout", async () => {
@@ -89,7 +70,6 @@ describe("connection errors", () => {
     });
     const error = await within(failure(connection), 5_000, "the connect timeout");
     expect(error).toBeInstanceOf(ConnectTimeoutError);
-    expectNoSecret(error);
   });
 
   it("malformed URLs fail with InvalidOptionsError, without the password", async () => {
@@ -99,7 +79,6 @@ describe("connection errors", () => {
     ]) {
       const error = await failure(new Connection(url));
       expect(error).toBeInstanceOf(InvalidOptionsError);
-      expectNoSecret(error);
     }
     expect(() => new Connection(`amqp://guest:${SECRET}@[::1`)).toThrow(InvalidOptionsError);
   });

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
 import { createServer, type Server } from "node:tls";
-import { makeTestCertificates, type TestCertificates } from "@carrot/conformance";
+import { connectFailure, makeTestCertificates, type TestCertificates } from "@carrot/conformance";
 import { Connection, ConnectionError, Consumer, Publisher } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AMQP_URL, unique } from "./support/broker.js";
@@ -50,21 +50,8 @@ async function tlsTerminator(certificates: TestCertificates): Promise<{
   };
 }
 
-async function connectFailure(connection: Connection): Promise<Error> {
-  try {
-    await connection.connect();
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await connection.close();
-  }
-  throw new Error("connect() succeeded");
-}
-
-function expectNoSecret(error: Error): void {
-  const seen = [error.message, String(error.stack), String((error.cause as Error)?.message)];
-  expect(seen.join("\n")).not.toContain(SECRET);
-}
+/** The connect error, with the password shown nowhere in it. */
+const failure = (connection: Connection) => connectFailure(connection, SECRET);
 
 describe("TLS (amqps://)", () => {
   let certificates: TestCertificates;
@@ -100,7 +87,7 @@ describe("TLS (amqps://)", () => {
   });
 
   it("refuses a server certificate it cannot verify: a ConnectionError, without the password", async () => {
-    const error = await connectFailure(
+    const error = await failure(
       new Connection({
         url: `amqps://guest:${SECRET}@127.0.0.1:${terminator.port}`,
         connectTimeout: 3_000,
@@ -108,17 +95,15 @@ describe("TLS (amqps://)", () => {
     );
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toMatch(/certificate/i);
-    expectNoSecret(error);
   });
 
   it("a plain amqp:// connection to the TLS port fails with a ConnectionError, never a hang", async () => {
-    const error = await connectFailure(
+    const error = await failure(
       new Connection({
         url: `amqp://guest:${SECRET}@127.0.0.1:${terminator.port}`,
         connectTimeout: 3_000,
       }),
     );
     expect(error).toBeInstanceOf(ConnectionError);
-    expectNoSecret(error);
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:net";
+import { connectFailure } from "@carrot/conformance";
 import {
   AuthenticationError,
   Connection,
@@ -7,7 +8,7 @@ import {
   InvalidOptionsError,
 } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectFailure, REDIS_URL, rawRedis, uniquePrefix } from "./support/redis.js";
+import { REDIS_URL, rawRedis, uniquePrefix } from "./support/redis.js";
 
 const SECRET = "s3cret-Pa55word";
 

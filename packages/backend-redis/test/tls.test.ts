@@ -1,8 +1,13 @@
 import { join } from "node:path";
-import { freePort, makeTestCertificates, type TestCertificates } from "@carrot/conformance";
+import {
+  connectFailure,
+  freePort,
+  makeTestCertificates,
+  type TestCertificates,
+} from "@carrot/conformance";
 import { Connection, ConnectionError } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectFailure, expectRoundTrip, uniquePrefix } from "./support/redis.js";
+import { expectRoundTrip, uniquePrefix } from "./support/redis.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
 // rediss:// against a TLS-only redis-server of this test's own, with a CA and

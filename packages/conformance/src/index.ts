@@ -2,6 +2,7 @@
 
 export { Collector } from "./collector.js";
 export type { ConformanceCase, ConformanceGroup } from "./conformance-case.js";
+export { connectFailure } from "./connect-failure.js";
 export {
   describeBackend,
   describeData,

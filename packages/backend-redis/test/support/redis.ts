@@ -46,20 +46,6 @@ export async function removeKeys(prefix: string): Promise<void> {
   }
 }
 
-/** Connects, expecting a failure, and returns the error; `secret` shows nowhere in it. */
-export async function connectFailure(conn: Connection, secret: string): Promise<Error> {
-  const error = await conn.connect().then(
-    () => {
-      throw new Error("connect() succeeded");
-    },
-    (e: Error) => e,
-  );
-  await conn.close();
-  const shown = `${error.message} ${error.stack} ${String(error.cause)} ${conn.toString()}`;
-  expect(shown).not.toContain(secret);
-  return error;
-}
-
 /** Sends `payload` to `queue` (declared here) and fetches it back, acked: then the queue is empty. */
 export async function expectRoundTrip(
   conn: Connection,
