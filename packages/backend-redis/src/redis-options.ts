@@ -95,9 +95,26 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
   return {
     settings,
     redis,
-    display: `${tls ? "rediss" : "redis"}://${host.includes(":") ? `[${host}]` : host}:${port}/${db}`,
+    display: displayName(redis, Boolean(tls)),
     connectTimeout: options.connectTimeout,
   };
+}
+
+/**
+ * What errors and events call the connection, never with a password: the
+ * server's address, or with Sentinel (ioredis's `sentinels` and `name`) the
+ * Sentinels asked and the master's name, since the URL's address is not used.
+ */
+function displayName(redis: RedisOptions, tls: boolean): string {
+  const address = (host: string, port: number) =>
+    `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const scheme = tls ? "rediss" : "redis";
+  const { sentinels, name, db } = redis;
+  if (sentinels?.length && name) {
+    const asked = sentinels.map((s) => address(s.host ?? "127.0.0.1", s.port ?? 26379));
+    return `${scheme}+sentinel://${asked.join(",")}/${name}/${db}`;
+  }
+  return `${scheme}://${address(redis.host as string, redis.port as number)}/${db}`;
 }
 
 function parseUrl(text: string | undefined): URL | undefined {

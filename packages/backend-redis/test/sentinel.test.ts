@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@carrot/conformance";
 import { Connection } from "@carrot/core";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectRoundTrip, REDIS_URL, removeKeys, unique, uniquePrefix } from "./support/redis.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
@@ -37,14 +37,17 @@ describe("Redis Sentinel (transportOptions)", () => {
     await removeKeys(prefix);
   });
 
-  it("finds the master through the Sentinel: the URL's own address is not used", async () => {
+  it("finds the master through the Sentinel: the URL's own address is not used, nor shown", async () => {
     const conn = new Connection({
       // Nothing listens on port 1: only the Sentinel's answer leads to Redis.
       url: `redis://127.0.0.1:1/0?prefix=${prefix}`,
       transportOptions: { sentinels: [{ host: "127.0.0.1", port: sentinelPort }], name: master },
     });
+    const hosts: string[] = [];
+    conn.on("connect", ({ host }) => hosts.push(host));
     try {
       await expectRoundTrip(conn, "sentinel", { via: "sentinel" });
+      expect(hosts).toEqual([`redis+sentinel://127.0.0.1:${sentinelPort}/${master}/0`]);
     } finally {
       await conn.close();
     }
