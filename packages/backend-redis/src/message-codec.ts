@@ -49,15 +49,18 @@ export function encodeEnvelope(exchange: string, routingKey: string, message: Ra
   return JSON.stringify(envelope);
 }
 
+/** An entry without a body field: one shared, since a zero-length buffer holds nothing to change. */
+const NO_BODY = Buffer.alloc(0);
+
 /** Decodes one entry's flat field list (Buffers, as read with the *Buffer commands). */
 export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
-  let body: Buffer = Buffer.alloc(0);
+  let body: Buffer = NO_BODY;
   let envelope: Envelope | undefined;
   let expiresAt: number | undefined;
   let redelivered = false;
   let deadReason: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!.toString();
+    const name = fields[i]!.toString("latin1"); // field names are ASCII: no UTF-8 decoding needed
     const value = fields[i + 1]!;
     if (name === "b") body = value;
     else if (name === "m") envelope = parseEnvelope(value.toString());
