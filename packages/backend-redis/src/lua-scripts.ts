@@ -287,22 +287,23 @@ if ok and #p == 0 then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARG
 return 0
 `;
 
+/** A script on the entries of `ids` that `consumer` still owns; resolves to the ids it lost. */
+type OwnershipScript = (
+  stream: string,
+  group: string,
+  consumer: string,
+  ...ids: string[]
+) => Promise<string[]>;
+
+/** Defined as `<name>InRange`, taking the lowest and highest id before the ids. */
+const OWNERSHIP_SCRIPTS = { carrotSettle: SETTLE, carrotRequeue: REQUEUE, carrotTouch: TOUCH };
+
 export interface RedisScripts {
   carrotDropConsumer(stream: string, group: string, consumer: string): Promise<number>;
   carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<(number | string)[]>;
-  carrotSettle(
-    stream: string,
-    group: string,
-    consumer: string,
-    ...ids: string[]
-  ): Promise<string[]>;
-  carrotRequeue(
-    stream: string,
-    group: string,
-    consumer: string,
-    ...ids: string[]
-  ): Promise<string[]>;
-  carrotTouch(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
+  carrotSettle: OwnershipScript;
+  carrotRequeue: OwnershipScript;
+  carrotTouch: OwnershipScript;
   carrotPurge(stream: string, group: string): Promise<number>;
   carrotDeclareQueue(
     meta: string,
@@ -327,43 +328,18 @@ export type ScriptedRedis = Redis & RedisScripts;
 
 export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("carrotPublish", { lua: PUBLISH });
-  redis.defineCommand("carrotSettleInRange", { lua: SETTLE, numberOfKeys: 1 });
-  redis.defineCommand("carrotRequeueInRange", { lua: REQUEUE, numberOfKeys: 1 });
-  redis.defineCommand("carrotTouchInRange", { lua: TOUCH, numberOfKeys: 1 });
   redis.defineCommand("carrotPurge", { lua: PURGE, numberOfKeys: 1 });
   redis.defineCommand("carrotDeclareQueue", { lua: DECLARE_QUEUE, numberOfKeys: 2 });
   redis.defineCommand("carrotSweep", { lua: SWEEP, numberOfKeys: 4 });
   redis.defineCommand("carrotDropConsumer", { lua: DROP_CONSUMER, numberOfKeys: 1 });
-  const scripted = redis as ScriptedRedis & InRangeScripts;
-  scripted.carrotSettle = (stream, group, consumer, ...ids) =>
-    scripted.carrotSettleInRange(stream, group, consumer, ...ownedInRange(ids));
-  scripted.carrotRequeue = (stream, group, consumer, ...ids) =>
-    scripted.carrotRequeueInRange(stream, group, consumer, ...ownedInRange(ids));
-  scripted.carrotTouch = (stream, group, consumer, ...ids) =>
-    scripted.carrotTouchInRange(stream, group, consumer, ...ownedInRange(ids));
-  return scripted;
-}
-
-/** The scripts as defined: the ids come after the lowest and the highest of them. */
-interface InRangeScripts {
-  carrotSettleInRange(
-    stream: string,
-    group: string,
-    consumer: string,
-    ...args: string[]
-  ): Promise<string[]>;
-  carrotRequeueInRange(
-    stream: string,
-    group: string,
-    consumer: string,
-    ...args: string[]
-  ): Promise<string[]>;
-  carrotTouchInRange(
-    stream: string,
-    group: string,
-    consumer: string,
-    ...args: string[]
-  ): Promise<string[]>;
+  const commands = redis as unknown as Record<string, OwnershipScript>;
+  for (const [name, lua] of Object.entries(OWNERSHIP_SCRIPTS)) {
+    redis.defineCommand(`${name}InRange`, { lua, numberOfKeys: 1 });
+    const inRange = commands[`${name}InRange`]!.bind(redis);
+    commands[name] = (stream, group, consumer, ...ids) =>
+      inRange(stream, group, consumer, ...ownedInRange(ids));
+  }
+  return redis as ScriptedRedis;
 }
 
 /** The ids, after the lowest and the highest of them (what the ownership scripts take). */
