@@ -9,6 +9,9 @@ import { feedConsumer } from "./consumer-callback.js";
 // two separate Node processes, talking through the machine's RabbitMQ.
 const url = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const run = promisify(execFile);
+// Two Node processes that each load tsx and compile the sources: on a loaded
+// 2-core machine that alone can take tens of seconds.
+const CHILD_LIMIT = 60_000;
 
 function example(file: string, env: Record<string, string> = {}) {
   return run(
@@ -21,7 +24,7 @@ function example(file: string, env: Record<string, string> = {}) {
     ],
     {
       env: { ...process.env, CARROT_URL: url, ...env },
-      timeout: 30_000,
+      timeout: CHILD_LIMIT,
     },
   );
 }
@@ -40,4 +43,4 @@ it("the consumer example receives what the publisher example sends, in another p
   ]);
   expect(consumer.stdout).toBe("Got feed import message for: http://cnn.com/rss/edition.rss\n");
   expect(publisher.stdout).toBe("");
-});
+}, CHILD_LIMIT + 10_000); // the test's own limit covers its children's
