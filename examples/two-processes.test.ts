@@ -29,18 +29,22 @@ function example(file: string, env: Record<string, string> = {}) {
   );
 }
 
-it("the consumer example receives what the publisher example sends, in another process", async () => {
-  // The "feed" queue is durable and shared by every run: declare it and start empty,
-  // so that whichever process starts first, the message waits for the consumer.
-  const admin = new Connection(url);
-  await feedConsumer(admin).declare();
-  await admin.purgeQueue("feed");
-  await admin.close();
+it(
+  "the consumer example receives what the publisher example sends, in another process",
+  async () => {
+    // The "feed" queue is durable and shared by every run: declare it and start empty,
+    // so that whichever process starts first, the message waits for the consumer.
+    const admin = new Connection(url);
+    await feedConsumer(admin).declare();
+    await admin.purgeQueue("feed");
+    await admin.close();
 
-  const [consumer, publisher] = await Promise.all([
-    example("consumer-callback.ts", { LIMIT: "1" }),
-    example("publisher-send.ts"),
-  ]);
-  expect(consumer.stdout).toBe("Got feed import message for: http://cnn.com/rss/edition.rss\n");
-  expect(publisher.stdout).toBe("");
-}, CHILD_LIMIT + 10_000); // the test's own limit covers its children's
+    const [consumer, publisher] = await Promise.all([
+      example("consumer-callback.ts", { LIMIT: "1" }),
+      example("publisher-send.ts"),
+    ]);
+    expect(consumer.stdout).toBe("Got feed import message for: http://cnn.com/rss/edition.rss\n");
+    expect(publisher.stdout).toBe("");
+  },
+  CHILD_LIMIT + 10_000,
+); // the test's own limit covers its children's
