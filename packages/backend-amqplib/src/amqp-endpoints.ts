@@ -1,5 +1,15 @@
 import type { BackendOptions } from "@carrot/core/backend";
-import { InvalidOptionsError, redactUrl } from "@carrot/core/backend";
+import {
+  CONNECT_TIMEOUT_RANGE,
+  checkNumber,
+  closestName,
+  HEARTBEAT_RANGE,
+  InvalidOptionsError,
+  type NumberRange,
+  numberFromText,
+  parseBrokerUrl,
+  redactUrl,
+} from "@carrot/core/backend";
 import type { Options, SocketOptions } from "amqplib";
 
 /** One broker address to try, in the form amqplib takes, plus how to name it safely. */
@@ -23,6 +33,18 @@ export interface AmqplibTransportOptions {
 }
 
 const DEFAULT_PORTS: Record<string, number> = { amqp: 5672, amqps: 5671 };
+const PORT_RANGE: NumberRange = { min: 1, max: 65_535 };
+/**
+ * The query parameters of the RabbitMQ URI spec that carrot reads, and their
+ * ranges: the AMQP field each fills (16-bit heartbeat and channel_max,
+ * 32-bit frame_max) and core's connect timeout.
+ */
+const QUERY_RANGES: Readonly<Record<string, NumberRange>> = {
+  heartbeat: HEARTBEAT_RANGE,
+  connection_timeout: CONNECT_TIMEOUT_RANGE,
+  frame_max: { min: 0, max: 2 ** 32 - 1, unit: "bytes" },
+  channel_max: { min: 0, max: 65_535 },
+};
 /**
  * Seconds. Two missed heartbeats end a connection that died without a word,
  * so it is noticed within a minute, as on the Redis backend; with the
@@ -63,15 +85,7 @@ function fromUrl(
   transport: AmqplibTransportOptions,
 ): Endpoint {
   const shown = redactUrl(url);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new InvalidOptionsError(
-      `${shown} is not a valid URL; expected amqp://user:password@host:5672/vhost`,
-      { cause: error },
-    );
-  }
+  const parsed = parseBrokerUrl(url, shown, "amqp://user:password@host:5672/vhost");
   const protocol = parsed.protocol.slice(0, -1).toLowerCase();
   if (!(protocol in DEFAULT_PORTS)) {
     throw new InvalidOptionsError(
@@ -88,10 +102,13 @@ function fromUrl(
       `${shown}: the vhost is one path segment; write a "/" inside a vhost name as %2F`,
     );
   }
+  for (const key of parsed.searchParams.keys()) checkQueryName(key, shown);
   const parts: Parts = {
     protocol,
     hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
-    port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[protocol]!,
+    port: parsed.port
+      ? checkNumber(`the port of ${shown}`, Number(parsed.port), PORT_RANGE)
+      : DEFAULT_PORTS[protocol]!,
     username: decode(parsed.username, shown, "user name"),
     password: decode(parsed.password, shown, "password"),
     vhost: path.length > 1 ? decode(path.slice(1), shown, "vhost") : "/",
@@ -170,21 +187,24 @@ export function urlConnectTimeout(url: string | undefined): number | undefined {
 }
 
 function queryNumber(query: URLSearchParams, name: string, shown: string): number | undefined {
-  const value = query.get(name);
-  if (value === null) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) {
-    throw new InvalidOptionsError(`${shown}: ${name} must be a whole number >= 0, got '${value}'`);
-  }
-  return number;
+  return numberFromText(`${shown}: ${name}`, query.get(name), QUERY_RANGES[name] as NumberRange);
+}
+
+/** A query parameter carrot does not read would be ignored without a word: refused, with the closest it reads. */
+function checkQueryName(key: string, shown: string): void {
+  if (Object.hasOwn(QUERY_RANGES, key)) return;
+  const known = Object.keys(QUERY_RANGES);
+  const closest = closestName(key, known);
+  throw new InvalidOptionsError(
+    `${shown}: unknown amqp:// option '${key}'; ${closest ? `did you mean '${closest}'?` : `carrot reads ${known.join(", ")}`}`,
+  );
 }
 
 function decode(value: string, shown: string, what: string): string {
   try {
     return decodeURIComponent(value);
-  } catch (error) {
-    throw new InvalidOptionsError(`${shown}: the ${what} is not valid percent-encoding`, {
-      cause: error,
-    });
+  } catch {
+    // Not the decoder's error as cause: it quotes the text, which may be the password.
+    throw new InvalidOptionsError(`${shown}: the ${what} is not valid percent-encoding`);
   }
 }

@@ -4,10 +4,12 @@ import {
   ConnectionError,
   ConnectionLostError,
   ConnectTimeoutError,
+  clientError,
   DeclarationConflictError,
   InvalidOptionsError,
   NotFoundError,
   ResourceLockedError,
+  secretOf,
 } from "@carrot/core/backend";
 import type { Endpoint } from "./amqp-endpoints.js";
 
@@ -33,50 +35,60 @@ export function brokerText(error: unknown): string {
 /**
  * A failed connection attempt as a carrot error. amqplib reports a refused
  * login as a 403 handshake failure and an unknown vhost as a 530 close; the
- * socket errors keep their Node codes. The endpoint's display never holds a password.
+ * socket errors keep their Node codes. The endpoint's display never holds a
+ * password; a user name that comes without one is a token, and is hidden too.
  */
 export function connectError(error: unknown, endpoint: Endpoint, timeout: number): CarrotError {
   if (error instanceof ConnectionError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as AmqpError).code;
   const where = `RabbitMQ at ${endpoint.host}`;
+  const secrets = [secretOf(endpoint.username, endpoint.connect.password)];
   if (/ACCESS[-_]REFUSED|\b403\b/.test(message)) {
-    return new AuthenticationError(
+    return clientError(
+      AuthenticationError,
       `${where} refused the login of user '${endpoint.username}' (ACCESS_REFUSED); check the user name and password`,
-      { cause: error },
+      error,
+      { secrets, clientCode: "ACCESS_REFUSED" },
     );
   }
   // RabbitMQ answers connection.open with a 530 close when the vhost does not
   // exist or the user may not use it; amqplib reports only the unexpected close.
   if (/NOT[-_]ALLOWED|\b530\b|Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
-    return new AuthenticationError(
+    return clientError(
+      AuthenticationError,
       `${where} refused vhost '${decodeURIComponent(endpoint.connect.vhost ?? "/")}' to user '${endpoint.username}'; the vhost does not exist or the user has no access to it`,
-      { cause: error },
+      error,
+      { secrets, clientCode: "NOT_ALLOWED" },
     );
   }
   if (code === "ETIMEDOUT" || /ETIMEDOUT|timed? ?out/i.test(message)) {
-    return new ConnectTimeoutError(
+    return clientError(
+      ConnectTimeoutError,
       `no connection to ${where} within ${timeout} ms; is the broker up and the address right?`,
-      {
-        cause: error,
-      },
+      error,
+      { secrets },
     );
   }
   if (code === "ECONNREFUSED") {
-    return new ConnectionError(
+    return clientError(
+      ConnectionError,
       `${where} refused the TCP connection (ECONNREFUSED); is RabbitMQ running and listening on that port?`,
-      {
-        cause: error,
-      },
+      error,
+      { secrets },
     );
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new ConnectionError(
+    return clientError(
+      ConnectionError,
       `the host of ${where} cannot be resolved (${code}); check the host name`,
-      { cause: error },
+      error,
+      { secrets },
     );
   }
-  return new ConnectionError(`could not connect to ${where}: ${message}`, { cause: error });
+  return clientError(ConnectionError, `could not connect to ${where}: ${message}`, error, {
+    secrets,
+  });
 }
 
 /**
@@ -87,41 +99,47 @@ export function channelError(error: unknown, what: string): CarrotError {
   if (error instanceof CarrotError) return error;
   // amqplib refuses what it cannot encode (a table over 64 KiB, a bad argument type) before sending.
   if (error instanceof TypeError || error instanceof RangeError) {
-    return new InvalidOptionsError(`${what} failed: ${error.message}`, { cause: error });
+    return clientError(InvalidOptionsError, `${what} failed: ${error.message}`, error);
   }
   const code = (error as AmqpError).code;
   const text = brokerText(error);
   switch (code) {
     case REPLY.PRECONDITION_FAILED:
-      return new DeclarationConflictError(
+      return clientError(
+        DeclarationConflictError,
         `${what} failed: ${text}; delete it first or declare it with the settings it has`,
-        { cause: error },
+        error,
       );
     case REPLY.NOT_FOUND:
-      return new NotFoundError(`${what} failed: ${text}; declare it first`, { cause: error });
+      return clientError(NotFoundError, `${what} failed: ${text}; declare it first`, error);
     case REPLY.RESOURCE_LOCKED:
-      return new ResourceLockedError(
+      return clientError(
+        ResourceLockedError,
         `${what} failed: ${text}; another connection holds it exclusively`,
-        { cause: error },
+        error,
       );
     case REPLY.ACCESS_REFUSED:
       if (/exclusive/i.test(text))
-        return new ResourceLockedError(`${what} failed: ${text}`, { cause: error });
+        return clientError(ResourceLockedError, `${what} failed: ${text}`, error);
       if (/reserved prefix|'amq\./i.test(text))
-        return new InvalidOptionsError(
+        return clientError(
+          InvalidOptionsError,
           `${what} failed: ${text}; names starting with 'amq.' are RabbitMQ's`,
-          { cause: error },
+          error,
         );
-      return new AuthenticationError(`${what} failed: ${text}; the user lacks the permission`, {
-        cause: error,
-      });
+      return clientError(
+        AuthenticationError,
+        `${what} failed: ${text}; the user lacks the permission`,
+        error,
+      );
     default:
       // Any other reply code is the broker refusing the request itself (530 NOT_ALLOWED, 540 NOT_IMPLEMENTED...).
       if (typeof code === "number")
-        return new InvalidOptionsError(`${what} failed: ${text}`, { cause: error });
-      return new ConnectionLostError(
+        return clientError(InvalidOptionsError, `${what} failed: ${text}`, error);
+      return clientError(
+        ConnectionLostError,
         `${what} did not complete: the connection to RabbitMQ was lost (${text})`,
-        { cause: error },
+        error,
       );
   }
 }

@@ -1,4 +1,4 @@
-import type { MessageProperties, RawMessage } from "@carrot/core/backend";
+import { newHeaders, propertiesFromJson, type RawMessage } from "@carrot/core/backend";
 import type { Message, Options } from "amqplib";
 import { fromTable, toTable } from "./header-table.js";
 
@@ -28,29 +28,45 @@ export function publishOptions(message: RawMessage, mandatory: boolean): Options
   };
 }
 
-/** A message from amqplib (delivered, fetched or returned) as carrot's RawMessage. */
+/**
+ * A message from amqplib (delivered, fetched or returned) as carrot's
+ * RawMessage. Another client may have written anything the protocol
+ * carries: what carrot cannot read makes the message `unreadable` (core
+ * rejects and reports it), never an exception in the delivery path.
+ */
 export function rawMessage(message: Message): RawMessage {
   const p = message.properties;
-  const properties: MessageProperties = {};
-  if (p.messageId !== undefined) properties.messageId = String(p.messageId);
-  if (p.correlationId !== undefined) properties.correlationId = String(p.correlationId);
-  if (p.replyTo !== undefined) properties.replyTo = String(p.replyTo);
-  if (p.priority !== undefined) properties.priority = Number(p.priority);
-  if (p.expiration !== undefined) properties.expiration = Number(p.expiration);
-  if (p.timestamp !== undefined) properties.timestamp = new Date(Number(p.timestamp) * 1000);
-  if (p.type !== undefined) properties.type = String(p.type);
-  if (p.appId !== undefined) properties.appId = String(p.appId);
-  if (p.userId !== undefined) properties.userId = String(p.userId);
-  if (p.deliveryMode === 1 || p.deliveryMode === 2) properties.deliveryMode = p.deliveryMode;
   const content = message.content;
-  return {
-    // A plain Uint8Array view of amqplib's Buffer: no copy.
-    body: new Uint8Array(content.buffer, content.byteOffset, content.byteLength),
-    contentType: p.contentType === undefined ? undefined : String(p.contentType),
-    contentEncoding: p.contentEncoding === undefined ? undefined : String(p.contentEncoding),
-    headers: fromTable(p.headers),
-    properties,
-  };
+  // A plain Uint8Array view of amqplib's Buffer: no copy.
+  const body = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+  try {
+    return {
+      body,
+      contentType: p.contentType === undefined ? undefined : String(p.contentType),
+      contentEncoding: p.contentEncoding === undefined ? undefined : String(p.contentEncoding),
+      headers: fromTable(p.headers),
+      properties: propertiesFromJson({
+        messageId: optionalString(p.messageId),
+        correlationId: optionalString(p.correlationId),
+        replyTo: optionalString(p.replyTo),
+        priority: p.priority,
+        // AMQP carries the expiration as a string of milliseconds and the timestamp in seconds.
+        expiration: p.expiration === undefined ? undefined : Number(p.expiration),
+        timestamp: p.timestamp === undefined ? undefined : Number(p.timestamp) * 1000,
+        type: optionalString(p.type),
+        appId: optionalString(p.appId),
+        userId: optionalString(p.userId),
+        deliveryMode: p.deliveryMode === 1 || p.deliveryMode === 2 ? p.deliveryMode : undefined,
+      }),
+    };
+  } catch (error) {
+    return { body, headers: newHeaders(), properties: {}, unreadable: error as Error };
+  }
+}
+
+/** amqplib gives short strings as strings, but a field another client left out may be anything. */
+function optionalString(value: unknown): string | undefined {
+  return value === undefined ? undefined : String(value);
 }
 
 /** The body as a Buffer for amqplib, without copying. */

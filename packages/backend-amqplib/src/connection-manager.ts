@@ -6,12 +6,13 @@ import {
   ConnectionError,
   ConnectionLostError,
   ConnectTimeoutError,
+  clientError,
   type ReconnectPolicy,
   withTimeout,
 } from "@carrot/core/backend";
 import { type ChannelModel, connect } from "amqplib";
 import type { Endpoint } from "./amqp-endpoints.js";
-import { connectError } from "./amqp-errors.js";
+import { brokerText, channelError, connectError } from "./amqp-errors.js";
 import { boundedClose } from "./bounded-close.js";
 import { coalesceWrites } from "./coalesced-writes.js";
 
@@ -142,12 +143,20 @@ export class ConnectionManager {
       if (this.#model !== model) return;
       this.#model = undefined;
       if (this.#closed) return;
-      this.#options.events.emit("disconnect", { host, error });
+      // amqplib gives a reason when the broker or the socket ended it.
+      const lost =
+        error &&
+        clientError(
+          ConnectionLostError,
+          `the connection to RabbitMQ at ${host} was lost (${brokerText(error)})`,
+          error,
+        );
+      this.#options.events.emit("disconnect", { host, error: lost });
       if (this.#options.reconnect === false) {
         this.#fail(
           new ConnectionLostError(
             `the connection to RabbitMQ at ${host} was lost and reconnect is off`,
-            { cause: error },
+            { cause: lost, clientCode: lost?.clientCode },
           ),
         );
         return;
@@ -196,7 +205,7 @@ export class ConnectionManager {
       } catch (error) {
         await boundedClose(model);
         this.#options.events.emit("error", {
-          error: error instanceof Error ? error : new Error(String(error)),
+          error: channelError(error, `reconnecting to RabbitMQ at ${this.endpoint.host}`),
         });
       }
     }

@@ -1,5 +1,6 @@
 import {
   ConnectionLostError,
+  clientError,
   type Delivery,
   type DeliveryInfo,
   MessageStateError,
@@ -145,16 +146,19 @@ export class DeliveryChannel {
     this.#unflushed.delete(this);
     const waiting = this.#waiting;
     this.#waiting = [];
+    let lost: ConnectionLostError | undefined;
     try {
-      if (!this.#open) throw new Error("the channel closed before the acks were written");
-      this.#writeAcks();
+      if (this.#open) this.#writeAcks();
+      else lost = lostWhileSettling();
     } catch (error) {
-      const lost = lostWhileSettling(error);
+      lost = lostWhileSettling(error);
+    } finally {
+      this.#acks.clear();
+    }
+    if (lost) {
       for (const waiter of waiting) waiter.reject(lost);
       this.#closeIfDone();
       return;
-    } finally {
-      this.#acks.clear();
     }
     this.#written.push(...waiting);
     if (!this.#syncing) this.#sync();
@@ -191,9 +195,10 @@ export class DeliveryChannel {
         this.#synced();
       },
       (error: unknown) => {
-        const lost = new ConnectionLostError(
+        const lost = clientError(
+          ConnectionLostError,
           "the connection was lost before RabbitMQ confirmed it processed this settle; if it did not, it redelivers the message",
-          { cause: error },
+          error,
         );
         for (const waiter of batch) waiter.reject(lost);
         this.#synced();
@@ -216,9 +221,10 @@ export class DeliveryChannel {
   }
 }
 
-function lostWhileSettling(cause: unknown): ConnectionLostError {
-  return new ConnectionLostError(
-    "the channel closed while settling this message; RabbitMQ will redeliver it",
-    { cause },
-  );
+/** `cause`: what amqplib threw, when it was amqplib that found the channel gone. */
+function lostWhileSettling(cause?: unknown): ConnectionLostError {
+  const message = "the channel closed while settling this message; RabbitMQ will redeliver it";
+  return cause === undefined
+    ? new ConnectionLostError(message)
+    : clientError(ConnectionLostError, message, cause);
 }

@@ -1,4 +1,10 @@
-import type { Headers, HeaderValue } from "@carrot/core/backend";
+import {
+  DecodeError,
+  type Headers,
+  type HeaderValue,
+  MAX_HEADER_DEPTH,
+  newHeaders,
+} from "@carrot/core/backend";
 
 /**
  * carrot header values to and from AMQP field tables as amqplib encodes
@@ -30,26 +36,45 @@ function toField(value: HeaderValue): unknown {
   return toTable(value as Headers);
 }
 
+/**
+ * Headers from a table as amqplib decoded it. Any client can write any
+ * table, tables that look like amqplib's own `{"!": type}` values included,
+ * so reading is total: headers (in objects without a prototype, own keys
+ * only) or a `DecodeError` that names the header.
+ */
 export function fromTable(table: Record<string, unknown> | undefined): Headers {
-  const headers: Headers = {};
-  if (!table) return headers;
-  for (const key in table) {
+  return table ? tableOf(table, "", 0) : newHeaders();
+}
+
+function tableOf(table: Record<string, unknown>, path: string, depth: number): Headers {
+  const headers = newHeaders();
+  for (const key of Object.keys(table)) {
     const value = table[key];
-    if (value !== undefined) headers[key] = fromField(value);
+    if (value !== undefined) headers[key] = fromField(value, path ? `${path}.${key}` : key, depth);
   }
   return headers;
 }
 
-function fromField(value: unknown): HeaderValue {
+function fromField(value: unknown, path: string, depth: number): HeaderValue {
   if (value === null || typeof value !== "object") return value as HeaderValue;
   if (value instanceof Uint8Array)
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (Array.isArray(value)) return value.map(fromField);
-  const typed = value as { "!"?: string; value?: unknown };
-  if (typed["!"] === "timestamp") return new Date(Number(typed.value) * 1000);
-  if (typed["!"] === "decimal") {
-    const { places, digits } = typed.value as { places: number; digits: number };
-    return digits / 10 ** places;
-  }
-  return fromTable(value as Record<string, unknown>);
+  if (depth >= MAX_HEADER_DEPTH)
+    throw new DecodeError(
+      `header '${path}' cannot be read: nested deeper than ${MAX_HEADER_DEPTH} levels`,
+    );
+  if (Array.isArray(value))
+    return value.map((item, i) => fromField(item, `${path}[${i}]`, depth + 1));
+  const typed = value as { "!"?: unknown; value?: unknown };
+  if (typed["!"] === "timestamp" && Number.isSafeInteger(typed.value))
+    return new Date((typed.value as number) * 1000);
+  if (typed["!"] === "decimal" && isDecimal(typed.value))
+    return typed.value.digits / 10 ** typed.value.places;
+  // A table, or a look-alike of amqplib's typed values that another client wrote: a table.
+  return tableOf(value as Record<string, unknown>, path, depth + 1);
+}
+
+function isDecimal(value: unknown): value is { places: number; digits: number } {
+  const decimal = value as { places?: unknown; digits?: unknown } | null;
+  return Number.isInteger(decimal?.places) && Number.isInteger(decimal?.digits);
 }

@@ -1,6 +1,7 @@
 import {
   CarrotError,
   ConnectionLostError,
+  clientError,
   InvalidOptionsError,
   PublishNackedError,
   PublishOutcomeUnknownError,
@@ -86,11 +87,12 @@ export class ConfirmPublisher {
             ),
           );
         } else {
+          const cause = this.#closeCause;
+          const message = `the channel closed before RabbitMQ confirmed the message to exchange '${exchange}' (${cause ? brokerText(cause) : "connection lost"}); it may or may not be on the broker`;
           reject(
-            new PublishOutcomeUnknownError(
-              `the channel closed before RabbitMQ confirmed the message to exchange '${exchange}' (${this.#closeCause ? brokerText(this.#closeCause) : "connection lost"}); it may or may not be on the broker`,
-              { cause: this.#closeCause },
-            ),
+            cause
+              ? clientError(PublishOutcomeUnknownError, message, cause)
+              : new PublishOutcomeUnknownError(message),
           );
         }
       };
@@ -107,15 +109,18 @@ export class ConfirmPublisher {
         // Encoding failed (nothing written) or the channel is already gone (nothing sent).
         if (error instanceof RangeError || error instanceof TypeError) {
           reject(
-            new InvalidOptionsError(`the message cannot be encoded as AMQP: ${error.message}`, {
-              cause: error,
-            }),
+            clientError(
+              InvalidOptionsError,
+              `the message cannot be encoded as AMQP: ${error.message}`,
+              error,
+            ),
           );
         } else {
           reject(
-            new ConnectionLostError(
+            clientError(
+              ConnectionLostError,
               `the message was not sent: the publish channel is closed (${(error as Error).message})`,
-              { cause: error },
+              error,
             ),
           );
         }
@@ -174,11 +179,10 @@ export class ConfirmPublisher {
     })().catch((error: unknown) => {
       this.#channel = undefined;
       if (error instanceof CarrotError) throw error;
-      throw new ConnectionLostError(
+      throw clientError(
+        ConnectionLostError,
         `the message was not sent: no publish channel could be opened (${(error as Error).message})`,
-        {
-          cause: error,
-        },
+        error,
       );
     });
   }

@@ -43,6 +43,8 @@ export class AmqpSubscription implements Subscription {
   #current?: DeliveryChannel;
   #cancelled = false;
   #resuming = false;
+  /** Channel failures since the last delivery: where the resume backoff starts. */
+  #failedInARow = 0;
 
   constructor(
     queue: string,
@@ -71,7 +73,10 @@ export class AmqpSubscription implements Subscription {
    * `onDelivery` never runs before `consume()` has resolved.
    */
   async start(model?: ChannelModel, first = false): Promise<void> {
-    const channel = await (model ?? (await this.#context.manager.ready())).createChannel();
+    const connection = model ?? (await this.#context.manager.ready());
+    const channel = await connection.createChannel().catch((error: unknown) => {
+      throw channelError(error, `opening a channel to consume from queue '${this.queue}'`);
+    });
     const current = new DeliveryChannel(
       channel,
       this.#options.prefetch,
@@ -166,6 +171,7 @@ export class AmqpSubscription implements Subscription {
       consumerTag: this.consumerTag,
     };
     this.#onDelivery(current.delivery(message, info, this.#options.noAck));
+    this.#failedInARow = 0;
   }
 
   #channelClosed(current: DeliveryChannel, failure: Error | undefined): void {
@@ -175,6 +181,7 @@ export class AmqpSubscription implements Subscription {
     // Without a channel error the connection went down: the connection
     // manager resumes every subscription once it is back.
     if (failure) {
+      this.#failedInARow++;
       this.#report(
         channelError(failure, `consumer '${this.consumerTag}' on queue '${this.queue}'`),
       );
@@ -186,7 +193,9 @@ export class AmqpSubscription implements Subscription {
     if (this.#resuming) return;
     this.#resuming = true;
     try {
-      for (let attempt = 0; !this.#cancelled && !this.#current; attempt++) {
+      // A channel that fails again before delivering anything (a consumer
+      // the broker keeps refusing) waits longer each time, never spins.
+      for (let attempt = this.#failedInARow; !this.#cancelled && !this.#current; attempt++) {
         await new Promise((resolve) =>
           setTimeout(resolve, backoffDelay(this.#context.policy, attempt)),
         );
@@ -216,7 +225,7 @@ export class AmqpSubscription implements Subscription {
 
   #report(error: unknown): void {
     this.#context.events.emit("error", {
-      error: error instanceof Error ? error : new Error(String(error)),
+      error: channelError(error, `consumer '${this.consumerTag}' on queue '${this.queue}'`),
     });
   }
 }

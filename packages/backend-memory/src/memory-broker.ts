@@ -4,6 +4,7 @@ import {
   deadLetterHeaders,
   type ExchangeDeclaration,
   NotFoundError,
+  newHeaders,
   type QueueDeclaration,
   type RawMessage,
   Topology,
@@ -110,11 +111,13 @@ export class MemoryBroker implements QueueHost {
 
   #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
     queues.forEach((name, i) => {
-      // Each further queue gets its own copy of the mutable parts (the body is never mutated).
+      // Each queue gets its own copy of the mutable parts (the body is never
+      // mutated); headers, as on every backend, in an object without a prototype.
+      const headers = Object.assign(newHeaders(), message.headers);
       const copy =
         i === 0
-          ? message
-          : { ...message, headers: { ...message.headers }, properties: { ...message.properties } };
+          ? { ...message, headers }
+          : { ...message, headers, properties: { ...message.properties } };
       this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, redelivered: false });
     });
   }

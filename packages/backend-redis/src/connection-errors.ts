@@ -1,27 +1,95 @@
-import { AuthenticationError, ConnectionError, ConnectTimeoutError } from "@carrot/core/backend";
+import {
+  AuthenticationError,
+  CarrotError,
+  ConnectionError,
+  ConnectionLostError,
+  ConnectTimeoutError,
+  clientError,
+  secretOf,
+} from "@carrot/core/backend";
+import type { RedisOptions } from "ioredis";
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|NOPERM|invalid (username-)?password/i;
 
+/** The credentials among ioredis options: hidden in every error built from ioredis's. */
+export function redisSecrets(options: RedisOptions): (string | undefined)[] {
+  return [secretOf(options.username, options.password), options.sentinelPassword];
+}
+
 /**
- * A failed connect as a carrot error. ioredis's messages name the host and
- * port, never the password; `display` is our own redacted URL.
+ * A failed connect as a carrot error. `display` is our own redacted URL;
+ * ioredis's error is kept only as a sanitized copy (its ReplyError holds
+ * the `HELLO ... AUTH user password` that failed).
  */
 export function connectError(
   display: string,
   error: unknown,
+  secrets: readonly (string | undefined)[],
 ): ConnectionError | AuthenticationError | ConnectTimeoutError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = firstLine(error);
+  const options = { secrets, clientCode: replyCode(error) };
   if (AUTH_FAILURE.test(message)) {
-    return new AuthenticationError(
-      `redis ${display} refused the credentials (${message.split("\n")[0]}); check the username and password`,
-      { cause: error },
+    return clientError(
+      AuthenticationError,
+      `redis ${display} refused the credentials (${message}); check the username and password`,
+      error,
+      options,
     );
   }
   if (/ETIMEDOUT|timed? ?out/i.test(message)) {
-    return new ConnectTimeoutError(
+    return clientError(
+      ConnectTimeoutError,
       `redis ${display} did not answer within the connect timeout; check the host, port and firewall`,
-      { cause: error },
+      error,
+      options,
     );
   }
-  return new ConnectionError(`cannot connect to redis ${display}: ${message}`, { cause: error });
+  return clientError(
+    ConnectionError,
+    `cannot connect to redis ${display}: ${message}`,
+    error,
+    options,
+  );
+}
+
+/**
+ * A failed command as a carrot error: Redis's refusal (a reply error) as a
+ * ConnectionError, or an AuthenticationError when the user lacks the
+ * permission; anything else from ioredis is the connection failing, a
+ * ConnectionLostError. Carrot's own errors pass as they are.
+ */
+export function commandError(error: unknown, action: string): CarrotError {
+  if (error instanceof CarrotError) return error;
+  const message = firstLine(error);
+  const options = { clientCode: replyCode(error) };
+  if (isReplyError(error)) {
+    return AUTH_FAILURE.test(message)
+      ? clientError(
+          AuthenticationError,
+          `redis refused to ${action} (${message}); the user lacks the permission`,
+          error,
+          options,
+        )
+      : clientError(ConnectionError, `redis refused to ${action}: ${message}`, error, options);
+  }
+  return clientError(
+    ConnectionLostError,
+    `the connection to redis failed while trying to ${action} (${message})`,
+    error,
+    options,
+  );
+}
+
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === "ReplyError";
+}
+
+/** A reply error's code is its first word (`WRONGPASS`, `NOPERM`, `OOM`), as Redis sends it. */
+function replyCode(error: unknown): string | undefined {
+  if (!isReplyError(error)) return undefined;
+  return /^[A-Z][A-Z0-9_]*/.exec((error as Error).message)?.[0];
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
 }

@@ -1,3 +1,4 @@
+import { commandError } from "./connection-errors.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
 /**
@@ -105,12 +106,11 @@ export class LeaseKeeper {
     if (!first) return;
     const { stream, consumer } = first.group;
     const lost = new Set(
-      await this.redis.carrotTouch(
-        stream,
-        this.consumerGroup,
-        consumer,
-        ...leases.map((l) => l.id),
-      ),
+      await this.redis
+        .carrotTouch(stream, this.consumerGroup, consumer, ...leases.map((l) => l.id))
+        .catch((error: unknown) => {
+          throw commandError(error, `renew the leases of consumer '${consumer}'`);
+        }),
     );
     for (const lease of leases) {
       if (lost.has(lease.id)) {
@@ -122,12 +122,12 @@ export class LeaseKeeper {
 
   renewAll(): void {
     let holding = false;
-    for (const group of this.#groups.values()) {
+    for (const group of this.#abandoned) if (group.leases.size === 0) this.#abandoned.delete(group);
+    for (const group of [...this.#groups.values(), ...this.#abandoned]) {
       if (group.leases.size === 0) continue;
       holding = true;
       this.renew([...group.leases]).catch(this.onError);
     }
-    for (const group of this.#abandoned) if (group.leases.size === 0) this.#abandoned.delete(group);
     if (!holding) this.#stop();
   }
 

@@ -1,7 +1,11 @@
 import {
+  DecodeError,
+  envelopeString,
   type HeadersJson,
   headersFromJson,
   headersToJson,
+  isRecord,
+  newHeaders,
   type PropertiesJson,
   propertiesFromJson,
   propertiesToJson,
@@ -52,10 +56,15 @@ export function encodeEnvelope(exchange: string, routingKey: string, message: Ra
 /** An entry without a body field: one shared, since a zero-length buffer holds nothing to change. */
 const NO_BODY = Buffer.alloc(0);
 
-/** Decodes one entry's flat field list (Buffers, as read with the *Buffer commands). */
+/**
+ * Decodes one entry's flat field list (Buffers, as read with the *Buffer
+ * commands). Any client can XADD anything to a stream: an entry whose
+ * envelope carrot cannot read comes back `unreadable` (with its body), for
+ * core to reject and report; this never throws for what an entry holds.
+ */
 export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
   let body: Buffer = NO_BODY;
-  let envelope: Envelope | undefined;
+  let envelopeText: string | undefined;
   let expiresAt: number | undefined;
   let redelivered = false;
   let deadReason: string | undefined;
@@ -63,66 +72,74 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
     const name = fields[i]!.toString("latin1"); // field names are ASCII: no UTF-8 decoding needed
     const value = fields[i + 1]!;
     if (name === "b") body = value;
-    else if (name === "m") envelope = parseEnvelope(value.toString());
+    else if (name === "m") envelopeText = value.toString();
     else if (name === "x") expiresAt = Number(value.toString());
     else if (name === "r") redelivered = true;
     else if (name === "why") deadReason = value.toString();
   }
-  const e = envelope ?? { e: "", k: "", h: {}, p: {} };
-  return {
+  const entry = {
     id,
-    exchange: e.e,
-    routingKey: e.k,
-    expiresAt,
+    exchange: "",
+    routingKey: "",
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined,
     redelivered,
     deadReason,
-    message: {
-      body,
-      contentType: e.c,
-      contentEncoding: e.n,
-      headers: e.h ?? {},
-      properties: e.p ?? {},
-    },
   };
+  try {
+    const e = parseEnvelope(envelopeText);
+    const message = { body, contentType: e.c, contentEncoding: e.n, headers: e.h, properties: e.p };
+    return { ...entry, exchange: e.e, routingKey: e.k, message };
+  } catch (error) {
+    const message = { body, headers: newHeaders(), properties: {}, unreadable: error as Error };
+    return { ...entry, message };
+  }
 }
 
 /**
  * Parsed envelopes whose headers and properties hold only plain values, by
  * their text. Most messages of a queue share exchange, routing key, content
  * type and properties, so their envelope is parsed once (a third of the cost
- * of reading an entry).
+ * of reading an entry). Only short texts are kept, so that the cache stays
+ * small in bytes whatever the entries carry.
  */
 const flatEnvelopes = new BoundedCache<string, Envelope>(1000);
+const MAX_CACHED_ENVELOPE = 1024;
 
-/**
- * An entry written by something else than carrot may hold no valid envelope:
- * it is still delivered (with no content type), so that the consumer rejects
- * it through its usual path instead of the subscription choking on it.
- */
-function parseEnvelope(text: string): Envelope | undefined {
+/** The envelope of an entry; a `DecodeError` when it is there but not carrot's. */
+function parseEnvelope(text: string | undefined): Envelope {
+  // An entry with a body alone (another client's XADD): its body is all there is.
+  if (text === undefined) return { e: "", k: "", h: newHeaders(), p: {} };
   const flat = flatEnvelopes.get(text);
   // Fresh header and property objects: user code may change a message's.
-  if (flat) return { ...flat, h: { ...flat.h }, p: { ...flat.p } };
-  let json: EnvelopeJson;
+  if (flat) return { ...flat, h: copyOf(flat.h), p: { ...flat.p } };
+  let json: unknown;
   try {
-    json = JSON.parse(text) as EnvelopeJson;
+    json = JSON.parse(text);
   } catch {
-    return undefined;
+    throw new DecodeError("the entry's envelope is not JSON");
   }
+  if (!isRecord(json)) throw new DecodeError("the entry's envelope is not a JSON object");
   const envelope: Envelope = {
-    ...json,
-    h: headersFromJson(json.h ?? {}),
-    p: propertiesFromJson(json.p ?? {}),
+    e: envelopeString(json.e, "exchange") ?? "",
+    k: envelopeString(json.k, "routing key") ?? "",
+    c: envelopeString(json.c, "content type"),
+    n: envelopeString(json.n, "content encoding"),
+    h: headersFromJson(json.h),
+    p: propertiesFromJson(json.p),
   };
-  if (isFlat(envelope.h) && isFlat(envelope.p)) {
-    flatEnvelopes.set(text, { ...envelope, h: { ...envelope.h }, p: { ...envelope.p } });
+  if (text.length <= MAX_CACHED_ENVELOPE && isFlat(envelope.h) && isFlat(envelope.p)) {
+    flatEnvelopes.set(text, { ...envelope, h: copyOf(envelope.h), p: { ...envelope.p } });
   }
   return envelope;
 }
 
+/** A copy of flat headers, as received headers are: without a prototype. */
+function copyOf(headers: RawMessage["headers"]): RawMessage["headers"] {
+  return Object.assign(newHeaders(), headers);
+}
+
 /** An object whose values are all strings, numbers, booleans or null: a shallow copy is a full one. */
-function isFlat(value: unknown): boolean {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+function isFlat(value: object): boolean {
   for (const v of Object.values(value)) {
     if (v !== null && typeof v === "object") return false;
   }

@@ -1,4 +1,4 @@
-import { PublishNackedError, PublishOutcomeUnknownError } from "@carrot/core/backend";
+import { clientError, PublishNackedError, PublishOutcomeUnknownError } from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { RoutingDecision } from "./topology-store.js";
@@ -118,7 +118,7 @@ export class PublishBatcher {
             const { exchange } = p.publish.route;
             p.reject(
               refused
-                ? refusedError(exchange, (error as Error).message)
+                ? refusedError(exchange, (error as Error).message, error)
                 : lostError(exchange, error),
             );
           }
@@ -127,13 +127,17 @@ export class PublishBatcher {
   }
 }
 
-function refusedError(exchange: string, reason: string): PublishNackedError {
-  return new PublishNackedError(`redis refused the publish to '${exchange}': ${reason}`);
+/** `reply`: the ReplyError when Redis refused the whole batch, kept as a sanitized cause. */
+function refusedError(exchange: string, reason: string, reply?: unknown): PublishNackedError {
+  const message = `redis refused the publish to '${exchange}': ${reason}`;
+  return reply === undefined
+    ? new PublishNackedError(message)
+    : clientError(PublishNackedError, message, reply);
 }
 
 function lostError(exchange: string, cause?: unknown): PublishOutcomeUnknownError {
-  return new PublishOutcomeUnknownError(
-    `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`,
-    { cause },
-  );
+  const message = `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`;
+  return cause === undefined
+    ? new PublishOutcomeUnknownError(message)
+    : clientError(PublishOutcomeUnknownError, message, cause);
 }

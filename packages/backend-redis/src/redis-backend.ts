@@ -10,18 +10,22 @@ import {
   type Delivery,
   deadLetterHeaders,
   type ExchangeDeclaration,
+  isTransientPublishError,
   NotFoundError,
   PublishNackedError,
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
+  sanitizedCause,
   settledWithin,
+  TooLargeToDecodeError,
   UnroutableError,
   UnsupportedFeatureError,
   withTimeout,
 } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
+import { commandError, connectError, redisSecrets } from "./connection-errors.js";
 import { KeyLayout } from "./key-layout.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
@@ -137,7 +141,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     const host = this.#options.display;
     let down = false;
     let attempts = 0;
-    command.on("error", (error: Error) => this.emit("error", { error }));
+    command.on("error", (error: Error) =>
+      this.emit("error", { error: connectError(host, error, redisSecrets(this.#options.redis)) }),
+    );
     command.on("close", () => {
       if (down || this.#state !== "open") return;
       down = true;
@@ -197,7 +203,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
-    await (await this.#ready()).topology.declareExchange(exchange);
+    await this.#run(`declare exchange '${exchange.name}'`, ({ topology }) =>
+      topology.declareExchange(exchange),
+    );
   }
 
   async declareQueue(queue: QueueDeclaration): Promise<void> {
@@ -208,29 +216,32 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         `the redis backend does not support exclusive, autoDelete or priority queues ('${queue.name}')`,
       );
     }
-    await (await this.#ready()).topology.declareQueue(queue);
+    await this.#run(`declare queue '${queue.name}'`, ({ topology }) =>
+      topology.declareQueue(queue),
+    );
   }
 
   async bindQueue(binding: BindingDeclaration): Promise<void> {
-    await (await this.#ready()).topology.bind(binding);
+    await this.#run(`bind queue '${binding.queue}'`, ({ topology }) => topology.bind(binding));
   }
 
   async unbindQueue(binding: BindingDeclaration): Promise<void> {
-    await (await this.#ready()).topology.unbind(binding);
+    await this.#run(`unbind queue '${binding.queue}'`, ({ topology }) => topology.unbind(binding));
   }
 
   async deleteExchange(name: string): Promise<void> {
-    await (await this.#ready()).topology.deleteExchange(name);
+    await this.#run(`delete exchange '${name}'`, ({ topology }) => topology.deleteExchange(name));
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await (await this.#ready()).topology.deleteQueue(name);
+    await this.#run(`delete queue '${name}'`, ({ topology }) => topology.deleteQueue(name));
   }
 
-  async purgeQueue(name: string): Promise<number> {
-    const { topology, command } = await this.#ready();
-    await topology.assertQueueExists(name);
-    return command.carrotPurge(this.keys.stream(name), this.keys.group);
+  purgeQueue(name: string): Promise<number> {
+    return this.#run(`purge queue '${name}'`, async ({ topology, command }) => {
+      await topology.assertQueueExists(name);
+      return command.carrotPurge(this.keys.stream(name), this.keys.group);
+    });
   }
 
   async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
@@ -245,7 +256,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
       const route =
         topology.routeCached(exchange, routingKey, headers) ??
-        (await topology.route(exchange, routingKey, headers));
+        (await topology.route(exchange, routingKey, headers).catch((error: unknown) => {
+          throw commandError(error, `route through exchange '${exchange}'`);
+        }));
       const stored = await publishes.publish({
         route,
         expiration: expiration === undefined ? "" : String(expiration),
@@ -269,17 +282,18 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     );
   }
 
-  async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
-    const { command } = await this.#ready();
-    const stream = this.keys.stream(queue);
-    const consumer = this.#consumerName(stream, "get");
-    const context = this.#deliveryContext(queue, stream, consumer);
-    for (;;) {
-      const read = await this.#readOne(command, queue, stream, consumer);
-      if (!read) return null;
-      const delivery = this.#accept(context, read.entry, read.redelivered, noAck);
-      if (delivery) return delivery;
-    }
+  get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
+    return this.#run(`get from queue '${queue}'`, async ({ command }) => {
+      const stream = this.keys.stream(queue);
+      const consumer = this.#consumerName(stream, "get");
+      const context = this.#deliveryContext(queue, stream, consumer);
+      for (;;) {
+        const read = await this.#readOne(command, queue, stream, consumer);
+        if (!read) return null;
+        const delivery = this.#accept(context, read.entry, read.redelivered, noAck);
+        if (delivery) return delivery;
+      }
+    });
   }
 
   async consume(
@@ -290,8 +304,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     if (options.exclusive) {
       throw new UnsupportedFeatureError("the redis backend does not support exclusive consumers");
     }
-    const { topology } = await this.#ready();
-    await topology.assertQueueExists(queue);
+    await this.#run(`consume from queue '${queue}'`, ({ topology }) =>
+      topology.assertQueueExists(queue),
+    );
     const stream = this.keys.stream(queue);
     const consumer = this.#consumerName(stream, options.consumerTag);
     const { redis, display, connectTimeout } = this.#options;
@@ -363,7 +378,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       return entry ? { entry, redelivered: false } : null;
     } catch (error) {
       if (/NOGROUP/.test(String(error))) {
-        throw new NotFoundError(`no queue named '${queue}': declare it first`, { cause: error });
+        throw new NotFoundError(`no queue named '${queue}': declare it first`, {
+          cause: sanitizedCause(error),
+        });
       }
       throw error;
     }
@@ -409,6 +426,13 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     if (noAck) {
       settles.settle(leases, entry.id, "ack").catch((error: unknown) => this.#reportError(error));
     }
+    const { message } = entry;
+    if (!message.unreadable && message.body.byteLength > this.capabilities.maxMessageSize) {
+      // Another client's XADD is not held to the limit carrot's sends are: refused here.
+      message.unreadable = new TooLargeToDecodeError(
+        `its body is ${message.body.byteLength} bytes; this backend takes at most ${this.capabilities.maxMessageSize}`,
+      );
+    }
     return new StreamDelivery(context, entry, redelivered, noAck);
   }
 
@@ -435,8 +459,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         mandatory: false,
       });
     } catch (error) {
-      // As in RabbitMQ, a dead-letter exchange that does not exist drops the message.
-      if (!(error instanceof NotFoundError)) throw error;
+      // Kept for a retry only when the connection failed. As in RabbitMQ,
+      // what cannot be dead-lettered (no such exchange, too large with its
+      // x-death record) is dropped, not redelivered for ever; said when unexpected.
+      if (isTransientPublishError(error)) throw error;
+      if (!(error instanceof NotFoundError)) this.#reportError(error);
     }
   }
 
@@ -446,8 +473,22 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     return consumer;
   }
 
+  /** Background failures (renewals, sweeps, reads, the tidy-up on close), as carrot errors. */
   #reportError(error: unknown): void {
-    this.emit("error", { error: error instanceof Error ? error : new Error(String(error)) });
+    this.emit("error", { error: commandError(error, "carry on its background work") });
+  }
+
+  /** Runs `work` once connected; what ioredis throws comes out as a carrot error naming `action`. */
+  async #run<T>(
+    action: string,
+    work: (ready: { command: ScriptedRedis; topology: TopologyStore }) => Promise<T>,
+  ): Promise<T> {
+    const ready = await this.#ready();
+    try {
+      return await work(ready);
+    } catch (error) {
+      throw commandError(error, action);
+    }
   }
 
   async #ready(): Promise<{ command: ScriptedRedis; topology: TopologyStore }> {

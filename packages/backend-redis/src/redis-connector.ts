@@ -1,6 +1,6 @@
 import { withTimeout } from "@carrot/core/backend";
 import { Redis, type RedisOptions } from "ioredis";
-import { connectError } from "./connection-errors.js";
+import { connectError, redisSecrets } from "./connection-errors.js";
 
 /**
  * Opens one ioredis connection and settles within the connect timeout with a
@@ -28,7 +28,7 @@ export async function openRedis(
     );
   } catch (error) {
     redis.disconnect();
-    throw connectError(display, preferred(lastError, error));
+    throw connectError(display, preferred(lastError, error), redisSecrets(options));
   } finally {
     redis.off("error", onError);
   }

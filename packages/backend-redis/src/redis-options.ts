@@ -1,5 +1,15 @@
 import type { BackendOptions } from "@carrot/core/backend";
-import { backoffDelay, InvalidOptionsError, redactUrl } from "@carrot/core/backend";
+import {
+  backoffDelay,
+  checkNumber,
+  closestName,
+  InvalidOptionsError,
+  MAX_TIMER_MS,
+  type NumberRange,
+  numberFromText,
+  parseBrokerUrl,
+  redactUrl,
+} from "@carrot/core/backend";
 import type { RedisOptions } from "ioredis";
 
 /** What this backend adds to Redis itself: names, the reclaim clock, limits. */
@@ -30,6 +40,13 @@ export interface ResolvedRedisOptions {
 }
 
 const SETTING_NAMES = ["prefix", "visibilityTimeout", "claimInterval", "maxMessageSize"] as const;
+/** The number settings and their ranges: timers' milliseconds, and Redis's largest string (512 MiB). */
+const SETTING_RANGES: Readonly<Record<string, NumberRange>> = {
+  visibilityTimeout: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
+  claimInterval: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
+  maxMessageSize: { min: 1, max: 512 * 1024 * 1024, unit: "bytes" },
+};
+const PORT_RANGE: NumberRange = { min: 1, max: 65_535 };
 // RabbitMQ 4's default, so that code tested on one backend fits the others.
 const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 /** Seconds; a dead connection is noticed within two (redis-py checks health every 25 s). */
@@ -53,16 +70,16 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
     raw[name] = url?.searchParams.get(name) ?? transport[name];
     delete transport[name];
   }
-  const visibilityTimeout = positive("visibilityTimeout", raw.visibilityTimeout, 30_000);
+  const visibilityTimeout = setting("visibilityTimeout", raw.visibilityTimeout, 30_000);
   const settings: RedisBackendSettings = {
     prefix: raw.prefix === undefined ? "carrot" : String(raw.prefix),
     visibilityTimeout,
-    claimInterval: positive(
+    claimInterval: setting(
       "claimInterval",
       raw.claimInterval,
       Math.max(100, Math.floor(visibilityTimeout / 2)),
     ),
-    maxMessageSize: positive("maxMessageSize", raw.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+    maxMessageSize: setting("maxMessageSize", raw.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
     heartbeat: (options.heartbeat ?? DEFAULT_HEARTBEAT) * 1000,
   };
   if (settings.prefix === "" || /[{}]/.test(settings.prefix)) {
@@ -72,7 +89,9 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
   }
 
   const host = url?.hostname.replace(/^\[|\]$/g, "") || options.hostname || "127.0.0.1";
-  const port = url?.port ? Number(url.port) : (options.port ?? 6379);
+  const port = url?.port
+    ? checkNumber(`the port of ${redactUrl(url.href)}`, Number(url.port), PORT_RANGE)
+    : (options.port ?? 6379);
   const db = url ? database(url) : 0;
   const tls = url?.protocol === "rediss:" || options.tls ? tlsOptions(options.tls) : undefined;
   const policy = options.reconnect;
@@ -119,27 +138,38 @@ function displayName(redis: RedisOptions, tls: boolean): string {
 
 function parseUrl(text: string | undefined): URL | undefined {
   if (text === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (cause) {
-    throw new InvalidOptionsError(`not a valid redis URL: '${redactUrl(text)}'`, { cause });
-  }
+  const url = parseBrokerUrl(text, redactUrl(text), "redis://[user:password@]host:6379/0");
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new InvalidOptionsError(
       `the redis backend serves redis:// and rediss:// URLs, got '${redactUrl(text)}'`,
     );
   }
+  for (const key of url.searchParams.keys()) checkQueryName(key, url);
   return url;
+}
+
+/** Query parameters are this backend's settings; any other would be ignored without a word. */
+function checkQueryName(key: string, url: URL): void {
+  if ((SETTING_NAMES as readonly string[]).includes(key)) return;
+  const shown = redactUrl(url.href);
+  if (key === "db" || key === "database") {
+    throw new InvalidOptionsError(
+      `${shown}: the database is the URL's path, not ?${key}=; write redis://host:6379/2`,
+    );
+  }
+  const closest = closestName(key, SETTING_NAMES);
+  throw new InvalidOptionsError(
+    `unknown redis:// option '${key}' in ${shown}; ${closest ? `did you mean '${closest}'?` : `known: ${SETTING_NAMES.join(", ")}`}`,
+  );
 }
 
 function database(url: URL): number {
   const path = url.pathname.replace(/^\//, "");
   if (path === "") return 0;
   const db = Number(path);
-  if (!Number.isInteger(db) || db < 0) {
+  if (!/^\d+$/.test(path) || !Number.isSafeInteger(db)) {
     throw new InvalidOptionsError(
-      `the path of a redis URL is the database number, got '/${path}' in '${redactUrl(url.href)}'`,
+      `the path of a redis URL is the database number, a whole number >= 0, got '/${path}' in '${redactUrl(url.href)}'; write e.g. redis://host:6379/0`,
     );
   }
   return db;
@@ -149,11 +179,12 @@ function tlsOptions(tls: BackendOptions["tls"]): Record<string, unknown> {
   return typeof tls === "object" ? tls : {};
 }
 
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) {
-    throw new InvalidOptionsError(`redis option ${name} must be a number > 0, got '${value}'`);
-  }
-  return n;
+/** A number setting from the URL's query (text) or `transportOptions` (a number), in its range. */
+function setting(name: string, value: unknown, fallback: number): number {
+  const range = SETTING_RANGES[name] as NumberRange;
+  const checked =
+    typeof value === "string"
+      ? numberFromText(`redis option ${name}`, value, range)
+      : checkNumber(`redis option ${name}`, value as number | undefined, range);
+  return checked ?? fallback;
 }

@@ -1,3 +1,4 @@
+import { commandError } from "./connection-errors.js";
 import type { LeaseGroup } from "./lease-keeper.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
@@ -70,7 +71,8 @@ export class SettleBatcher {
             }
           },
           (error: unknown) => {
-            for (const waiter of batch.waiters) waiter.reject(error);
+            const failure = commandError(error, `${kind} messages of consumer '${consumer}'`);
+            for (const waiter of batch.waiters) waiter.reject(failure);
           },
         );
       }

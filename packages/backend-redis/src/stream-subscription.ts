@@ -1,3 +1,4 @@
+import { backoffDelay, DEFAULT_RECONNECT_POLICY } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import { blockingReply } from "./liveness.js";
@@ -76,6 +77,7 @@ export class StreamSubscription {
 
   async #run(): Promise<void> {
     let recovering = false;
+    let failedInARow = 0;
     while (!this.#cancelled) {
       try {
         if (recovering || this.#reconnected) {
@@ -87,18 +89,36 @@ export class StreamSubscription {
         if (this.#cancelled) break;
         if (Date.now() >= this.#nextClaim) await this.#reclaim(room);
         else await this.#read(room);
+        failedInARow = 0;
       } catch (error) {
         if (this.#cancelled) break;
         if (/NOGROUP/.test(String(error))) {
           this.host.reportError(error);
           return; // the queue was deleted: nothing more will come
         }
-        // A read failed by its connection's drop is no error: the loop recovers.
-        if (this.blocking.status === "ready") this.host.reportError(error);
         recovering = true;
+        if (this.blocking.status === "ready") {
+          // A failure on a working connection would fail again at once: wait, longer each time.
+          this.host.reportError(error);
+          await this.#pause(backoffDelay(DEFAULT_RECONNECT_POLICY, failedInARow++));
+        }
+        // A read failed by its connection's drop is no error: the loop recovers.
         if (!(await this.#ready())) return;
       }
     }
+  }
+
+  /** Waits `ms`, or less if cancelled. */
+  async #pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = undefined;
   }
 
   async #read(room: number): Promise<void> {

@@ -1,7 +1,8 @@
 import { describeBackend } from "@carrot/conformance";
 import { Connection } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDIS_URL, redisUrl, removeKeys, uniquePrefix } from "./support/redis.js";
+import { KeyLayout } from "../src/key-layout.js";
+import { REDIS_URL, rawRedis, redisUrl, removeKeys, uniquePrefix } from "./support/redis.js";
 
 // Short reclaim times so that the suite's at-least-once cases finish within its waits.
 const prefix = uniquePrefix();
@@ -9,9 +10,27 @@ const settings = { visibilityTimeout: 2000, claimInterval: 200 };
 const target = new URL(REDIS_URL);
 afterAll(() => removeKeys(prefix));
 
+// Another client's XADD onto the queue's stream: carrot's fields, with
+// whatever it likes in them.
+const raw = rawRedis();
+afterAll(() => raw.quit());
+const streamOf = (queue: string) => new KeyLayout(prefix).stream(queue);
+async function xadd(queue: string, envelope: string, body: Uint8Array): Promise<void> {
+  await raw.xadd(streamOf(queue), "*", "b", Buffer.from(body), "m", envelope);
+}
+
 describeBackend("redis", {
   connect: () => new Connection(redisUrl(prefix, settings)),
   runner: { describe, it, expect, beforeAll, afterAll },
+  hostile: {
+    write: (queue, { body, contentType, contentEncoding, headers }) =>
+      xadd(
+        queue,
+        JSON.stringify({ e: "", k: queue, c: contentType, n: contentEncoding, h: headers }),
+        body,
+      ),
+    writeEnvelope: xadd,
+  },
   faults: {
     target: { host: target.hostname, port: Number(target.port || 6379) },
     connectThrough: (port, overrides) => {

@@ -3,6 +3,7 @@ import {
   type CarrotError,
   ConnectionError,
   ConnectTimeoutError,
+  clientError,
   InvalidOptionsError,
   NotFoundError,
 } from "@carrot/core/backend";
@@ -39,53 +40,66 @@ export function isClientFault(error: unknown): boolean {
 }
 
 /**
- * Turns an SDK failure into the carrot error that says what to do. `where`
- * names the endpoint (it never holds a secret: SQS credentials are not in URLs).
+ * Turns an SDK failure into the carrot error that says what to do, keeping
+ * only a sanitized copy of the SDK's error (it holds the HTTP response, and
+ * SQS quotes the signed request, session token included, when it refuses a
+ * signature). `where` names the endpoint, redacted.
  */
 export function translateAwsError(error: unknown, where: string, action: string): CarrotError {
   const e = error as AwsError;
   const name = e?.name ?? "";
   if (name === "CredentialsProviderError") {
-    return new AuthenticationError(
+    return clientError(
+      AuthenticationError,
       `no AWS credentials for ${where}: carrot takes them from the standard AWS provider chain only (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, an instance or task role); configure one of those`,
-      { cause: error },
+      error,
     );
   }
   if (AUTH_ERRORS.has(name)) {
-    return new AuthenticationError(
+    return clientError(
+      AuthenticationError,
       `SQS at ${where} refused the AWS credentials while trying to ${action} (${name}): check the access key, secret and permissions`,
-      { cause: error },
+      error,
     );
   }
   if (MISSING_QUEUE.has(name))
-    return new NotFoundError(`cannot ${action}: the SQS queue does not exist at ${where}`, {
-      cause: error,
-    });
+    return clientError(
+      NotFoundError,
+      `cannot ${action}: the SQS queue does not exist at ${where}`,
+      error,
+    );
   if (name === "AbortError" || name === "TimeoutError") {
-    return new ConnectTimeoutError(
+    return clientError(
+      ConnectTimeoutError,
       `no answer from SQS at ${where} in time to ${action}: check the region and endpoint, and the network`,
-      { cause: error },
+      error,
     );
   }
   if (e?.code === undefined && /region is missing|invalid region/i.test(e?.message ?? "")) {
-    return new InvalidOptionsError(
+    return clientError(
+      InvalidOptionsError,
       `cannot ${action}: ${e.message}; give a region (?region=eu-west-1 or AWS_REGION)`,
-      { cause: error },
+      error,
     );
   }
   if (e?.$fault === undefined || e.code !== undefined) {
-    return new ConnectionError(
+    return clientError(
+      ConnectionError,
       `cannot reach SQS at ${where} to ${action} (${e?.code ?? name}): check the region and endpoint`,
-      { cause: error },
+      error,
     );
   }
   // A request SQS refused as malformed (a bad x-sqs-* attribute, an id it will not take): the caller's to fix.
   if (e.$fault === "client" && !/throttl/i.test(name)) {
-    return new InvalidOptionsError(`SQS at ${where} refused to ${action}: ${name}: ${e.message}`, {
-      cause: error,
-    });
+    return clientError(
+      InvalidOptionsError,
+      `SQS at ${where} refused to ${action}: ${name}: ${e.message}`,
+      error,
+    );
   }
-  return new ConnectionError(`SQS at ${where} failed to ${action}: ${name}: ${e.message}`, {
-    cause: error,
-  });
+  return clientError(
+    ConnectionError,
+    `SQS at ${where} failed to ${action}: ${name}: ${e.message}`,
+    error,
+  );
 }

@@ -1,10 +1,12 @@
 import type { BatchResultErrorEntry, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
 import {
+  type CarrotError,
   ConnectionLostError,
+  clientError,
   PublishNackedError,
   PublishOutcomeUnknownError,
 } from "@carrot/core/backend";
-import { isClientFault } from "./aws-errors.js";
+import { isClientFault, translateAwsError } from "./aws-errors.js";
 import { bodyIntact } from "./body-checksum.js";
 
 /**
@@ -39,13 +41,15 @@ export function publishFailures(
  */
 publishFailures.whole = (error: unknown, where: string): Error =>
   isClientFault(error)
-    ? new PublishNackedError(
+    ? clientError(
+        PublishNackedError,
         `SQS at ${where} refused the batch: ${(error as Error).name}: ${(error as Error).message}`,
-        { cause: error },
+        error,
       )
-    : new PublishOutcomeUnknownError(
+    : clientError(
+        PublishOutcomeUnknownError,
         `the send to SQS at ${where} failed (${(error as Error).name}); the message may or may not be on the queue`,
-        { cause: error },
+        error,
       );
 
 /** One outcome per DeleteMessageBatch / ChangeMessageVisibilityBatch entry. */
@@ -62,3 +66,19 @@ export function settleFailures(
   }
   return outcomes;
 }
+
+/**
+ * A whole DeleteMessageBatch / ChangeMessageVisibilityBatch failed. A
+ * refusal (access denied, a bad request) is translated as any SDK error;
+ * anything else (network, timeout, server error after the SDK's retries) is
+ * a lost connection: SQS delivers the message again unless the request
+ * reached it.
+ */
+settleFailures.whole = (error: unknown, where: string, action: string): CarrotError =>
+  isClientFault(error)
+    ? translateAwsError(error, where, `${action} a message`)
+    : clientError(
+        ConnectionLostError,
+        `the request to ${action} the message failed on its way to SQS at ${where} (${(error as Error).name}); unless SQS carried it out, it will deliver the message again`,
+        error,
+      );

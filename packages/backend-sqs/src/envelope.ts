@@ -1,7 +1,11 @@
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import {
+  DecodeError,
+  envelopeString,
   headersFromJson,
   headersToJson,
+  isRecord,
+  newHeaders,
   type PropertiesJson,
   propertiesFromJson,
   propertiesToJson,
@@ -80,34 +84,62 @@ export function toWire(message: RawMessage, routed: Routed): WireMessage {
   };
 }
 
+/**
+ * A received SQS message as carrot's. Any SQS client can send any
+ * attribute: a `carrot` attribute that carrot cannot read makes the
+ * message `unreadable` (with its SQS body as the body), for core to reject
+ * and report; this never throws for what a message holds.
+ */
 export function fromWire(
   body: string | undefined,
   attributes: Record<string, MessageAttributeValue> | undefined,
 ): RawMessage & Routed {
   const raw = attributes?.[ENVELOPE_ATTRIBUTE]?.StringValue;
   // A message some other SQS client sent: its body is all there is.
-  if (raw === undefined) {
-    return {
-      body: Buffer.from(body ?? "", "utf8"),
-      headers: {},
-      properties: {},
-      exchange: "",
-      routingKey: "",
-    };
+  if (raw === undefined) return foreign(body);
+  try {
+    return fromEnvelope(body, raw);
+  } catch (error) {
+    return { ...foreign(body), unreadable: error as Error };
   }
-  const envelope = JSON.parse(raw) as Envelope;
+}
+
+function foreign(body: string | undefined): RawMessage & Routed {
+  return {
+    body: Buffer.from(body ?? "", "utf8"),
+    headers: newHeaders(),
+    properties: {},
+    exchange: "",
+    routingKey: "",
+  };
+}
+
+const CARRIERS: readonly (string | undefined)[] = [undefined, "base64", "empty"];
+
+function fromEnvelope(body: string | undefined, raw: string): RawMessage & Routed {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(raw);
+  } catch {
+    throw new DecodeError(`its '${ENVELOPE_ATTRIBUTE}' attribute is not JSON`);
+  }
+  if (!isRecord(envelope))
+    throw new DecodeError(`its '${ENVELOPE_ATTRIBUTE}' attribute is not a JSON object`);
+  const carrier = envelope.b;
+  if (!CARRIERS.includes(carrier as string | undefined))
+    throw new DecodeError(`its '${ENVELOPE_ATTRIBUTE}' attribute names no known body form`);
   const bytes =
-    envelope.b === "empty"
+    carrier === "empty"
       ? new Uint8Array(0)
-      : new Uint8Array(Buffer.from(body ?? "", envelope.b === "base64" ? "base64" : "utf8"));
+      : new Uint8Array(Buffer.from(body ?? "", carrier === "base64" ? "base64" : "utf8"));
   return {
     body: bytes,
-    contentType: envelope.ct,
-    contentEncoding: envelope.ce,
-    headers: headersFromJson((envelope.h ?? {}) as never),
-    properties: propertiesFromJson(envelope.p ?? {}),
-    exchange: envelope.x ?? "",
-    routingKey: envelope.k ?? "",
+    contentType: envelopeString(envelope.ct, "content type"),
+    contentEncoding: envelopeString(envelope.ce, "content encoding"),
+    headers: headersFromJson(envelope.h),
+    properties: propertiesFromJson(envelope.p),
+    exchange: envelopeString(envelope.x, "exchange") ?? "",
+    routingKey: envelopeString(envelope.k, "routing key") ?? "",
   };
 }
 

@@ -11,6 +11,7 @@ import {
 import {
   assertSameQueue,
   type BindingDeclaration,
+  clientError,
   DeclarationConflictError,
   type ExchangeType,
   InvalidOptionsError,
@@ -75,9 +76,10 @@ export class QueueDirectory {
         .QueueUrl as string;
     } catch (error) {
       if (/QueueNameExists|QueueAlreadyExists/.test((error as Error).name)) {
-        throw new DeclarationConflictError(
+        throw clientError(
+          DeclarationConflictError,
           `queue '${declaration.name}' (SQS '${QueueName}') already exists with different SQS attributes; declare it with the same arguments, or delete it first`,
-          { cause: error },
+          error,
         );
       }
       throw error;
@@ -166,9 +168,10 @@ export class QueueDirectory {
         .QueueUrl as string;
     } catch (error) {
       if (isMissingQueue(error))
-        throw new NotFoundError(
+        throw clientError(
+          NotFoundError,
           `no queue named '${name}' (SQS '${this.sqsName(name)}'): declare it first`,
-          { cause: error },
+          error,
         );
       throw error;
     }

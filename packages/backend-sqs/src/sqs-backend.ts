@@ -15,11 +15,14 @@ import {
   ClosedError,
   ConnectionLostError,
   type ConsumeOptions,
+  clientError,
   DeclarationConflictError,
   DecodeError,
   type Delivery,
+  deadLetterHeaders,
   type ExchangeDeclaration,
   type ExchangeType,
+  isTransientPublishError,
   MessageStateError,
   MessageTooLargeError,
   NotFoundError,
@@ -35,7 +38,7 @@ import { BindingTable } from "./binding-table.js";
 import { bodyIntact } from "./body-checksum.js";
 import { sqsCapabilities } from "./capabilities.js";
 import { ClientAgents } from "./client-agents.js";
-import { fromWire, SizeLimit, toWire } from "./envelope.js";
+import { fromWire, type Routed, SizeLimit, toWire } from "./envelope.js";
 import { messageIds } from "./fifo-ids.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
@@ -69,7 +72,8 @@ const MAX_RECEIVERS = 4;
 export class SqsBackend extends BackendEventEmitter implements Backend {
   readonly name = "sqs";
   readonly capabilities: Capabilities;
-  readonly options: ResolvedSqsOptions;
+  /** Private: it holds the credentials and the endpoint as given, which inspect() must not show. */
+  readonly #options: ResolvedSqsOptions;
   readonly #size: SizeLimit;
   readonly #where: string;
   #client?: SQSClient;
@@ -91,12 +95,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
 
   constructor(options: SqsBackendOptions = {}) {
     super();
-    this.options = resolveSqsOptions(options);
-    this.#size = new SizeLimit(this.options.maxMessageSize);
+    this.#options = resolveSqsOptions(options);
+    this.#size = new SizeLimit(this.#options.maxMessageSize);
     this.capabilities = sqsCapabilities(this.#size.maxBody);
-    this.#where = this.options.endpoint
-      ? redactUrl(this.options.endpoint)
-      : `the ${this.options.region ?? "default"} region`;
+    this.#where = this.#options.endpoint
+      ? redactUrl(this.#options.endpoint)
+      : `the ${this.#options.region ?? "default"} region`;
     this.#batches = new SqsBatches(
       () => this.client,
       () => this.#sendClient ?? this.client,
@@ -105,8 +109,8 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     );
     this.#leases = new LeaseKeeper(
       (url, receiptHandle, seconds) => this.#batches.changeVisibility(url, receiptHandle, seconds),
-      this.options.visibilityTimeout,
-      this.options.maxHold,
+      this.#options.visibilityTimeout,
+      this.#options.maxHold,
       (error) => this.emit("error", { error }),
     );
   }
@@ -145,7 +149,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       prefix,
       bindingRefresh,
       heartbeat,
-    } = this.options;
+    } = this.#options;
     const handler = {
       connectionTimeout: connectTimeout,
       // Long polls answer within waitTimeSeconds, other requests at once: a
@@ -206,7 +210,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     this.#agents = agents;
     this.#destroy = destroy;
     if (heartbeat) this.#heartbeat = this.#probeEvery(heartbeat);
-    this.#directory = new QueueDirectory(client, this.options);
+    this.#directory = new QueueDirectory(client, this.#options);
     this.#table = new BindingTable(client, prefix, bindingRefresh);
     this.#state = "open";
     this.emit("connect", { host: this.#where });
@@ -219,7 +223,14 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     this.#recovering = undefined;
     if (!this.#reachable) return;
     this.#reachable = false;
-    this.emit("disconnect", { host: this.#where, error });
+    this.emit("disconnect", {
+      host: this.#where,
+      error: clientError(
+        ConnectionLostError,
+        `SQS at ${this.#where} is out of reach: a request failed on the network (${error.message})`,
+        error,
+      ),
+    });
   }
 
   /**
@@ -234,7 +245,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       this.#recovering = undefined;
       this.#reachable = true;
       if (this.#state === "open") this.emit("reconnect", { host: this.#where, attempt });
-    }, this.options.waitTimeSeconds * 1000).unref();
+    }, this.#options.waitTimeSeconds * 1000).unref();
   }
 
   /**
@@ -243,7 +254,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
    * back; consumers' long polls find it out by themselves.
    */
   #probeEvery(seconds: number): NodeJS.Timeout {
-    const { prefix } = this.options;
+    const { prefix } = this.#options;
     return setInterval(() => {
       this.#client
         ?.send(
@@ -294,7 +305,10 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     const { table } = this.#open();
     const local = this.#exchanges.get(exchange.name);
     if (local) return assertSameExchange(local, exchange);
-    const { type } = table.bindingsOf(await table.snapshot(), exchange.name);
+    const snapshot = await this.#call(`declare exchange '${exchange.name}'`, () =>
+      table.snapshot(),
+    );
+    const { type } = table.bindingsOf(snapshot, exchange.name);
     if (type !== undefined && type !== exchange.type) {
       throw new DeclarationConflictError(
         `exchange '${exchange.name}' already exists as a ${type} exchange (its bindings say so); declare it with the same type, or delete it first`,
@@ -330,7 +344,10 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   async deleteExchange(name: string): Promise<void> {
     const { directory, table } = this.#open();
     this.#exchanges.delete(name);
-    const { bindings } = table.bindingsOf(await table.snapshot({ fresh: true }), name);
+    const snapshot = await this.#call(`delete exchange '${name}'`, () =>
+      table.snapshot({ fresh: true }),
+    );
+    const { bindings } = table.bindingsOf(snapshot, name);
     await Promise.all(bindings.map((binding) => directory.unbind(binding).catch(() => undefined)));
     table.recordExchangeDeleted(name);
   }
@@ -353,7 +370,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
             QueueUrl: info.url,
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: 0,
-            VisibilityTimeout: this.options.visibilityTimeout,
+            VisibilityTimeout: this.#options.visibilityTimeout,
           }),
         ),
       );
@@ -457,9 +474,9 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       consumerTag: options.consumerTag,
       capacity,
       receivers: info.fifo ? 1 : Math.min(MAX_RECEIVERS, Math.ceil(capacity / 10)),
-      waitTimeSeconds: this.options.waitTimeSeconds,
-      visibilityTimeout: this.options.visibilityTimeout,
-      reconnect: this.options.reconnect,
+      waitTimeSeconds: this.#options.waitTimeSeconds,
+      visibilityTimeout: this.#options.visibilityTimeout,
+      reconnect: this.#options.reconnect,
       deliver: async (received, sub) => {
         const messages = this.#intact(info, received);
         if (options.noAck) {
@@ -560,7 +577,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       QueueUrl: info.url,
       MaxNumberOfMessages: count,
       WaitTimeSeconds: waitTimeSeconds,
-      VisibilityTimeout: this.options.visibilityTimeout,
+      VisibilityTimeout: this.#options.visibilityTimeout,
       MessageAttributeNames: ["All"],
       MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
     });
@@ -612,7 +629,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
             : this.#deadLetter(
                 info,
                 message,
-                routingKey,
+                { exchange, routingKey },
                 handle,
                 received.Attributes?.MessageGroupId,
               ),
@@ -627,35 +644,38 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
 
   /**
    * reject(): re-published through the dead-letter exchange (or to the
-   * dead-letter queue) when configured, in the message's group, then deleted.
+   * dead-letter queue) when configured, in the message's group, with the
+   * `x-death` record every backend adds; then deleted. What cannot be
+   * dead-lettered for a reason of its own (no such exchange, too large with
+   * its record) is deleted all the same, as RabbitMQ drops it, and reported;
+   * only a failed connection leaves it on the queue for a retry.
    */
   async #deadLetter(
     info: QueueInfo,
     message: RawMessage,
-    routingKey: string,
+    from: Routed,
     handle: string,
     groupId: string | undefined,
   ): Promise<void> {
-    const args = (info.declaration?.arguments ?? {}) as Record<string, unknown>;
-    const group = groupId === undefined ? {} : { groupId };
-    if (typeof args.deadLetterExchange === "string") {
-      const key =
-        typeof args.deadLetterRoutingKey === "string" ? args.deadLetterRoutingKey : routingKey;
-      await this.publish({
-        exchange: args.deadLetterExchange,
-        routingKey: key,
-        message,
-        mandatory: false,
-        ...group,
+    const target = deadLetterTarget(info, from.routingKey);
+    if (target) {
+      const { expiration: _expired, ...properties } = message.properties;
+      const headers = deadLetterHeaders(message.headers, {
+        queue: info.name,
+        ...from,
+        reason: "rejected",
       });
-    } else if (typeof args["x-dead-letter-queue"] === "string") {
-      await this.publish({
-        exchange: "",
-        routingKey: args["x-dead-letter-queue"],
-        message,
-        mandatory: false,
-        ...group,
-      });
+      try {
+        await this.publish({
+          ...target,
+          message: { ...message, headers, properties },
+          mandatory: false,
+          ...(groupId === undefined ? {} : { groupId }),
+        });
+      } catch (error) {
+        if (isTransientPublishError(error)) throw error;
+        if (!(error instanceof NotFoundError)) this.emit("error", { error: error as Error });
+      }
     }
     await this.#batches.delete(info.url, handle);
   }
@@ -680,7 +700,8 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     const local = this.#exchanges.get(exchange)?.type;
     if (local) return local;
     const { table } = this.#open();
-    const { type } = table.bindingsOf(await table.snapshot(), exchange);
+    const snapshot = await this.#call(`bind to exchange '${exchange}'`, () => table.snapshot());
+    const { type } = table.bindingsOf(snapshot, exchange);
     if (type === undefined)
       throw new NotFoundError(`no exchange named '${exchange}': declare it before binding to it`);
     return type;
@@ -702,4 +723,21 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       throw new ClosedError("the SQS backend is not connected yet; call connect() first");
     return { client: this.#client, directory: this.#directory, table: this.#table };
   }
+}
+
+/** Where a rejected message of the queue goes: its dead-letter exchange, or its dead-letter queue. */
+function deadLetterTarget(
+  info: QueueInfo,
+  routingKey: string,
+): { exchange: string; routingKey: string } | undefined {
+  const args = (info.declaration?.arguments ?? {}) as Record<string, unknown>;
+  if (typeof args.deadLetterExchange === "string") {
+    const key = args.deadLetterRoutingKey;
+    return {
+      exchange: args.deadLetterExchange,
+      routingKey: typeof key === "string" ? key : routingKey,
+    };
+  }
+  const queue = args["x-dead-letter-queue"];
+  return typeof queue === "string" ? { exchange: "", routingKey: queue } : undefined;
 }

@@ -107,7 +107,7 @@ export class SqsBatches {
   }
 
   #delete(url: string, handles: string[]): Promise<(Error | undefined)[]> {
-    return this.#track(async () => {
+    return this.#settle("ack", async () => {
       const { Failed = [] } = await this.#client().send(
         new DeleteMessageBatchCommand({
           QueueUrl: url,
@@ -119,7 +119,7 @@ export class SqsBatches {
   }
 
   #changeVisibility(url: string, entries: VisibilityEntry[]): Promise<(Error | undefined)[]> {
-    return this.#track(async () => {
+    return this.#settle("change the visibility of", async () => {
       const { Failed = [] } = await this.#client().send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: url,
@@ -132,6 +132,18 @@ export class SqsBatches {
       );
       return settleFailures(entries.length, Failed, "change the visibility of");
     });
+  }
+
+  /** A settle batch, whose failure as a whole fails each of its entries with a carrot error. */
+  #settle(
+    action: string,
+    work: () => Promise<(Error | undefined)[]>,
+  ): Promise<(Error | undefined)[]> {
+    return this.#track(() =>
+      work().catch((error: unknown) => {
+        throw settleFailures.whole(error, this.#where, action);
+      }),
+    );
   }
 
   #track<T>(work: () => Promise<T>): Promise<T> {

@@ -1,8 +1,17 @@
 import type { SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   type BackendOptions,
-  DEFAULT_RECONNECT_POLICY,
+  CONNECT_TIMEOUT_RANGE,
+  checkNumber,
+  checkOptionNames,
+  checkReconnectPolicy,
+  closestName,
+  HEARTBEAT_RANGE,
   InvalidOptionsError,
+  type NumberRange,
+  numberFromText,
+  optionNames,
+  parseBrokerUrl,
   type ReconnectPolicy,
   redactUrl,
 } from "@carrot/core/backend";
@@ -46,24 +55,51 @@ export type ResolvedSqsOptions = Required<
 
 export const MAX_SQS_MESSAGE_SIZE = 1024 * 1024;
 
+const OPTION_NAMES = optionNames<keyof SqsBackendOptions>({
+  region: true,
+  endpoint: true,
+  prefix: true,
+  visibilityTimeout: true,
+  waitTimeSeconds: true,
+  maxMessageSize: true,
+  bindingRefresh: true,
+  maxHold: true,
+  heartbeat: true,
+  connectTimeout: true,
+  reconnect: true,
+  clientConfig: true,
+});
+
+/** The number options, given or in the URL, and the range of each. */
+const NUMBER_RANGES = {
+  visibilityTimeout: { min: 1, max: 43_200, unit: "seconds" },
+  waitTimeSeconds: { min: 0, max: 20, unit: "seconds" },
+  maxMessageSize: { min: 1024, max: MAX_SQS_MESSAGE_SIZE, unit: "bytes" },
+  bindingRefresh: { min: 0, max: 3_600_000, unit: "milliseconds" },
+  maxHold: { min: 1, max: 43_200, unit: "seconds" },
+} as const satisfies Record<string, NumberRange>;
+type NumberName = keyof typeof NUMBER_RANGES;
+const NUMBER_NAMES = Object.keys(NUMBER_RANGES) as NumberName[];
+const URL_OPTION_NAMES = new Set(["region", "endpoint", "prefix", ...NUMBER_NAMES]);
+
 export function resolveSqsOptions(options: SqsBackendOptions): ResolvedSqsOptions {
+  checkOptionNames(options, OPTION_NAMES, "for the SQS backend");
+  const number = (name: NumberName, fallback: number) =>
+    checkNumber(`SQS option ${name}`, options[name], NUMBER_RANGES[name]) ?? fallback;
   return {
     region: options.region,
-    endpoint: options.endpoint,
+    endpoint: options.endpoint === undefined ? undefined : checkEndpoint(options.endpoint),
     prefix: checkPrefix(options.prefix ?? ""),
-    visibilityTimeout: integer("visibilityTimeout", options.visibilityTimeout ?? 30, 1, 43_200),
-    waitTimeSeconds: integer("waitTimeSeconds", options.waitTimeSeconds ?? 20, 0, 20),
-    maxMessageSize: integer(
-      "maxMessageSize",
-      options.maxMessageSize ?? 256 * 1024,
-      1024,
-      MAX_SQS_MESSAGE_SIZE,
-    ),
-    bindingRefresh: integer("bindingRefresh", options.bindingRefresh ?? 2000, 0, 3_600_000),
-    maxHold: integer("maxHold", options.maxHold ?? 43_200, 1, 43_200),
-    heartbeat: options.heartbeat || undefined,
-    connectTimeout: options.connectTimeout ?? 10_000,
-    reconnect: options.reconnect ?? DEFAULT_RECONNECT_POLICY,
+    visibilityTimeout: number("visibilityTimeout", 30),
+    waitTimeSeconds: number("waitTimeSeconds", 20),
+    maxMessageSize: number("maxMessageSize", 256 * 1024),
+    bindingRefresh: number("bindingRefresh", 2000),
+    maxHold: number("maxHold", 43_200),
+    heartbeat: checkNumber("SQS option heartbeat", options.heartbeat, HEARTBEAT_RANGE) || undefined,
+    connectTimeout:
+      checkNumber("SQS option connectTimeout", options.connectTimeout, CONNECT_TIMEOUT_RANGE) ??
+      10_000,
+    reconnect: checkReconnectPolicy(options.reconnect),
     clientConfig: options.clientConfig ?? {},
   };
 }
@@ -81,61 +117,70 @@ export function optionsFromBackendOptions(options: BackendOptions): SqsBackendOp
     clientConfig: options.transportOptions as SQSClientConfig,
   };
   if (options.url === undefined) return result;
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch (error) {
-    throw new InvalidOptionsError(
-      `${redactUrl(options.url)} is not a valid URL; expected e.g. sqs://eu-west-1?prefix=app-`,
-      { cause: error },
-    );
-  }
+  const shown = redactUrl(options.url);
+  const url = parseBrokerUrl(options.url, shown, "e.g. sqs://eu-west-1?prefix=app-");
   if (url.username || url.password) {
     throw new InvalidOptionsError(
-      `${redactUrl(options.url)} holds credentials: SQS credentials come from the AWS provider chain (environment, profile, role), never from the URL`,
+      `${shown} holds credentials: SQS credentials come from the AWS provider chain (environment, profile, role), never from the URL`,
+    );
+  }
+  if (url.pathname !== "" && url.pathname !== "/") {
+    throw new InvalidOptionsError(
+      `${shown}: an sqs:// URL has no path; each Consumer and Publisher names its queue (?prefix= puts one before them all)`,
     );
   }
   const query = url.searchParams;
-  const known = new Set([
-    "region",
-    "endpoint",
-    "prefix",
-    "visibilityTimeout",
-    "waitTimeSeconds",
-    "maxMessageSize",
-    "bindingRefresh",
-    "maxHold",
-  ]);
   for (const key of query.keys()) {
-    if (!known.has(key))
+    if (!URL_OPTION_NAMES.has(key)) {
+      const closest = closestName(key, URL_OPTION_NAMES);
       throw new InvalidOptionsError(
-        `unknown sqs:// option '${key}'; known: ${[...known].join(", ")}`,
+        `unknown sqs:// option '${key}'; ${closest ? `did you mean '${closest}'?` : `known: ${[...URL_OPTION_NAMES].join(", ")}`}`,
       );
+    }
   }
-  const region = query.get("region") ?? (url.hostname || undefined);
+  const region = query.get("region") ?? (regionOf(url, shown) || undefined);
   if (region !== undefined) result.region = region;
   const endpoint = query.get("endpoint");
   if (endpoint !== null) result.endpoint = endpoint;
   const prefix = query.get("prefix");
   if (prefix !== null) result.prefix = prefix;
-  for (const key of [
-    "visibilityTimeout",
-    "waitTimeSeconds",
-    "maxMessageSize",
-    "bindingRefresh",
-    "maxHold",
-  ] as const) {
-    const value = query.get(key);
-    if (value !== null) result[key] = Number(value);
+  for (const key of NUMBER_NAMES) {
+    const value = numberFromText(`sqs:// option ${key}`, query.get(key), NUMBER_RANGES[key]);
+    if (value !== undefined) result[key] = value;
   }
   return result;
 }
 
-function integer(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
+/**
+ * The region an sqs:// URL names as its host. A host that is an address
+ * (a port, an IP, localhost, a dotted name) is an endpoint written where
+ * the region goes, which the SDK would take as a region and fail on at
+ * connect with a puzzling error: refused here, showing the URL to write.
+ */
+function regionOf(url: URL, shown: string): string {
+  const host = url.hostname;
+  const isAddress =
+    url.port !== "" || host === "localhost" || host.includes(".") || host.startsWith("[");
+  if (!isAddress) return host;
+  const aws = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  if (aws) {
     throw new InvalidOptionsError(
-      `SQS option ${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      `${shown}: '${host}' is the SQS endpoint of a region; write sqs://${aws[1]} and the SDK finds it`,
     );
   }
-  return value;
+  const local = url.port !== "" || host === "localhost" || /^[\d.]+$|^\[/.test(host);
+  const endpoint = `${local ? "http" : "https"}://${url.host}`;
+  throw new InvalidOptionsError(
+    `${shown}: '${url.host}' is a host${url.port ? " and port" : ""}, which is an endpoint, not a region; write sqs://<region>?endpoint=${endpoint} (e.g. sqs://us-east-1?endpoint=${endpoint})`,
+  );
+}
+
+/** An endpoint is an http:// or https:// URL: the SDK reads a bare host:port as something else. */
+function checkEndpoint(endpoint: string): string {
+  if (/^https?:\/\//i.test(endpoint) && URL.canParse(endpoint)) return endpoint;
+  // A bare host or host:port holds no secret, so it is shown as written.
+  const bare = /^[\w.-]+(:\d+)?$/.test(endpoint);
+  throw new InvalidOptionsError(
+    `the SQS endpoint must be an http:// or https:// URL, got '${bare ? endpoint : redactUrl(endpoint)}'${bare ? `; write http://${endpoint}` : ""}`,
+  );
 }

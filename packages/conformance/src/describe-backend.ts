@@ -2,18 +2,21 @@ import { registerGroup } from "./conformance-case.js";
 import { data } from "./groups/data.js";
 import { delivery } from "./groups/delivery.js";
 import { faults } from "./groups/faults.js";
+import { hostile } from "./groups/hostile.js";
 import { lifecycle } from "./groups/lifecycle.js";
 import { routing } from "./groups/routing.js";
 import { resolveOptions, type SuiteOptions } from "./options.js";
 
 /**
  * The whole suite: every group, under one `describe` named after the backend;
- * the network fault cases too when `options.faults` is given.
+ * the network fault cases too when `options.faults` is given, and the
+ * hostile-input cases when `options.hostile` is.
  */
 export function describeBackend(name: string, options: SuiteOptions): void {
   const resolved = resolveOptions(options);
   const groups = [routing, delivery, data, lifecycle];
   if (resolved.faults) groups.push(faults);
+  if (resolved.hostile) groups.push(hostile);
   resolved.runner.describe(`carrot conformance: ${name}`, () => {
     for (const group of groups) registerGroup(resolved, group);
   });
@@ -47,4 +50,19 @@ export function describeFaults(name: string, options: SuiteOptions): void {
     );
   }
   resolved.runner.describe(`carrot conformance: ${name}`, () => registerGroup(resolved, faults));
+}
+
+/**
+ * Messages other clients wrote straight onto the broker: bad bodies, bombs,
+ * broken envelopes, hostile headers, generated garbage. Needs
+ * `options.hostile`.
+ */
+export function describeHostile(name: string, options: SuiteOptions): void {
+  const resolved = resolveOptions(options);
+  if (!resolved.hostile) {
+    throw new Error(
+      "@carrot/conformance: describeHostile needs options.hostile ({ write(queue, message), writeEnvelope? })",
+    );
+  }
+  resolved.runner.describe(`carrot conformance: ${name}`, () => registerGroup(resolved, hostile));
 }

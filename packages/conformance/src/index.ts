@@ -8,6 +8,7 @@ export {
   describeData,
   describeDelivery,
   describeFaults,
+  describeHostile,
   describeLifecycle,
   describeRouting,
 } from "./describe-backend.js";
@@ -16,9 +17,16 @@ export { freePort } from "./free-port.js";
 export { data } from "./groups/data.js";
 export { delivery } from "./groups/delivery.js";
 export { faults } from "./groups/faults.js";
+export { hostile } from "./groups/hostile.js";
 export { lifecycle } from "./groups/lifecycle.js";
 export { routing } from "./groups/routing.js";
-export { DEFAULT_TIMEOUT_MS, type FaultOptions, type SuiteOptions } from "./options.js";
+export {
+  DEFAULT_TIMEOUT_MS,
+  type FaultOptions,
+  type ForeignMessage,
+  type HostileOptions,
+  type SuiteOptions,
+} from "./options.js";
 export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
 export { makeTestCertificates, type TestCertificates } from "./test-certificates.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";

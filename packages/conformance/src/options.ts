@@ -21,6 +21,43 @@ export interface SuiteOptions {
    * to a broker over TCP.
    */
   faults?: FaultOptions;
+  /**
+   * Turns on the hostile-input cases (the `hostile` group): the suite writes
+   * messages straight onto the broker, as another client would, and checks
+   * that none crashes or wedges a consumer. Every backend gives it.
+   */
+  hostile?: HostileOptions;
+}
+
+/**
+ * A message as another client writes it, in the broker's own terms, with
+ * nothing checked: header values may be anything JSON-like, including
+ * objects that look like carrot's or the client library's own tags, keys
+ * such as `__proto__`, and nesting no carrot sender makes.
+ */
+export interface ForeignMessage {
+  /** The bytes the broker stores (a backend whose broker stores text writes these as its client would). */
+  body: Uint8Array;
+  contentType?: string;
+  contentEncoding?: string;
+  /**
+   * As the broker's clients write headers: an AMQP field table (objects as
+   * nested tables, literally, even with a `"!"` key), the headers of
+   * carrot's JSON envelope as they are (Redis, SQS), or the headers object
+   * itself (memory).
+   */
+  headers?: Record<string, unknown>;
+}
+
+export interface HostileOptions {
+  /** Puts `message` on `queue` with the raw client, bypassing carrot (the default exchange, or the queue's own stream). */
+  write(queue: string, message: ForeignMessage): Promise<void>;
+  /**
+   * Backends that carry carrot's envelope as text (Redis's `m` field, SQS's
+   * `carrot` attribute) write `envelope` there verbatim, with `body`, so
+   * that the suite can try broken envelopes. Others leave it out.
+   */
+  writeEnvelope?(queue: string, envelope: string, body: Uint8Array): Promise<void>;
 }
 
 export interface FaultOptions {
@@ -43,6 +80,7 @@ export interface ResolvedOptions {
   stress: number;
   timeoutMs: number;
   faults?: FaultOptions;
+  hostile?: HostileOptions;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -74,11 +112,17 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
         `@carrot/conformance: faults.target must be { host, port } of the broker, got ${JSON.stringify(target)}`,
       );
   }
+  const { hostile } = options;
+  if (hostile !== undefined && typeof hostile.write !== "function")
+    throw new Error(
+      "@carrot/conformance: hostile.write must be a function (queue, message) writing a raw message with the broker's own client",
+    );
   return {
     connect: options.connect,
     runner: options.runner ?? globalRunner(),
     stress,
     timeoutMs,
     faults,
+    hostile,
   };
 }

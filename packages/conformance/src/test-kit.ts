@@ -14,7 +14,7 @@ import {
 import { Collector } from "./collector.js";
 import { FaultProxy } from "./fault-proxy.js";
 import { uniquePrefix } from "./names.js";
-import type { ResolvedOptions } from "./options.js";
+import type { HostileOptions, ResolvedOptions } from "./options.js";
 import type { Expect } from "./runner.js";
 import { delay } from "./wait-for.js";
 
@@ -115,6 +115,14 @@ export class TestKit {
     const connection = faults.connectThrough(proxy.port, overrides);
     this.#connections.push(connection);
     return connection;
+  }
+
+  /** How the backend writes raw messages onto its broker (the `hostile` option). */
+  get hostile(): HostileOptions {
+    const hostile = this.#options.hostile;
+    if (!hostile)
+      throw new Error("this case needs the `hostile` option (a raw writer for the broker)");
+    return hostile;
   }
 
   consumer<T = unknown>(connection: Connection, options: ConsumerOptions<T>): Consumer<T> {

@@ -14,9 +14,10 @@ import { describe, expect, it } from "vitest";
 import { type ConformanceCase, runCase } from "../src/conformance-case.js";
 import { data } from "../src/groups/data.js";
 import { delivery } from "../src/groups/delivery.js";
+import { hostile } from "../src/groups/hostile.js";
 import { lifecycle } from "../src/groups/lifecycle.js";
 import { routing } from "../src/groups/routing.js";
-import type { ResolvedOptions } from "../src/options.js";
+import type { HostileOptions, ResolvedOptions } from "../src/options.js";
 
 // The suite tests itself: each backend below breaks one promise of the
 // contract, and the case that guards that promise must fail on it. A case
@@ -58,7 +59,13 @@ function withHeaders(change: (headers: Headers) => Headers): Mutation {
 }
 
 function find(id: string): ConformanceCase {
-  const all = [...routing.cases, ...delivery.cases, ...data.cases, ...lifecycle.cases];
+  const all = [
+    ...routing.cases,
+    ...delivery.cases,
+    ...data.cases,
+    ...lifecycle.cases,
+    ...hostile.cases,
+  ];
   const found = all.find((c) => c.id === id);
   if (!found) throw new Error(`no case '${id}'`);
   return found;
@@ -217,18 +224,60 @@ const mutations: [name: string, caseId: string, mutation: Mutation][] = [
       },
     }),
   ],
+  [
+    "received headers with a prototype (a setter away from the data)",
+    "hostile-messages",
+    withDelivery((d) => ({ ...d, message: { ...d.message, headers: { ...d.message.headers } } })),
+  ],
+  [
+    "a message the backend cannot read dropped without a word",
+    "hostile-messages",
+    (inner) => ({
+      consume: (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) =>
+        inner.consume(queue, options, (d) => {
+          if ("deep" in d.message.headers) void d.ack();
+          else on(d);
+        }),
+    }),
+  ],
 ];
 
 describe("the suite fails on a backend that breaks the contract", () => {
   for (const [name, caseId, mutation] of mutations) {
     it(`${caseId} catches: ${name}`, async () => {
+      const connect = brokenConnect(mutation);
       const options: ResolvedOptions = {
-        connect: brokenConnect(mutation),
+        connect,
         runner: vitest,
         stress: 1,
         timeoutMs: 1000,
+        hostile: { write: writeWith(connect) },
       };
       await expect(runCase(options, find(caseId), undefined)).rejects.toBeInstanceOf(Error);
     }, 20_000);
   }
 });
+
+/** The hostile group's raw writer on a (broken) memory broker: the backend's publish, headers as they come. */
+function writeWith(connect: () => Connection): HostileOptions["write"] {
+  return async (queue, { body, contentType, contentEncoding, headers = {} }) => {
+    const connection = connect();
+    try {
+      const backend = await connection.ready();
+      await backend.publish({
+        exchange: "",
+        routingKey: queue,
+        mandatory: false,
+        message: {
+          body,
+          contentType,
+          contentEncoding,
+          headers: headers as Headers,
+          properties: {},
+        },
+      });
+    } finally {
+      await connection.close();
+    }
+  };
+}

@@ -1,21 +1,40 @@
 // What backend authors build on: the contract, the errors, and the pieces
 // every backend shares (virtual routing, declarations, backoff, redaction,
-// time limits, JSON envelopes).
+// time limits, JSON envelopes, option checks).
 
 export { backoffDelay, DEFAULT_RECONNECT_POLICY } from "./backoff.js";
+export { clientError, sanitizedCause } from "./client-errors.js";
+export { closestName } from "./closest-name.js";
+export {
+  CONNECT_TIMEOUT_RANGE,
+  checkReconnectPolicy,
+  HEARTBEAT_RANGE,
+} from "./connection-options.js";
 export * from "./contract.js";
 export { Deque } from "./deque.js";
 export {
+  envelopeString,
   type HeadersJson,
   headersFromJson,
   headersToJson,
+  isRecord,
+  MAX_HEADER_DEPTH,
+  newHeaders,
   type PropertiesJson,
   propertiesFromJson,
   propertiesToJson,
 } from "./envelope-json.js";
 export * from "./errors.js";
 export { BackendEventEmitter } from "./events.js";
-export { redactUrl } from "./redact.js";
+export {
+  checkNumber,
+  MAX_TIMER_MS,
+  type NumberRange,
+  numberFromText,
+} from "./number-options.js";
+export { checkOptionNames, optionNames } from "./option-names.js";
+export { isTransientPublishError } from "./publish-failures.js";
+export { redactText, redactUrl, secretOf } from "./redact.js";
 export {
   type DeadLetterOrigin,
   type DeadLetterReason,
@@ -27,3 +46,4 @@ export { bindingMatches, route } from "./routing/route.js";
 export { topicMatches } from "./routing/topic-matcher.js";
 export { Topology } from "./routing/topology.js";
 export { settledWithin, withTimeout } from "./time-limits.js";
+export { parseBrokerUrl } from "./url-form.js";

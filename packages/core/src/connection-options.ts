@@ -2,7 +2,14 @@ import { assertKnownScheme, type BackendFactoryLike, toFactory } from "./backend
 import { DEFAULT_RECONNECT_POLICY } from "./backoff.js";
 import type { Backend, BackendFactory, BackendOptions, ReconnectPolicy } from "./contract.js";
 import { InvalidOptionsError } from "./errors.js";
+import { checkNumber, MAX_TIMER_MS, type NumberRange } from "./number-options.js";
+import {
+  CONNECTION_OPTION_NAMES,
+  checkOptionNames,
+  RECONNECT_POLICY_NAMES,
+} from "./option-names.js";
 import { redactUrl } from "./redact.js";
+import { parseBrokerUrl } from "./url-form.js";
 
 export interface ConnectionOptions {
   /** The broker's URL; its scheme picks the backend (`amqp://`, `redis://`, `sqs://`, `memory://`). */
@@ -45,29 +52,48 @@ export interface ResolvedConnectionOptions {
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 
+/** Milliseconds to connect: a timer's, so at most MAX_TIMER_MS (Infinity made Redis throw a RangeError). */
+export const CONNECT_TIMEOUT_RANGE: NumberRange = {
+  min: 1,
+  max: MAX_TIMER_MS,
+  unit: "milliseconds",
+};
+/**
+ * Seconds between heartbeats, 0 for none. AMQP carries them in 16 bits;
+ * every backend takes the same range, so that options port between them.
+ */
+export const HEARTBEAT_RANGE: NumberRange = { min: 0, max: 65_535, unit: "seconds" };
+const PORT_RANGE: NumberRange = { min: 1, max: 65_535 };
+const RECONNECT_RANGES: Readonly<Record<keyof ReconnectPolicy, NumberRange>> = {
+  initialDelay: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
+  maxDelay: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
+  factor: { min: 1, fractional: true },
+  maxAttempts: { min: 1, infinity: "to never give up" },
+};
+
 export function resolveConnectionOptions(
   input: string | ConnectionOptions | undefined,
 ): ResolvedConnectionOptions {
-  const options: ConnectionOptions = typeof input === "string" ? { url: input } : { ...input };
-  if (
-    input !== undefined &&
-    typeof input !== "string" &&
-    (typeof input !== "object" || input === null)
-  ) {
-    throw new InvalidOptionsError("Connection takes a URL string or an options object");
+  if (input !== undefined && typeof input !== "string") {
+    if (typeof input !== "object" || input === null)
+      throw new InvalidOptionsError("Connection takes a URL string or an options object");
+    checkOptionNames(input, CONNECTION_OPTION_NAMES, "for a Connection");
   }
+  const options: ConnectionOptions = typeof input === "string" ? { url: input } : { ...input };
   const backendOptions: BackendOptions = {
     url: options.url,
     alternates: validUrls(options.alternates ?? []),
     hostname: options.hostname,
-    port: checkPort(options.port),
+    port: checkNumber("port", options.port, PORT_RANGE),
     userid: options.userid,
     password: options.password,
     vhost: options.vhost,
-    connectTimeout: positive("connectTimeout", options.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT,
-    heartbeat: nonNegative("heartbeat", options.heartbeat),
+    connectTimeout:
+      checkNumber("connectTimeout", options.connectTimeout, CONNECT_TIMEOUT_RANGE) ??
+      DEFAULT_CONNECT_TIMEOUT,
+    heartbeat: checkNumber("heartbeat", options.heartbeat, HEARTBEAT_RANGE),
     tls: options.tls,
-    reconnect: reconnectPolicy(options.reconnect),
+    reconnect: checkReconnectPolicy(options.reconnect),
     connectionName: options.connectionName,
     transportOptions: options.transportOptions ?? {},
   };
@@ -101,16 +127,18 @@ export function resolveConnectionOptions(
 function schemeOf(url: string): string {
   if (typeof url !== "string")
     throw new InvalidOptionsError(`a broker URL must be a string, got ${typeof url}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
+  const parsed = parseBrokerUrl(url, redactUrl(url), "e.g. amqp://user:password@host:5672/vhost");
+  const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+  // "redis:host:6379" parses, as a path with no host: the backend would then
+  // connect to its default host instead.
+  const afterScheme = url.trimStart().slice(scheme.length + 1);
+  if (!afterScheme.startsWith("//")) {
     throw new InvalidOptionsError(
-      `${redactUrl(url)} is not a valid URL; expected e.g. amqp://user:password@host:5672/vhost`,
-      { cause: error },
+      // Not shown as given: with no "//" a password in it is not found to hide.
+      `a broker URL needs '//' after '${scheme}:'; write ${redactUrl(`${scheme}://${afterScheme}`)}`,
     );
   }
-  return parsed.protocol.slice(0, -1).toLowerCase();
+  return scheme;
 }
 
 function isBackend(value: unknown): value is Backend {
@@ -122,48 +150,24 @@ function isBackend(value: unknown): value is Backend {
   );
 }
 
-function checkPort(port: number | undefined): number | undefined {
-  if (port === undefined) return undefined;
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new InvalidOptionsError(
-      `port must be an integer from 1 to 65535, got ${JSON.stringify(port)}`,
-    );
-  }
-  return port;
-}
-
-function positive(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !(value > 0))
-    throw new InvalidOptionsError(
-      `${name} must be a positive number, got ${JSON.stringify(value)}`,
-    );
-  return value;
-}
-
-function nonNegative(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
-    throw new InvalidOptionsError(
-      `${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function reconnectPolicy(
+/**
+ * The reconnect policy: carrot's defaults under the fields given, each in
+ * range. Exported for backends that also take a policy of their own.
+ */
+export function checkReconnectPolicy(
   input: Partial<ReconnectPolicy> | false | undefined,
 ): ReconnectPolicy | false {
   if (input === false) return false;
+  if (input !== undefined) checkOptionNames(input, RECONNECT_POLICY_NAMES, "in reconnect");
   const policy = { ...DEFAULT_RECONNECT_POLICY, ...input };
-  for (const key of ["initialDelay", "maxDelay", "factor", "maxAttempts"] as const)
-    positive(`reconnect.${key}`, policy[key]);
-  if (policy.factor < 1)
-    throw new InvalidOptionsError(`reconnect.factor must be >= 1, got ${policy.factor}`);
+  for (const key of Object.keys(RECONNECT_RANGES) as (keyof ReconnectPolicy)[])
+    checkNumber(`reconnect.${key}`, policy[key], RECONNECT_RANGES[key]);
   return policy;
 }
 
 function validUrls(urls: string[]): string[] {
+  if (!Array.isArray(urls))
+    throw new InvalidOptionsError(`alternates must be an array of URLs, got a ${typeof urls}`);
   for (const url of urls) schemeOf(url);
   return [...urls];
 }

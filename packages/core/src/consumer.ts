@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { AsyncQueue } from "./async-queue.js";
-import { classDefaults } from "./class-defaults.js";
 import { acceptedContentTypes, DEFAULT_ACCEPT } from "./codecs/codec-registry.js";
 import type { Connection } from "./connection.js";
 import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
-import { type DecodeRules, decodeBody, Message } from "./message.js";
+import { type DecodeRules, decodeBody, defaultDecompressedLimit, Message } from "./message.js";
+import { checkNumber } from "./number-options.js";
+import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
 import { type Schema, validate } from "./schema.js";
 import { settledWithin } from "./time-limits.js";
 import { checkExchangeType } from "./topology-input.js";
@@ -33,8 +34,18 @@ export interface ConsumerOptions<T = unknown> {
   autoDelete?: boolean;
   /** The broker considers messages acknowledged when it sends them: no ack, no redelivery. */
   noAck?: boolean;
-  /** How many unacked messages may be in flight to this consumer; 0 (the default) is no limit. */
+  /**
+   * How many unacked messages may be in flight to this consumer; default
+   * 100 (`DEFAULT_PREFETCH`), so that one slow consumer does not take a
+   * whole queue into memory. 0 is no limit, chosen explicitly.
+   */
   prefetchCount?: number;
+  /**
+   * The largest body, in bytes, a compressed message may inflate to; past it
+   * the message is rejected as a `TooLargeToDecodeError`. Default: the
+   * backend's `maxMessageSize`, and at least 16 MiB.
+   */
+  maxDecompressedSize?: number;
   /** Codec names or content types this consumer decodes; default: json, text, binary, msgpack. */
   accept?: readonly string[];
   queueArguments?: QueueArguments;
@@ -74,6 +85,9 @@ interface Session {
 
 const DEFAULT_CLOSE_DEADLINE = 30_000;
 
+/** Unacked messages in flight to a consumer unless `prefetchCount` says otherwise. */
+export const DEFAULT_PREFETCH = 100;
+
 /**
  * Declares a queue (and its exchange and binding) and consumes it: with
  * callbacks and `wait()`, one message at a time with `fetch()`, or with
@@ -95,19 +109,19 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   constructor(connection: Connection, options: ConsumerOptions<T> = {}) {
     this.connection = connection;
-    this.options = { ...classDefaults<ConsumerOptions<T>>(new.target), ...options };
-    const { queue, exchangeType, prefetchCount } = this.options;
+    this.options = classOptions(new.target, options, CONSUMER_OPTION_NAMES, "Consumer");
+    const { queue, exchangeType, prefetchCount, maxDecompressedSize } = this.options;
     if (typeof queue !== "string" || queue === "")
       throw new InvalidOptionsError("a Consumer needs a queue name (options.queue)");
     if (exchangeType !== undefined) checkExchangeType(exchangeType);
-    if (prefetchCount !== undefined && !(Number.isInteger(prefetchCount) && prefetchCount >= 0)) {
-      throw new InvalidOptionsError(
-        `prefetchCount must be a whole number >= 0, got ${prefetchCount}`,
-      );
-    }
+    // AMQP's basic.qos carries it in 16 bits; every backend takes the same, so that options port.
+    checkNumber("prefetchCount", prefetchCount, { min: 0, max: 65_535 });
+    checkNumber("maxDecompressedSize", maxDecompressedSize, { min: 1, unit: "bytes" });
     this.#rules = {
       accepted: acceptedContentTypes(this.options.accept ?? DEFAULT_ACCEPT),
       schema: this.options.schema,
+      // Until the backend is known (#ready), the floor; the backend may raise it.
+      maxDecompressedSize: this.options.maxDecompressedSize ?? defaultDecompressedLimit(0),
     };
     this.#detach = connection.attach(this);
   }
@@ -306,6 +320,9 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   async #ready() {
     if (this.#closed) throw new ClosedError(`the consumer of '${this.queue}' is closed`);
     const backend = await this.connection.ready();
+    this.#rules.maxDecompressedSize =
+      this.options.maxDecompressedSize ??
+      defaultDecompressedLimit(backend.capabilities.maxMessageSize);
     await this.declare();
     return backend;
   }
@@ -338,7 +355,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       session.subscription = await backend.consume(
         this.queue,
         {
-          prefetch: o.prefetchCount ?? 0,
+          prefetch: o.prefetchCount ?? DEFAULT_PREFETCH,
           noAck: o.noAck ?? false,
           exclusive: false,
           consumerTag: o.consumerTag ?? `carrot-${randomUUID()}`,
@@ -409,7 +426,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   #decode(message: Message<T>): boolean | Promise<boolean> {
     let value: unknown;
     try {
-      value = decodeBody(message.raw, this.#rules.accepted);
+      value = decodeBody(message.raw, this.queue, this.#rules);
     } catch (error) {
       return this.#refuse(message, error);
     }

@@ -72,6 +72,11 @@ export type HeaderValue =
   | readonly HeaderValue[]
   | { readonly [key: string]: HeaderValue };
 
+/**
+ * A message's headers. Backends build received ones with `newHeaders()`
+ * (no prototype), so that a header named `__proto__` or `constructor` is
+ * a header like any other.
+ */
 export type Headers = Record<string, HeaderValue>;
 
 /** The AMQP basic properties, by their carrot names; every backend carries all of them. */
@@ -98,6 +103,15 @@ export interface RawMessage {
   contentEncoding?: string;
   headers: Headers;
   properties: MessageProperties;
+  /**
+   * Set by a backend on a delivery it could not read as a carrot message
+   * (an envelope or header table that another client wrote and that does
+   * not decode). The backend still delivers it, with the body as it arrived
+   * and empty headers and properties, so that core rejects it through the
+   * consumer's one poison path and reports this error; a backend never
+   * throws from its read loop for what a message holds.
+   */
+  unreadable?: Error;
 }
 
 export interface PublishRequest {

@@ -1,13 +1,33 @@
 /**
  * Every error carrot throws. Each class has a fixed `name` and a stable
  * `code` (safe to switch on), a message that names the offending value and
- * what to do next, and keeps the underlying error as `cause`.
+ * what to do next, and keeps the underlying error as `cause` (a client
+ * library's as a redacted copy: see `clientCode`).
  * No message ever contains a password: build them from `redactUrl` output.
  */
+
+/** `ErrorOptions`, and the code of the client library's error a carrot error wraps. */
+export interface CarrotErrorOptions extends ErrorOptions {
+  clientCode?: string;
+}
 
 export class CarrotError extends Error {
   readonly code: string = "ERR_CARROT";
   override name = "CarrotError";
+  /**
+   * Set when this error wraps one of a client library (ioredis, amqplib, the
+   * AWS SDK): that error's own code (`ECONNRESET`, `WRONGPASS`, `403`) or,
+   * when it has none, its name (`TimeoutError`). Such an error is never kept
+   * as it is, since it may hold credentials (the command that failed, the
+   * HTTP exchange): `cause` is a copy of its name, code, message and stack,
+   * with secrets hidden (`clientError` in `@carrot/core/backend`).
+   */
+  declare readonly clientCode?: string;
+
+  constructor(message?: string, options?: CarrotErrorOptions) {
+    super(message, options);
+    if (options?.clientCode !== undefined) this.clientCode = options.clientCode;
+  }
 }
 
 // Configuration and input
@@ -168,4 +188,14 @@ export class SchemaValidationError extends CarrotError {
 export class CallbackError extends CarrotError {
   override readonly code: string = "ERR_CARROT_CALLBACK";
   override name = "CallbackError";
+}
+
+/**
+ * A received message larger than the consumer takes: its body over the
+ * backend's limit, or a compressed body that inflates past
+ * `maxDecompressedSize` (a compression bomb). Rejected, never decoded.
+ */
+export class TooLargeToDecodeError extends DecodeError {
+  override readonly code: string = "ERR_CARROT_TOO_LARGE_TO_DECODE";
+  override name = "TooLargeToDecodeError";
 }

@@ -1,15 +1,17 @@
 import { codecForContentType } from "./codecs/codec-registry.js";
-import { COMPRESSION_HEADER, decompress } from "./codecs/compression.js";
+import { COMPRESSION_HEADER, decompress, MIN_DECOMPRESSED_LIMIT } from "./codecs/compression.js";
 import type { Delivery, DeliveryInfo, Headers, MessageProperties, RawMessage } from "./contract.js";
-import { DecodeError, MessageStateError } from "./errors.js";
+import { CarrotError, DecodeError, MessageStateError, TooLargeToDecodeError } from "./errors.js";
 import { type Schema, validateSync } from "./schema.js";
 
 export type MessageState = "pending" | "acked" | "rejected" | "requeued";
 
-/** How a consumer decodes what it receives: its accept list and optional schema. */
+/** How a consumer decodes what it receives: its accept list, optional schema and size limit. */
 export interface DecodeRules<T> {
   accepted: ReadonlySet<string>;
   schema?: Schema<T>;
+  /** The most bytes a compressed body may inflate to. */
+  maxDecompressedSize: number;
 }
 
 /**
@@ -81,7 +83,8 @@ export class Message<T = unknown> {
   /** Decodes by the message's own content type, never by guess, if the consumer accepts it. */
   decode(): T {
     if (!this.#decoded) {
-      const value = decodeBody(this.#delivery.message, this.#rules.accepted);
+      const { message, info } = this.#delivery;
+      const value = decodeBody(message, info.queue, this.#rules);
       this.setDecoded(
         this.#rules.schema
           ? validateSync(this.#rules.schema, value, "a received message")
@@ -149,18 +152,45 @@ function verb(state: MessageState): string {
   return state === "acked" ? "ack" : state === "rejected" ? "reject" : "requeue";
 }
 
-/** Decompresses (if the compression header says so) and decodes by content type. */
-export function decodeBody(message: RawMessage, accepted: ReadonlySet<string>): unknown {
-  const codec = codecForContentType(message.contentType, accepted);
-  const compression = message.headers[COMPRESSION_HEADER];
-  const body =
-    typeof compression === "string" ? decompress(message.body, compression) : message.body;
+/**
+ * Decompresses (if the compression header says so) and decodes by content
+ * type. Every failure is a `DecodeError` that names the queue.
+ */
+export function decodeBody(
+  message: RawMessage,
+  queue: string,
+  { accepted, maxDecompressedSize }: Pick<DecodeRules<unknown>, "accepted" | "maxDecompressedSize">,
+): unknown {
   try {
-    return codec.decode(body);
+    if (message.unreadable) throw unreadableError(message.unreadable);
+    const codec = codecForContentType(message.contentType, accepted);
+    const compression = message.headers[COMPRESSION_HEADER];
+    const body =
+      typeof compression === "string"
+        ? decompress(message.body, compression, maxDecompressedSize)
+        : message.body;
+    try {
+      return codec.decode(body);
+    } catch (error) {
+      throw new DecodeError(
+        `the body is not valid ${codec.name} (content type '${message.contentType}')`,
+        { cause: error },
+      );
+    }
   } catch (error) {
-    throw new DecodeError(
-      `the body is not valid ${codec.name} (content type '${message.contentType}')`,
-      { cause: error },
-    );
+    // Each error here was made for this message alone: saying where it came from changes no other.
+    if (error instanceof CarrotError) error.message = `a message from '${queue}': ${error.message}`;
+    throw error;
   }
+}
+
+/** What a backend could not read, as the DecodeError (of the same kind) that core reports. */
+function unreadableError(cause: Error): DecodeError {
+  const Kind = cause instanceof TooLargeToDecodeError ? TooLargeToDecodeError : DecodeError;
+  return new Kind(`it cannot be read as a carrot message: ${cause.message}`, { cause });
+}
+
+/** `maxDecompressedSize` unless set: the backend's own message limit, and at least 16 MiB. */
+export function defaultDecompressedLimit(maxMessageSize: number): number {
+  return Math.max(maxMessageSize, MIN_DECOMPRESSED_LIMIT);
 }

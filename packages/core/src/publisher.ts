@@ -1,5 +1,5 @@
+import { abortError, unlessAborted } from "./abort-error.js";
 import { assertPublishSupported } from "./capability-checks.js";
-import { classDefaults } from "./class-defaults.js";
 import { codecByName } from "./codecs/codec-registry.js";
 import {
   COMPRESSION_HEADER,
@@ -24,8 +24,16 @@ import {
   PublishTimeoutError,
 } from "./errors.js";
 import { InFlightLimit } from "./in-flight-limit.js";
+import { checkNumber, MAX_TIMER_MS, type NumberRange } from "./number-options.js";
+import {
+  checkOptionNames,
+  classOptions,
+  PUBLISHER_OPTION_NAMES,
+  SEND_OPTION_NAMES,
+} from "./option-names.js";
 import { type Schema, validate } from "./schema.js";
 import { SendDeadline } from "./send-deadline.js";
+import { SendWait } from "./send-wait.js";
 import { checkExchangeType } from "./topology-input.js";
 
 export interface PublisherOptions<T = unknown> {
@@ -46,7 +54,10 @@ export interface PublisherOptions<T = unknown> {
   mandatory?: boolean;
   /** Headers added to every message. */
   headers?: Headers;
-  /** Milliseconds a send may wait for the broker before failing with PublishTimeoutError; default 30 000. */
+  /**
+   * Milliseconds a send may wait for a slot (see `maxInFlight`) and then for
+   * the broker, together, before failing with PublishTimeoutError; default 30 000.
+   */
   sendTimeout?: number;
   /** Sends in flight at once before `send` waits for room (backpressure); default 1000. */
   maxInFlight?: number;
@@ -72,10 +83,23 @@ export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
    * deduplication window. Needs the `messageGroups` capability.
    */
   deduplicationId?: string;
+  /**
+   * Aborts the send while it still waits: for a slot, for the connection, or
+   * for its exchange to be declared. It then rejects with the signal's reason
+   * (an "AbortError" DOMException unless the reason is an Error), and nothing
+   * was sent. Once handed to the backend a send is not abortable: the broker
+   * may already have the message.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_SEND_TIMEOUT = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 1000;
+const SEND_TIMEOUT_RANGE: NumberRange = { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" };
+const MAX_IN_FLIGHT_RANGE: NumberRange = { min: 1 };
+const PRIORITY_RANGE: NumberRange = { min: 0, max: 255 };
+const EXPIRATION_RANGE: NumberRange = { min: 0, unit: "milliseconds" };
+const DELIVERY_MODES: readonly unknown[] = [1, 2, "persistent", "transient"];
 
 /** Sends messages to one exchange. Subclasses set `static defaults` (carrot's class attributes). */
 export class Publisher<T = unknown> {
@@ -87,22 +111,26 @@ export class Publisher<T = unknown> {
   /** Frees a send's slot; the deadline calls it once the send has settled or timed out. */
   readonly #releaseSlot = () => this.#limit.release();
   readonly #deadline: SendDeadline;
+  /** Why a send that waited for a slot all its time fails: it never left. */
+  readonly #slotTimeout = () =>
+    new PublishTimeoutError(
+      `no slot to send in within ${this.#deadline.ms} ms: ${this.#limit.limit} sends (maxInFlight) were waiting for the broker all that time. The message never left, nothing was sent, so it is safe to retry`,
+    );
   #declared?: Promise<void>;
   #exchangeDeclared = false;
   #closed = false;
 
   constructor(connection: Connection, options: PublisherOptions<T> = {}) {
     this.connection = connection;
-    this.options = { ...classDefaults<PublisherOptions<T>>(new.target), ...options };
-    const { exchangeType, sendTimeout, maxInFlight } = this.options;
+    this.options = classOptions(new.target, options, PUBLISHER_OPTION_NAMES, "Publisher");
+    const { exchangeType, deliveryMode, sendTimeout, maxInFlight } = this.options;
     if (exchangeType !== undefined) checkExchangeType(exchangeType);
-    if (sendTimeout !== undefined && !(sendTimeout > 0))
-      throw new InvalidOptionsError(`sendTimeout must be > 0 ms, got ${sendTimeout}`);
-    if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight > 0)) {
-      throw new InvalidOptionsError(`maxInFlight must be a whole number > 0, got ${maxInFlight}`);
-    }
-    this.#limit = new InFlightLimit(maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-    const timeout = sendTimeout ?? DEFAULT_SEND_TIMEOUT;
+    checkDeliveryMode(deliveryMode);
+    this.#limit = new InFlightLimit(
+      checkNumber("maxInFlight", maxInFlight, MAX_IN_FLIGHT_RANGE) ?? DEFAULT_MAX_IN_FLIGHT,
+    );
+    const timeout =
+      checkNumber("sendTimeout", sendTimeout, SEND_TIMEOUT_RANGE) ?? DEFAULT_SEND_TIMEOUT;
     this.#deadline = new SendDeadline(
       timeout,
       () =>
@@ -138,12 +166,24 @@ export class Publisher<T = unknown> {
    * `sendTimeout`, with the reason it may not: PublishNackedError,
    * UnroutableError, PublishTimeoutError, PublishOutcomeUnknownError,
    * MessageTooLargeError, ... Never reports a message as sent when it was not.
+   * `options.signal` aborts it while it waits, until it is handed to the backend.
    */
   send(data: T, options: SendOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError("this publisher is closed"));
-    const slot = this.#limit.acquire();
-    if (slot || this.options.schema || !this.#ready())
-      return this.#sendWhenReady(slot, data, options);
+    try {
+      if (this.#closed) throw new ClosedError("this publisher is closed");
+      checkOptionNames(options, SEND_OPTION_NAMES, "for send()");
+      const { signal } = options;
+      if (signal !== undefined) {
+        if (!(signal instanceof AbortSignal))
+          throw new InvalidOptionsError("the signal of send() must be an AbortSignal");
+        if (signal.aborted) throw abortError(signal);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const slotHeld = this.#limit.tryAcquire();
+    if (!slotHeld || this.options.schema || !this.#ready())
+      return this.#sendWhenReady(slotHeld, data, options);
     // Connected and declared, with a slot free: the send goes straight on,
     // with no await and no promise but the one it returns.
     try {
@@ -154,18 +194,23 @@ export class Publisher<T = unknown> {
     }
   }
 
-  /** A send that first waits for a slot, validates its data, or connects and declares. */
-  async #sendWhenReady(
-    slot: Promise<void> | undefined,
-    data: T,
-    options: SendOptions,
-  ): Promise<void> {
-    if (slot) await slot;
+  /**
+   * A send that first waits for a slot, validates its data, or connects and
+   * declares. Its signal stops it at any of these waits, up to the handover.
+   */
+  async #sendWhenReady(slotHeld: boolean, data: T, options: SendOptions): Promise<void> {
+    const { signal } = options;
+    const waited = slotHeld
+      ? 0
+      : await new SendWait(this.#limit, this.#deadline, this.#slotTimeout, signal).granted;
     try {
       if (this.options.schema) await validate(this.options.schema, data, "the message to send");
       const request = this.#request(data, options);
-      const backend = this.#ready() ? this.connection.backend : await this.#prepare();
-      return this.#publish(backend, request); // not awaited here: the deadline releases the slot
+      const backend = this.#ready()
+        ? this.connection.backend
+        : await unlessAborted(this.#prepare(), signal);
+      if (signal?.aborted) throw abortError(signal);
+      return this.#publish(backend, request, waited); // not awaited here: the deadline releases the slot
     } catch (error) {
       this.#limit.release();
       throw error;
@@ -176,8 +221,9 @@ export class Publisher<T = unknown> {
    * Publishes with a slot held; the slot is free again once the send has
    * settled or timed out. What it refuses before sending (a feature the
    * backend lacks, a message too large) it throws: the caller frees the slot.
+   * `waited` is what the send already spent of its deadline.
    */
-  #publish(backend: Backend, request: PublishRequest): Promise<void> {
+  #publish(backend: Backend, request: PublishRequest, waited = 0): Promise<void> {
     assertPublishSupported(backend.name, backend.capabilities, request);
     const size = backend.measure
       ? backend.measure(request.message)
@@ -187,7 +233,7 @@ export class Publisher<T = unknown> {
         `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
       );
     }
-    return this.#deadline.watch(backend.publish(request), this.#releaseSlot);
+    return this.#deadline.watch(backend.publish(request), this.#releaseSlot, waited);
   }
 
   #ready(): boolean {
@@ -302,13 +348,9 @@ function properties(
   options: SendOptions,
   deliveryMode: SendOptions["deliveryMode"],
 ): MessageProperties {
-  const { priority, expiration } = options;
-  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 255)) {
-    throw new InvalidOptionsError(`priority must be a whole number from 0 to 255, got ${priority}`);
-  }
-  if (expiration !== undefined && !(Number.isInteger(expiration) && expiration >= 0)) {
-    throw new InvalidOptionsError(`expiration must be whole milliseconds >= 0, got ${expiration}`);
-  }
+  checkNumber("priority", options.priority, PRIORITY_RANGE);
+  checkNumber("expiration", options.expiration, EXPIRATION_RANGE);
+  checkDeliveryMode(deliveryMode);
   const result: Record<string, unknown> = {
     deliveryMode: deliveryMode === 1 || deliveryMode === "transient" ? 1 : 2,
   };
@@ -317,4 +359,12 @@ function properties(
     if (options[name] !== undefined) result[name] = options[name];
   }
   return result as MessageProperties;
+}
+
+function checkDeliveryMode(mode: unknown): void {
+  if (mode !== undefined && !DELIVERY_MODES.includes(mode)) {
+    throw new InvalidOptionsError(
+      `deliveryMode must be 1, 2, 'persistent' or 'transient', got ${typeof mode === "string" ? `'${mode}'` : String(mode)}`,
+    );
+  }
 }

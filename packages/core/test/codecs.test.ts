@@ -1,4 +1,4 @@
-import { deflateSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
   acceptedContentTypes,
@@ -13,10 +13,12 @@ import {
   DecodeError,
   EncodeError,
   InvalidOptionsError,
+  TooLargeToDecodeError,
   UnknownCodecError,
 } from "../src/errors.js";
 import { decodeBody } from "../src/message.js";
 
+const MiB = 1024 * 1024;
 const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 describe("built-in codecs", () => {
@@ -145,27 +147,41 @@ describe("compression", () => {
     expect(packed.byteLength).toBeLessThan(body.byteLength);
     expect(
       Buffer.from(
-        decompress(packed, kind === "gzip" ? "application/x-gzip" : "application/x-brotli"),
+        decompress(packed, kind === "gzip" ? "application/x-gzip" : "application/x-brotli", MiB),
       ),
     ).toEqual(body);
   });
 
   it("reads kombu's 'gzip' (a zlib stream) and real gzip files alike", () => {
     const body = Buffer.from("feed");
-    expect(Buffer.from(decompress(deflateSync(body), "application/x-gzip"))).toEqual(body);
-    expect(Buffer.from(decompress(gzipSync(body), "application/x-gzip"))).toEqual(body);
+    expect(Buffer.from(decompress(deflateSync(body), "application/x-gzip", MiB))).toEqual(body);
+    expect(Buffer.from(decompress(gzipSync(body), "application/x-gzip", MiB))).toEqual(body);
   });
 
   it("a body that does not decompress is a DecodeError", () => {
-    expect(() => decompress(new Uint8Array([1, 2, 3]), "application/x-gzip")).toThrow(DecodeError);
-    expect(() => decompress(new Uint8Array([1, 2, 3]), "application/x-lzma")).toThrow(
+    expect(() => decompress(new Uint8Array([1, 2, 3]), "application/x-gzip", MiB)).toThrow(
+      DecodeError,
+    );
+    expect(() => decompress(new Uint8Array([1, 2, 3]), "application/x-lzma", MiB)).toThrow(
       /unknown compression/,
     );
+  });
+
+  it.each([
+    ["brotli", "application/x-brotli", brotliCompressSync],
+    ["kombu's gzip", "application/x-gzip", deflateSync],
+    ["a gzip file", "application/x-gzip", gzipSync],
+  ] as const)("a %s bomb stops at the limit with TooLargeToDecodeError", (_, type, pack) => {
+    // 64 MiB of zeros packs into a few hundred bytes (brotli) to 64 KiB (zlib).
+    const bomb = pack(Buffer.alloc(64 * MiB));
+    expect(() => decompress(bomb, type, MiB)).toThrow(TooLargeToDecodeError);
+    // A body of exactly the limit still inflates.
+    expect(decompress(pack(Buffer.alloc(MiB)), type, MiB).byteLength).toBe(MiB);
   });
 });
 
 describe("decodeBody", () => {
-  const accepted = acceptedContentTypes(DEFAULT_ACCEPT);
+  const rules = { accepted: acceptedContentTypes(DEFAULT_ACCEPT), maxDecompressedSize: MiB };
   const raw = (body: Uint8Array, contentType: string, headers = {}) => ({
     body,
     contentType,
@@ -176,14 +192,14 @@ describe("decodeBody", () => {
   it("decodes by the message's content type, after decompressing", () => {
     const body = compress(Buffer.from('{"a":1}'), "gzip");
     expect(
-      decodeBody(raw(body, "application/json", { compression: "application/x-gzip" }), accepted),
+      decodeBody(raw(body, "application/json", { compression: "application/x-gzip" }), "q", rules),
     ).toEqual({ a: 1 });
   });
 
   it("an undecodable body is a DecodeError that keeps the cause", () => {
     const error = (() => {
       try {
-        decodeBody(raw(Buffer.from("{not json"), "application/json"), accepted);
+        decodeBody(raw(Buffer.from("{not json"), "application/json"), "orders", rules);
       } catch (e) {
         return e as DecodeError;
       }
@@ -191,5 +207,29 @@ describe("decodeBody", () => {
     expect(error).toBeInstanceOf(DecodeError);
     expect(error?.code).toBe("ERR_CARROT_DECODE");
     expect(error?.cause).toBeInstanceOf(SyntaxError);
+    expect(error?.message).toMatch(/^a message from 'orders': the body is not valid json/);
+  });
+
+  it("a message the backend could not read is refused with the backend's reason, naming the queue", () => {
+    const unreadable = {
+      ...raw(Buffer.from("{}"), "application/json"),
+      unreadable: new DecodeError("the envelope is null"),
+    };
+    expect(() => decodeBody(unreadable, "orders", rules)).toThrow(
+      /^a message from 'orders': it cannot be read as a carrot message: the envelope is null$/,
+    );
+    const tooLarge = { ...unreadable, unreadable: new TooLargeToDecodeError("20 MB") };
+    expect(() => decodeBody(tooLarge, "orders", rules)).toThrow(TooLargeToDecodeError);
+  });
+
+  it("a compressed body over maxDecompressedSize is TooLargeToDecodeError, naming the queue", () => {
+    const bomb = brotliCompressSync(Buffer.alloc(2 * MiB));
+    expect(() =>
+      decodeBody(
+        raw(bomb, "application/json", { compression: "application/x-brotli" }),
+        "q",
+        rules,
+      ),
+    ).toThrow(/^a message from 'q': the body inflates to more than 1048576 bytes/);
   });
 });

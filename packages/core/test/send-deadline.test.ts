@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PublishTimeoutError } from "../src/errors.js";
 import { SendDeadline } from "../src/send-deadline.js";
 
@@ -63,5 +63,40 @@ describe("SendDeadline", () => {
       outcomes.every((o) => o.status === "rejected" && o.reason instanceof PublishTimeoutError),
     ).toBe(true);
     expect(calls.calls).toBe(100);
+  });
+
+  it("counts the time a send already waited (for a slot) against its deadline", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+    try {
+      const second = new SendDeadline(1000, () => new PublishTimeoutError("late"));
+      let failed = false;
+      const waitedLong = second.watch(new Promise(() => undefined), counter().settled, 900);
+      waitedLong.catch(() => {
+        failed = true;
+      });
+      await vi.advanceTimersByTimeAsync(200);
+      expect(failed).toBe(true);
+      await expect(waitedLong).rejects.toBeInstanceOf(PublishTimeoutError);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("expires what add() was given, unless remove() took it back first", async () => {
+    const expired: string[] = [];
+    let swept!: () => void;
+    const sweep = new Promise<void>((resolve) => {
+      swept = resolve;
+    });
+    const now = performance.now();
+    const removed = { expiresAt: now, expire: () => expired.push("removed") };
+    const kept = { expiresAt: now, expire: () => expired.push("kept") };
+    deadline.add(removed);
+    deadline.add(kept);
+    deadline.add({ expiresAt: now, expire: swept });
+    expect(deadline.remove(removed)).toBe(true);
+    await sweep;
+    expect(expired).toEqual(["kept"]);
+    expect(deadline.remove(kept)).toBe(false);
   });
 });

@@ -61,7 +61,11 @@ export function sameValue(field: AddressField, a: string | number, b: string | n
   return field === "hostname" ? String(a).toLowerCase() === String(b).toLowerCase() : a === b;
 }
 
-/** BROKER_URL says one thing and a field setting another. The password is compared, never shown. */
+/**
+ * BROKER_URL says one thing and a field setting another. The password is
+ * compared, never shown; so is the user of a URL that has no password,
+ * since that user name is a token (as `redactUrl` has it).
+ */
 export function addressConflict(
   field: AddressField,
   fieldValue: string | number,
@@ -70,10 +74,10 @@ export function addressConflict(
   url: URL,
   urlOrigin: SettingOrigin,
 ): ConflictingSettingsError {
-  const said =
-    field === "password"
-      ? `${describeOrigin(fieldOrigin)} differs from the password in ${describeOrigin(urlOrigin)}`
-      : `${describeOrigin(fieldOrigin)} is ${JSON.stringify(fieldValue)} but ${describeOrigin(urlOrigin)} names ${PART_NAMES[field]} ${JSON.stringify(urlValue)}`;
+  const secret = field === "password" || (field === "userid" && !url.password);
+  const said = secret
+    ? `${describeOrigin(fieldOrigin)} differs from the ${PART_NAMES[field]} in ${describeOrigin(urlOrigin)}`
+    : `${describeOrigin(fieldOrigin)} is ${JSON.stringify(fieldValue)} but ${describeOrigin(urlOrigin)} names ${PART_NAMES[field]} ${JSON.stringify(urlValue)}`;
   return new ConflictingSettingsError(
     `${said} (${redactUrl(url.href)}); set only one of them, or make them agree`,
     [fieldOrigin, urlOrigin],

@@ -5,7 +5,7 @@ import {
   gunzipSync,
   inflateSync,
 } from "node:zlib";
-import { DecodeError, UnknownCodecError } from "../errors.js";
+import { DecodeError, TooLargeToDecodeError, UnknownCodecError } from "../errors.js";
 
 /**
  * Optional body compression, recorded in the `compression` header as kombu
@@ -35,19 +35,35 @@ export function compress(body: Uint8Array, compression: Compression): Uint8Array
   }
 }
 
-export function decompress(body: Uint8Array, contentType: string): Uint8Array {
+/** The default for `maxDecompressedSize` when the backend's own limit is smaller. */
+export const MIN_DECOMPRESSED_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Inflates a body, to `maxSize` bytes at most: zlib stops there, so a small
+ * body that would inflate to gigabytes (a compression bomb) costs no more
+ * memory or time than a legitimate body of `maxSize` bytes.
+ */
+export function decompress(body: Uint8Array, contentType: string, maxSize: number): Uint8Array {
+  const limit = { maxOutputLength: maxSize };
   try {
     switch (contentType) {
       case COMPRESSIONS.gzip:
       case "gzip":
       case "zlib":
         // 1f 8b opens a gzip file; anything else is the zlib stream kombu writes.
-        return body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : inflateSync(body);
+        return body[0] === 0x1f && body[1] === 0x8b
+          ? gunzipSync(body, limit)
+          : inflateSync(body, limit);
       case COMPRESSIONS.brotli:
       case "brotli":
-        return brotliDecompressSync(body);
+        return brotliDecompressSync(body, limit);
     }
   } catch (error) {
+    if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new TooLargeToDecodeError(
+        `the body inflates to more than ${maxSize} bytes (maxDecompressedSize); it was not decoded`,
+      );
+    }
     throw new DecodeError(`the body could not be decompressed as '${contentType}'`, {
       cause: error,
     });
