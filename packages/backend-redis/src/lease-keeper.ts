@@ -35,7 +35,7 @@ export interface Lease {
 export class LeaseKeeper {
   /** The groups whose leases are renewed, by stream and consumer. */
   readonly #groups = new Map<string, LeaseGroup>();
-  /** Groups no longer renewed (their subscription ended), still returned to the queue on close. */
+  /** Groups whose subscription ended, renewed while they hold deliveries, returned to the queue on close. */
   readonly #abandoned = new Set<LeaseGroup>();
   #timer?: NodeJS.Timeout;
 
@@ -72,9 +72,10 @@ export class LeaseKeeper {
   }
 
   /**
-   * Stops renewing one consumer's leases (its subscription was cancelled):
-   * its deliveries stay settleable until the visibility timeout, then other
-   * consumers reclaim what is still unsettled.
+   * One consumer's subscription was cancelled: its group is no longer looked
+   * up by name, but what it delivered and is still held (a callback that
+   * `cancel()`, `close()` or `wait({ limit })` lets finish) stays renewed
+   * until it is settled or the connection closes, as while consuming.
    */
   forget(stream: string, consumer: string): void {
     const key = groupKey(stream, consumer);
