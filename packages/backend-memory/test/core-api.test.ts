@@ -490,3 +490,17 @@ describe("callbacks and the backend's delivery call", () => {
     await message?.ack();
   });
 });
+
+describe("leases", () => {
+  it("extend() on a backend whose deliveries never expire is refused, not ignored", async () => {
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send("held");
+    const message = await consumer.fetch();
+    expect(connection.capabilities.leases).toBe(false);
+    await expect(message?.extend(30)).rejects.toBeInstanceOf(UnsupportedFeatureError);
+    expect(message?.state).toBe("pending"); // still the consumer's to settle
+    await message?.ack();
+  });
+});

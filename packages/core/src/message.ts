@@ -1,7 +1,13 @@
 import { codecForContentType } from "./codecs/codec-registry.js";
 import { COMPRESSION_HEADER, decompress, MIN_DECOMPRESSED_LIMIT } from "./codecs/compression.js";
 import type { Delivery, DeliveryInfo, Headers, MessageProperties, RawMessage } from "./contract.js";
-import { CarrotError, DecodeError, MessageStateError, TooLargeToDecodeError } from "./errors.js";
+import {
+  CarrotError,
+  DecodeError,
+  MessageStateError,
+  TooLargeToDecodeError,
+  UnsupportedFeatureError,
+} from "./errors.js";
 import { type Schema, validateSync } from "./schema.js";
 
 export type MessageState = "pending" | "acked" | "rejected" | "requeued";
@@ -128,11 +134,20 @@ export class Message<T = unknown> {
     }
   }
 
-  /** Keep it for `seconds` more, on backends where deliveries expire (SQS, Redis). */
+  /**
+   * Keep it for `seconds` more, on backends where deliveries expire (SQS,
+   * Redis: the `leases` capability). Elsewhere a delivery never expires, and
+   * this is refused with `UnsupportedFeatureError` rather than ignored.
+   */
   async extend(seconds: number): Promise<void> {
     if (this.#state !== "pending")
       throw new MessageStateError(`cannot extend a message that is already ${this.#state}`);
-    await this.#delivery.extend?.(seconds);
+    if (!this.#delivery.extend) {
+      throw new UnsupportedFeatureError(
+        "this backend's deliveries do not expire (no `leases` capability): there is no lease to extend",
+      );
+    }
+    await this.#delivery.extend(seconds);
   }
 
   #transition(to: MessageState): void {
