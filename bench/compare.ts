@@ -1,90 +1,168 @@
-import { rate } from "./payload.js";
+/**
+ * The harness every scenario runs through: the sides of one scenario (the
+ * best raw client, carrot, the peers) run in turns in one process, after one
+ * warm-up round per side that is thrown away, and every round records the
+ * side's wall time and this process's CPU time (the client's CPU: the broker
+ * runs in its own process). The child prints these rounds as JSON; run.ts
+ * turns them into medians, ranges, ratios, a table and a chart (report.ts).
+ */
 
-export type Side = "raw" | "carrot";
-
-export interface Figures {
-  rawMsgsPerSec: number;
-  carrotMsgsPerSec: number;
-  ratio: number;
-}
-
-/** Runs per side, from BENCH_ROUNDS (default 5). */
+/** Rounds per side, from BENCH_ROUNDS (default 5), after the warm-up round. */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_VERBOSE=1 prints every round's result (to stderr), to see drift that medians hide. */
 const VERBOSE = Boolean(process.env.BENCH_VERBOSE);
 
-/**
- * Runs the raw client and carrot alternately, ROUNDS times each; `run`
- * returns the milliseconds its side took for `count` messages. Compares the
- * medians: on a shared 2-core machine single runs swing by a third or more.
- */
-export async function compareSides(
-  count: number,
-  run: (side: Side) => Promise<number>,
-): Promise<Figures> {
-  const { raw, carrot } = await medianRates(count, ["raw", "carrot"], run);
-  return { rawMsgsPerSec: raw, carrotMsgsPerSec: carrot, ratio: ratio(carrot, raw) };
+/** One measured run: wall milliseconds and this process's CPU microseconds (user + system). */
+export interface Sample {
+  ms: number;
+  cpuMicros: number;
 }
 
-/**
- * Messages per second of each of `sides`, run in turn as compareSides runs
- * raw and carrot, from the median of their ROUNDS runs.
- */
-export async function medianRates<S extends string>(
-  count: number,
-  sides: readonly S[],
-  run: (side: S) => Promise<number>,
-): Promise<Record<S, number>> {
-  const times = await inTurns(sides, run);
-  return Object.fromEntries(
-    sides.map((side) => [side, rate(count, median(times[side]))]),
-  ) as Record<S, number>;
-}
-
-/** `a` / `b`, to two decimals. */
-export function ratio(a: number, b: number): number {
-  return Math.round((a / b) * 100) / 100;
-}
-
-/**
- * Runs both sides alternately as compareSides does and returns, for each
- * figure `run` reports, its median per side: for measures that are not a
- * rate (latency percentiles).
- */
-export async function alternateRounds<K extends string>(
-  run: (side: Side) => Promise<Record<K, number>>,
-): Promise<Record<Side, Record<K, number>>> {
-  const rounds = await inTurns(["raw", "carrot"], run);
-  const medians = (side: Side) => {
-    const keys = Object.keys(rounds[side][0]!) as K[];
-    return Object.fromEntries(
-      keys.map((key) => [key, median(rounds[side].map((r) => r[key]))]),
-    ) as Record<K, number>;
+/** Starts the clocks; the function returned stops them. Start after setup, stop before teardown. */
+export function startClock(): () => Sample {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  return () => {
+    const ms = performance.now() - started;
+    const { user, system } = process.cpuUsage(cpu);
+    return { ms, cpuMicros: user + system };
   };
-  return { raw: medians("raw"), carrot: medians("carrot") };
+}
+
+/** What a side is to the table: the best raw client, carrot, or a library a Node user might pick instead. */
+export type Role = "raw" | "carrot" | "peer";
+
+export interface SideRounds {
+  role: Role;
+  /** Its work is not carrot's (BullMQ stores jobs, not messages): shown, never the yardstick. */
+  differentWork?: boolean;
+  msgsPerSec: number[];
+  cpuMicrosPerMsg: number[];
+}
+
+/** Throughput of every side, round by round (index i of every side is the same round). */
+export interface RateRounds {
+  type: "rates";
+  messages: number;
+  sides: Record<string, SideRounds>;
+}
+
+export interface LatencyRounds {
+  type: "latency";
+  messages: number;
+  sides: Record<string, { role: Role; p50: number[]; p99: number[]; cpuMicrosPerMsg: number[] }>;
+}
+
+/** Figures that compare nothing (peak memory): printed as they are. */
+export interface PlainFigures {
+  type: "figures";
+  figures: Record<string, number>;
+}
+
+export type Result = RateRounds | LatencyRounds | PlainFigures;
+
+/** One scenario of a *.bench.ts file: its row title, and what carrot does less of when ahead of raw. */
+export interface Scenario {
+  title: string;
+  /** Shown under the table when carrot's ratio to the best raw is above 1: the work carrot avoids. */
+  note?: string;
+  run(): Promise<Result> | Result;
+}
+
+export interface SideSpec {
+  role: Role;
+  differentWork?: boolean;
+  /** Runs `messages` messages through this side; returns the sample of the timed part. */
+  run(): Promise<Sample>;
+}
+
+/** The raw side first, then carrot, then the peers: the order of the table's columns. */
+export function sides(
+  raw: () => Promise<Sample>,
+  carrot: () => Promise<Sample>,
+  peers: Record<string, (() => Promise<Sample>) | Omit<SideSpec, "role">> = {},
+): Record<string, SideSpec> {
+  const result: Record<string, SideSpec> = {
+    raw: { role: "raw", run: raw },
+    carrot: { role: "carrot", run: carrot },
+  };
+  for (const [name, peer] of Object.entries(peers)) {
+    result[name] =
+      typeof peer === "function" ? { role: "peer", run: peer } : { role: "peer", ...peer };
+  }
+  return result;
+}
+
+/** Messages per second and CPU microseconds per message of every side, ROUNDS rounds each. */
+export async function compareRates(
+  messages: number,
+  specs: Record<string, SideSpec>,
+): Promise<RateRounds> {
+  const rounds = await inTurns(specs, (spec) => spec.run());
+  const result: RateRounds = { type: "rates", messages, sides: {} };
+  for (const [name, spec] of Object.entries(specs)) {
+    result.sides[name] = {
+      role: spec.role,
+      ...(spec.differentWork ? { differentWork: true } : {}),
+      msgsPerSec: rounds[name]!.map((s) => Math.round((messages / s.ms) * 1000)),
+      cpuMicrosPerMsg: rounds[name]!.map((s) => round1(s.cpuMicros / messages)),
+    };
+  }
+  return result;
+}
+
+/** A latency sample: percentiles in ms, and the run's CPU. */
+export interface LatencySample extends Sample {
+  p50: number;
+  p99: number;
+}
+
+/** Latency percentiles of the raw side and carrot, round by round. */
+export async function compareLatency(
+  messages: number,
+  run: (side: "raw" | "carrot") => Promise<LatencySample>,
+): Promise<LatencyRounds> {
+  const specs = { raw: "raw", carrot: "carrot" } as const;
+  const rounds = await inTurns(specs, (side) => run(side));
+  const result: LatencyRounds = { type: "latency", messages, sides: {} };
+  for (const side of ["raw", "carrot"] as const) {
+    result.sides[side] = {
+      role: side,
+      p50: rounds[side].map((s) => s.p50),
+      p99: rounds[side].map((s) => s.p99),
+      cpuMicrosPerMsg: rounds[side].map((s) => round1(s.cpuMicros / messages)),
+    };
+  }
+  return result;
 }
 
 /**
- * Each side's results over ROUNDS rounds. The order is reversed every other
- * round, so that warm-up and drift hit every side.
+ * Each side's results over ROUNDS rounds, after one warm-up round per side
+ * whose results are dropped. Round r starts with side r (mod the number of
+ * sides), so that every side runs first and last as often as the others,
+ * and drift on a shared machine hits all of them. Each run starts on a
+ * collected heap (the child runs with --expose-gc), so that no side pays for
+ * the garbage of the one before.
  */
-async function inTurns<S extends string, R>(
-  sides: readonly S[],
-  run: (side: S) => Promise<R>,
-): Promise<Record<S, R[]>> {
-  const results = Object.fromEntries(sides.map((side) => [side, []])) as unknown as Record<S, R[]>;
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? sides : [...sides].reverse();
-    for (const side of order) {
-      const result = await run(side);
-      if (VERBOSE) console.error(`round ${round + 1} ${side}: ${JSON.stringify(result)}`);
-      results[side].push(result);
+async function inTurns<K extends string, T, R>(
+  specs: Record<K, T>,
+  run: (spec: T, name: K) => Promise<R>,
+): Promise<Record<K, R[]>> {
+  const names = Object.keys(specs) as K[];
+  const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, R[]>;
+  for (let round = 0; round <= ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]!);
+    for (const name of order) {
+      (globalThis as { gc?: () => void }).gc?.();
+      const result = await run(specs[name], name);
+      const label = round === 0 ? "warm-up" : `round ${round}`;
+      if (VERBOSE) console.error(`${label} ${name}: ${JSON.stringify(result)}`);
+      if (round > 0) results[name].push(result);
     }
   }
   return results;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
 }

@@ -1,13 +1,10 @@
 import { Connection, Publisher, type PublisherOptions } from "@carrot/core";
+import { type Sample, startClock } from "./compare.js";
 
 /** A JSON payload whose encoding is exactly `size` bytes, numbered so that each is distinct. */
 export function payloadOfSize(size: number, n: number): { id: number; data: string } {
   const empty = JSON.stringify({ id: n, data: "" }).length;
   return { id: n, data: "x".repeat(Math.max(0, size - empty)) };
-}
-
-export function rate(count: number, ms: number): number {
-  return Math.round((count / ms) * 1000);
 }
 
 /**
@@ -27,8 +24,8 @@ export async function sendInWindows(
 }
 
 /**
- * Milliseconds carrot takes to send `count` messages of `size` bytes through
- * a new connection to `url`, `window` in flight (connecting is not timed).
+ * The time and CPU carrot takes to send `count` messages of `size` bytes
+ * through a new connection to `url`, `window` in flight (connecting is not timed).
  */
 export async function timeCarrotSends(
   url: string,
@@ -36,13 +33,13 @@ export async function timeCarrotSends(
   count: number,
   window: number,
   size: number,
-): Promise<number> {
+): Promise<Sample> {
   const connection = new Connection(url);
   const publisher = new Publisher(connection, options);
   await connection.connect();
-  const started = performance.now();
+  const stop = startClock();
   await sendInWindows(count, window, (n) => publisher.send(payloadOfSize(size, n)));
-  const ms = performance.now() - started;
+  const sample = stop();
   await connection.close();
-  return ms;
+  return sample;
 }

@@ -1,8 +1,14 @@
 /**
  * `pnpm bench [filter]`: runs every scenario of every *.bench.ts here and in
- * packages/<name>/bench/, each in a fresh process (so that one's garbage and
- * peak memory do not count against the next), and prints one line per
- * scenario. Figures, not assertions: nothing fails on speed.
+ * packages/<name>/bench/ whose file name or scenario name contains the
+ * filter, each in a fresh process (so that one's garbage and peak memory do
+ * not count against the next), prints one line per scenario as it goes and
+ * then the markdown table. Figures, not assertions: nothing fails on speed.
+ *
+ * A run without a filter writes the table, the chart and the rounds to
+ * docs/bench/ (results.md, ratios.svg, results.json); BENCH_OUT=<dir> writes
+ * them there for any run. `tsx bench/run.ts --render <results.json>` redraws
+ * the table and the chart from recorded rounds.
  *
  * The packages are measured as built (dist/), the code users install: run
  * on TypeScript sources through tsx, carrot would also pay for the
@@ -10,12 +16,16 @@
  * costs it a third of its speed on the hot paths and the raw clients nothing.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ROUNDS, type Scenario } from "./compare.js";
+import { consoleLine, markdown, type ScenarioReport, svg } from "./report.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const packages = join(here, "..", "packages");
+const DEFAULT_OUT = join(here, "..", "docs", "bench");
 
 /** Every bench file, as a path relative to this folder. */
 function benchFiles(): string[] {
@@ -32,31 +42,67 @@ function benchFiles(): string[] {
   );
 }
 
-const [, , file, scenario] = process.argv;
+function describeRun(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  const date = new Date().toISOString().slice(0, 10);
+  return `${date}, Node ${process.version}, ${cpus().length} × ${cpu}, ${ROUNDS} rounds per side after one warm-up round`;
+}
 
-if (file && scenario) {
-  // Child: run one scenario and print its figures as JSON.
-  const scenarios = (await import(`./${file}`)).default as Record<string, () => unknown>;
-  console.log(JSON.stringify(await scenarios[scenario]!()));
+function write(out: string, reports: ScenarioReport[], description: string): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, "results.json"),
+    `${JSON.stringify({ description, reports }, null, 1)}\n`,
+  );
+  writeFileSync(join(out, "results.md"), markdown(reports, `Measured ${description}.`));
+  writeFileSync(join(out, "ratios.svg"), svg(reports, description));
+  console.log(`\nwrote ${join(out, "results.md")}, ratios.svg and results.json`);
+}
+
+const [, , first, second] = process.argv;
+
+if (first === "--render" && second) {
+  // Redraw the table and the chart from recorded rounds.
+  const { description, reports } = JSON.parse(readFileSync(second, "utf8")) as {
+    description: string;
+    reports: ScenarioReport[];
+  };
+  const out = process.env.BENCH_OUT ?? dirname(second);
+  console.log(markdown(reports, `Measured ${description}.`));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "results.md"), markdown(reports, `Measured ${description}.`));
+  writeFileSync(join(out, "ratios.svg"), svg(reports, description));
+} else if (first && second) {
+  // Child: run one scenario and print its rounds as JSON.
+  const scenarios = (await import(`./${first}`)).default as Record<string, Scenario>;
+  console.log(JSON.stringify(await scenarios[second]!.run()));
 } else {
-  const files = benchFiles().filter((f) => !file || f.includes(file));
-  for (const benchFile of files) {
-    const scenarios = (await import(`./${benchFile}`)).default as Record<string, unknown>;
-    for (const name of Object.keys(scenarios)) {
+  const filter = first;
+  const description = describeRun();
+  const reports: ScenarioReport[] = [];
+  for (const benchFile of benchFiles()) {
+    const scenarios = (await import(`./${benchFile}`)).default as Record<string, Scenario>;
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      if (filter && !benchFile.includes(filter) && !name.includes(filter)) continue;
       const output = execFileSync(
         process.execPath,
-        [...process.execArgv, fileURLToPath(import.meta.url), benchFile, name],
-        {
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "inherit"],
-        },
+        ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url), benchFile, name],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 2 ** 20 },
       );
-      const figures = JSON.parse(output.trim().split("\n").at(-1)!) as Record<string, number>;
-      console.log(
-        `${name.padEnd(48)} ${Object.entries(figures)
-          .map(([k, v]) => `${k}=${v}`)
-          .join("  ")}`,
-      );
+      const report: ScenarioReport = {
+        file: benchFile,
+        name,
+        title: scenario.title,
+        ...(scenario.note ? { note: scenario.note } : {}),
+        result: JSON.parse(output.trim().split("\n").at(-1)!),
+        // Others' work on a shared machine moves the figures: the 1-minute load when it ended.
+        load: Math.round(loadavg()[0]! * 100) / 100,
+      };
+      reports.push(report);
+      console.log(consoleLine(report));
     }
   }
+  console.log(`\n${markdown(reports, `Measured ${description}.`)}`);
+  const out = process.env.BENCH_OUT ?? (filter ? undefined : DEFAULT_OUT);
+  if (out) write(out, reports, description);
 }
