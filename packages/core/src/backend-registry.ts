@@ -54,7 +54,12 @@ export async function loadBackendFactory(scheme: string): Promise<BackendFactory
   return loaded;
 }
 
-/** Loads a backend package's default export; a missing package names what to install. */
+/**
+ * Loads a backend package's default export. A missing package names what to
+ * install, and what a bundled application does instead: a bundler cannot
+ * follow this import by name, so the package is absent from the bundle even
+ * when it is installed.
+ */
 export async function importBackend(packageName: string, scheme: string): Promise<BackendFactory> {
   let module: { default?: BackendFactoryLike };
   try {
@@ -62,7 +67,9 @@ export async function importBackend(packageName: string, scheme: string): Promis
   } catch (error) {
     if (isMissingPackage(error, packageName)) {
       throw new BackendNotInstalledError(
-        `'${scheme}://' URLs need the ${packageName} package, which is not installed: npm install ${packageName}`,
+        `'${scheme}://' URLs need the ${packageName} package, which could not be loaded: npm install ${packageName}; ` +
+          "a bundled application (esbuild, webpack, Rollup...) registers it itself before connecting: " +
+          `import { registerBackend } from "@carrot/core"; import backend from "${packageName}"; registerBackend("${scheme}", backend)`,
         { cause: error },
       );
     }

@@ -131,13 +131,16 @@ describe("Connection options", () => {
     expect(BrokerConnection).toBe(Connection);
   });
 
-  it("a missing backend package names the package to install", async () => {
+  it("a missing backend package names the package to install, and how a bundled application registers it", async () => {
     const error = await importBackend("@carrot/backend-that-is-not-installed", "nope").catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(BackendNotInstalledError);
     expect((error as CarrotError).code).toBe("ERR_CARROT_BACKEND_NOT_INSTALLED");
     expect(String(error)).toContain("npm install @carrot/backend-that-is-not-installed");
+    expect(String(error)).toContain(
+      'import backend from "@carrot/backend-that-is-not-installed"; registerBackend("nope", backend)',
+    );
   });
 
   it("registerBackend serves a new scheme with a third-party factory", async () => {
