@@ -43,7 +43,7 @@ export class KeyLayout {
     return `{${this.prefix}}:bindings:${exchange}`;
   }
 
-  /** Counter bumped whenever the exchange's bindings change: publishers' caches check it. */
+  /** A new random value whenever the exchange's bindings change: publishers' caches check it. */
   version(exchange: string): string {
     return `{${this.prefix}}:version:${exchange}`;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   assertSameExchange,
   assertSameQueue,
@@ -12,6 +13,7 @@ import {
   type QueueDeclaration,
   route,
 } from "@carrot/core/backend";
+import type { ChainableCommander } from "ioredis";
 import { BoundedCache } from "./bounded-cache.js";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
@@ -66,11 +68,11 @@ export class TopologyStore {
   }
 
   async deleteExchange(name: string): Promise<void> {
+    // The version goes too: a cache of the old bindings reads an absent version as stale.
     await this.redis
       .multi()
       .hdel(this.keys.exchanges(), name)
-      .del(this.keys.bindings(name))
-      .incr(this.keys.version(name))
+      .del(this.keys.bindings(name), this.keys.version(name))
       .exec();
     this.#cache.delete(name);
   }
@@ -123,32 +125,25 @@ export class TopologyStore {
     for (const exchange of exchanges) {
       const bindings = await this.redis.hgetall(this.keys.bindings(exchange));
       const mine = Object.keys(bindings).filter((field) => bindings[field] === name);
-      const tx = this.redis.multi();
-      if (mine.length > 0) tx.hdel(this.keys.bindings(exchange), ...mine);
-      await tx.incr(this.keys.version(exchange)).exec();
-      this.#cache.delete(exchange);
+      // None left when the exchange was deleted first: nothing changed, and no version to write.
+      if (mine.length === 0) continue;
+      await this.#changeBindings(exchange, (tx) => tx.hdel(this.keys.bindings(exchange), ...mine));
     }
   }
 
   async bind(binding: BindingDeclaration): Promise<void> {
     await this.#assertBindable(binding);
-    await this.redis
-      .multi()
-      .hset(this.keys.bindings(binding.exchange), bindingField(binding), binding.queue)
-      .incr(this.keys.version(binding.exchange))
-      .exec();
+    await this.#changeBindings(binding.exchange, (tx) =>
+      tx.hset(this.keys.bindings(binding.exchange), bindingField(binding), binding.queue),
+    );
     await this.redis.sadd(this.keys.queueBound(binding.queue), binding.exchange);
-    this.#cache.delete(binding.exchange);
   }
 
   async unbind(binding: BindingDeclaration): Promise<void> {
     await this.#assertBindable(binding);
-    await this.redis
-      .multi()
-      .hdel(this.keys.bindings(binding.exchange), bindingField(binding))
-      .incr(this.keys.version(binding.exchange))
-      .exec();
-    this.#cache.delete(binding.exchange);
+    await this.#changeBindings(binding.exchange, (tx) =>
+      tx.hdel(this.keys.bindings(binding.exchange), bindingField(binding)),
+    );
   }
 
   /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
@@ -180,6 +175,19 @@ export class TopologyStore {
 
   /** Called when a publish found the version changed: the next route re-reads. */
   invalidate(exchange: string): void {
+    this.#cache.delete(exchange);
+  }
+
+  /**
+   * Applies `change` to the exchange's bindings together with a new version.
+   * A random one, not a count: a count restarts when the exchange is deleted
+   * (its version with it) and declared again, and could then equal the
+   * version a stale cache of the old bindings holds.
+   */
+  async #changeBindings(exchange: string, change: (tx: ChainableCommander) => void): Promise<void> {
+    const tx = this.redis.multi();
+    change(tx);
+    await tx.set(this.keys.version(exchange), randomUUID()).exec();
     this.#cache.delete(exchange);
   }
 
