@@ -10,6 +10,7 @@ import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
 import { type Schema, validate } from "./schema.js";
 import { settledWithin } from "./time-limits.js";
 import { checkExchangeType } from "./topology-input.js";
+import { warnUnhandled } from "./unhandled-warning.js";
 
 /** What happens to a message whose callback throws (and did not settle it). */
 export type CallbackErrorPolicy =
@@ -31,7 +32,19 @@ export interface ConsumerOptions<T = unknown> {
   bindingArguments?: Headers;
   durable?: boolean;
   exclusive?: boolean;
+  /**
+   * The queue is deleted when its last consumer goes (a `cancel()`, the end
+   * of a `wait()` or loop, a closed connection); a later consume declares it
+   * again. The queue's only: the exchange keeps `exchangeAutoDelete`.
+   */
   autoDelete?: boolean;
+  /**
+   * The exchange is deleted when its last binding goes; default false. Apart
+   * from `autoDelete` (carrot and kombu's compat Consumer apply `auto_delete`
+   * to both) because the exchange is shared: a Publisher declares it with its
+   * own `autoDelete`, false by default, and the two must agree.
+   */
+  exchangeAutoDelete?: boolean;
   /** The broker considers messages acknowledged when it sends them: no ack, no redelivery. */
   noAck?: boolean;
   /**
@@ -136,7 +149,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     return this;
   }
 
-  /** Decode failures and callback failures, after the message went through the failure policy. */
+  /**
+   * Decode failures and callback failures, after the message went through the
+   * failure policy. With no listener, each is a process warning showing its cause.
+   */
   on(event: "error", listener: ConsumerErrorListener<T>): this {
     if (event === "error") this.#errorListeners.add(listener);
     return this;
@@ -169,7 +185,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
         name: exchange,
         type: o.exchangeType ?? "direct",
         durable: o.durable ?? true,
-        autoDelete: o.autoDelete ?? false,
+        autoDelete: o.exchangeAutoDelete ?? false,
       });
     }
     await this.connection.declareQueue({
@@ -408,6 +424,9 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     // At least once: what user code received and left unsettled goes back to the queue.
     if (requeueUnsettled) await settledWithin(requeueAll(session.unsettled), deadline);
     this.#session = undefined;
+    // The queue may be gone (an auto-delete queue leaves with its last
+    // consumer; a deleted one ended the subscription): the next consume declares it again.
+    if (this.options.autoDelete || session.brokerCancel) this.#declared = undefined;
     session.end();
   }
 
@@ -494,7 +513,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   #report(error: CarrotError, message?: Message<T>): void {
     if (this.#errorListeners.size === 0) {
-      process.emitWarning(error);
+      warnUnhandled(error);
       return;
     }
     for (const listener of this.#errorListeners) listener(error, message);

@@ -102,6 +102,7 @@ export const CONSUMER_OPTION_NAMES = optionNames<keyof ConsumerOptions>({
   durable: true,
   exclusive: true,
   autoDelete: true,
+  exchangeAutoDelete: true,
   noAck: true,
   prefetchCount: true,
   maxDecompressedSize: true,
