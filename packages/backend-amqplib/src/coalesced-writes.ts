@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { ChannelModel } from "amqplib";
+import { socketOf } from "./amqp-socket.js";
 
 /**
  * amqplib writes every frame (each publish, each ack) with a socket write of
@@ -11,8 +12,7 @@ import type { ChannelModel } from "amqplib";
  * 'drain') works the same on a corked socket.
  */
 export function coalesceWrites(model: ChannelModel): void {
-  // The socket amqplib wrote the handshake to (a net.Socket or tls.TLSSocket).
-  const socket: Duplex | undefined = (model.connection as unknown as { stream?: Duplex }).stream;
+  const socket = socketOf(model);
   if (!socket || typeof socket.cork !== "function") return;
   const write = socket.write;
   let corked = false;

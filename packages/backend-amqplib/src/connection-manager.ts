@@ -13,7 +13,7 @@ import {
 import { type ChannelModel, connect } from "amqplib";
 import type { Endpoint } from "./amqp-endpoints.js";
 import { brokerText, channelError, connectError } from "./amqp-errors.js";
-import { boundedClose } from "./bounded-close.js";
+import { boundedCloseConnection } from "./bounded-close.js";
 import { coalesceWrites } from "./coalesced-writes.js";
 
 export interface ConnectionManagerOptions {
@@ -78,7 +78,7 @@ export class ConnectionManager {
     if (this.#model) return;
     const model = await this.#openAny();
     if (this.#closed) {
-      await boundedClose(model);
+      await boundedCloseConnection(model);
       throw new ClosedError("the amqplib connection was closed while connecting");
     }
     this.#install(model);
@@ -124,7 +124,9 @@ export class ConnectionManager {
     this.#rejectWaiters(new ClosedError("the amqplib connection was closed"));
     const model = this.#model;
     this.#model = undefined;
-    await boundedClose(model);
+    await boundedCloseConnection(model);
+    // Down by request, reported as any other way down; a loss was reported already.
+    if (model) this.#options.events.emit("disconnect", { host: this.endpoint.host });
   }
 
   #install(model: ChannelModel): void {
@@ -181,7 +183,7 @@ export class ConnectionManager {
       try {
         model = await this.#openAny();
         if (this.#closed) {
-          await boundedClose(model);
+          await boundedCloseConnection(model);
           return;
         }
         let lost = false;
@@ -192,7 +194,7 @@ export class ConnectionManager {
         await this.#options.recover(model);
         if (lost) throw new ConnectionLostError("the connection dropped again while recovering");
         if (this.#closed) {
-          await boundedClose(model);
+          await boundedCloseConnection(model);
           return;
         }
         this.#install(model);
@@ -203,7 +205,7 @@ export class ConnectionManager {
         this.#options.events.emit("reconnect", { host, attempt: attempt + 1 });
         return;
       } catch (error) {
-        await boundedClose(model);
+        await boundedCloseConnection(model);
         this.#options.events.emit("error", {
           error: channelError(error, `reconnecting to RabbitMQ at ${this.endpoint.host}`),
         });
@@ -283,7 +285,7 @@ async function openWithin(endpoint: Endpoint, ms: number): Promise<ChannelModel>
     return model;
   } catch (error) {
     opening.then(
-      (late) => boundedClose(late),
+      (late) => boundedCloseConnection(late),
       () => {},
     );
     throw error;

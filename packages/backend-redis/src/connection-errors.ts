@@ -52,6 +52,17 @@ export function connectError(
   );
 }
 
+/** The connection dropped, with what ioredis reported last (if anything) as the reason. */
+export function lostError(
+  display: string,
+  error: unknown,
+  secrets: readonly (string | undefined)[],
+): ConnectionLostError {
+  const message = `the connection to redis ${display} was lost`;
+  if (error === undefined) return new ConnectionLostError(message);
+  return clientError(ConnectionLostError, `${message} (${firstLine(error)})`, error, { secrets });
+}
+
 /**
  * A failed command as a carrot error: Redis's refusal (a reply error) as a
  * ConnectionError, or an AuthenticationError when the user lacks the

@@ -25,7 +25,7 @@ import {
 } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
-import { commandError, connectError, redisSecrets } from "./connection-errors.js";
+import { commandError, connectError, lostError, redisSecrets } from "./connection-errors.js";
 import { KeyLayout } from "./key-layout.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
@@ -71,6 +71,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   #stopPings: (() => void)[] = [];
   #connecting?: Promise<void>;
   #state: "new" | "open" | "closed" = "new";
+  /** The command connection dropped and "disconnect" was emitted; cleared when it is back. */
+  #down = false;
   /** Redis's clock minus ours: expiry times are Redis times. */
   #clockOffset = 0;
 
@@ -139,22 +141,26 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   /** Turns ioredis's connection events into carrot's. */
   #watch(command: Redis): void {
     const host = this.#options.display;
-    let down = false;
+    const secrets = redisSecrets(this.#options.redis);
     let attempts = 0;
-    command.on("error", (error: Error) =>
-      this.emit("error", { error: connectError(host, error, redisSecrets(this.#options.redis)) }),
-    );
+    // What ioredis reported last: why the connection dropped, when it closes.
+    let reason: unknown;
+    command.on("error", (error: Error) => {
+      reason = error;
+      this.emit("error", { error: connectError(host, error, secrets) });
+    });
     command.on("close", () => {
-      if (down || this.#state !== "open") return;
-      down = true;
-      this.emit("disconnect", { host });
+      if (this.#down || this.#state !== "open") return;
+      this.#down = true;
+      this.emit("disconnect", { host, error: lostError(host, reason, secrets) });
     });
     command.on("reconnecting", () => {
       attempts++;
     });
     command.on("ready", () => {
-      if (!down) return;
-      down = false;
+      reason = undefined;
+      if (!this.#down) return;
+      this.#down = false;
       this.emit("connect", { host });
       this.emit("reconnect", { host, attempt: attempts });
       attempts = 0;
@@ -199,7 +205,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     await settledWithin(Promise.all([command.quit(), publisher.quit()]), connectTimeout);
     command.disconnect();
     publisher.disconnect();
-    this.emit("disconnect", { host: this.#options.display });
+    // A loss was reported already.
+    if (!this.#down) this.emit("disconnect", { host: this.#options.display });
   }
 
   async declareExchange(exchange: ExchangeDeclaration): Promise<void> {

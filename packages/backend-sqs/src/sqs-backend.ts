@@ -296,7 +296,8 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         await this.#batches.idle();
       })
       .finally(destroy);
-    if (wasOpen) this.emit("disconnect", { host: this.#where });
+    // Out of reach was reported already.
+    if (wasOpen && this.#reachable) this.emit("disconnect", { host: this.#where });
   }
 
   // Topology

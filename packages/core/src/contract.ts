@@ -213,6 +213,13 @@ export interface Subscription {
 /** Lifecycle events a backend reports to the application (logging, alerting). */
 export interface BackendEvents {
   connect: { host: string };
+  /**
+   * The connection is down, however it went: lost (`error` says why), or
+   * closed by `close()` (no `error`; emitted before `close()` resolves), so
+   * that "up" and "down" can be tracked from the events alone. Never twice
+   * without a `reconnect` between: `close()` of a connection down since a
+   * loss emits none.
+   */
   disconnect: { host: string; error?: Error };
   reconnect: { host: string; attempt: number };
   error: { error: Error };

@@ -282,7 +282,7 @@ const topologyRecovery: ConformanceCase = {
     // (and takes its auto-delete exchange with it), so that only a redeclare
     // brings them back.
     const fragile: Omit<ConsumerOptions<string>, "queue"> = t.caps.exclusiveQueues
-      ? { exclusive: true, durable: false, autoDelete: true }
+      ? { exclusive: true, durable: false, autoDelete: true, exchangeAutoDelete: true }
       : { durable: false };
     // The cut comes only after the ack of "before" resolved, so that nothing is in flight.
     const acked = new Collector<string>("resolved acks", t.timeoutMs);
@@ -295,7 +295,7 @@ const topologyRecovery: ConformanceCase = {
       exchange: ep.exchange,
       routingKey: ep.routingKey,
       durable: false,
-      autoDelete: fragile.autoDelete ?? false,
+      autoDelete: fragile.exchangeAutoDelete ?? false,
       // Where the backend can say so, an unrouted message fails the send instead of vanishing.
       mandatory: t.caps.mandatory,
     });
@@ -483,6 +483,28 @@ const silentConnections: ConformanceCase = {
   },
 };
 
+// --- f. close after a loss ---------------------------------------------------
+
+const closeAfterLoss: ConformanceCase = {
+  id: "close-after-loss",
+  title: "a lost connection's 'disconnect' carries the reason, and its close() emits no second one",
+  async run(t) {
+    const proxy = await t.proxy();
+    const connection = await t.through(proxy).connect();
+    const events = new ConnectionEvents(connection, "the lost connection", t.timeoutMs);
+    const reported: (Error | undefined)[] = [];
+    connection.on("disconnect", ({ error }) => reported.push(error));
+    // Refused, so that it stays down until the close.
+    proxy.refuse(true);
+    const disconnected = events.next("disconnect");
+    proxy.cut();
+    await disconnected;
+    await connection.close();
+    t.expect(reported.length, events.summary()).toBe(1);
+    t.expect(reported[0], "the disconnect of a loss says why").toBeInstanceOf(ConnectionLostError);
+  },
+};
+
 export const faults: ConformanceGroup = {
   name: "faults",
   cases: [
@@ -491,5 +513,6 @@ export const faults: ConformanceGroup = {
     refusedAndStalled,
     sendWhileDisconnected,
     silentConnections,
+    closeAfterLoss,
   ],
 };

@@ -283,6 +283,20 @@ const exclusive: ConformanceCase = {
   },
 };
 
+const closeDisconnects: ConformanceCase = {
+  id: "close-disconnect",
+  title: "close() emits one 'disconnect', without an error, before it resolves",
+  async run(t) {
+    const connection = await t.connection();
+    const reported: (Error | undefined)[] = [];
+    connection.on("disconnect", ({ error }) => reported.push(error));
+    await connection.close();
+    t.expect(reported).toEqual([undefined]);
+    await connection.close();
+    t.expect(reported).toEqual([undefined]);
+  },
+};
+
 export const lifecycle: ConformanceGroup = {
   name: "lifecycle",
   cases: [
@@ -296,5 +310,6 @@ export const lifecycle: ConformanceGroup = {
     messageGroups,
     maxLength,
     exclusive,
+    closeDisconnects,
   ],
 };
