@@ -27,6 +27,7 @@ export {
   type HostileOptions,
   type SuiteOptions,
 } from "./options.js";
+export { publishRaw } from "./raw-publish.js";
 export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
 export { makeTestCertificates, type TestCertificates } from "./test-certificates.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";

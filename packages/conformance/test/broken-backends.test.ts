@@ -18,6 +18,7 @@ import { hostile } from "../src/groups/hostile.js";
 import { lifecycle } from "../src/groups/lifecycle.js";
 import { routing } from "../src/groups/routing.js";
 import type { HostileOptions, ResolvedOptions } from "../src/options.js";
+import { publishRaw } from "../src/raw-publish.js";
 
 // The suite tests itself: each backend below breaks one promise of the
 // contract, and the case that guards that promise must fail on it. A case
@@ -258,24 +259,12 @@ describe("the suite fails on a backend that breaks the contract", () => {
   }
 });
 
-/** The hostile group's raw writer on a (broken) memory broker: the backend's publish, headers as they come. */
+/** The hostile group's raw writer on a (broken) memory broker: a connection of its own per write. */
 function writeWith(connect: () => Connection): HostileOptions["write"] {
-  return async (queue, { body, contentType, contentEncoding, headers = {} }) => {
+  return async (queue, message) => {
     const connection = connect();
     try {
-      const backend = await connection.ready();
-      await backend.publish({
-        exchange: "",
-        routingKey: queue,
-        mandatory: false,
-        message: {
-          body,
-          contentType,
-          contentEncoding,
-          headers: headers as Headers,
-          properties: {},
-        },
-      });
+      await publishRaw(connection, queue, message);
     } finally {
       await connection.close();
     }
