@@ -77,22 +77,32 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
     else if (name === "r") redelivered = true;
     else if (name === "why") deadReason = value.toString();
   }
-  const entry = {
-    id,
-    exchange: "",
-    routingKey: "",
-    expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined,
-    redelivered,
-    deadReason,
-  };
+  const expiry = Number.isFinite(expiresAt) ? expiresAt : undefined;
+  // One object per entry: this is every consumed message's path.
+  let e: Envelope;
   try {
-    const e = parseEnvelope(envelopeText);
-    const message = { body, contentType: e.c, contentEncoding: e.n, headers: e.h, properties: e.p };
-    return { ...entry, exchange: e.e, routingKey: e.k, message };
+    e = parseEnvelope(envelopeText);
   } catch (error) {
     const message = { body, headers: newHeaders(), properties: {}, unreadable: error as Error };
-    return { ...entry, message };
+    return {
+      id,
+      exchange: "",
+      routingKey: "",
+      expiresAt: expiry,
+      redelivered,
+      deadReason,
+      message,
+    };
   }
+  return {
+    id,
+    exchange: e.e,
+    routingKey: e.k,
+    expiresAt: expiry,
+    redelivered,
+    deadReason,
+    message: { body, contentType: e.c, contentEncoding: e.n, headers: e.h, properties: e.p },
+  };
 }
 
 /**
