@@ -2,6 +2,7 @@
 // every backend shares (virtual routing, declarations, backoff, redaction,
 // time limits, JSON envelopes, option checks).
 
+export { type BackendFactoryLike, registerBackend } from "./backend-registry.js";
 export { backoffDelay, DEFAULT_RECONNECT_POLICY } from "./backoff.js";
 export { clientError, sanitizedCause } from "./client-errors.js";
 export { closestName } from "./closest-name.js";

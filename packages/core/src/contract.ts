@@ -230,6 +230,13 @@ export type BackendEventListener<E extends keyof BackendEvents> = (event: Backen
 export interface Backend {
   /** Short name used in errors and logs ("amqplib", "redis", ...). */
   readonly name: string;
+  /**
+   * What this backend can do. Core reads it only once `connect()` has
+   * resolved, and again at each use (each declaration, each send), never
+   * caching it: a backend whose limits depend on the server (a payload limit
+   * the server announces when it connects) settles them in `connect()`, or
+   * on a reconnect, by exposing this as a getter.
+   */
   readonly capabilities: Capabilities;
 
   /** Connects (or joins) the broker; rejects with a typed error within the connect timeout. */
