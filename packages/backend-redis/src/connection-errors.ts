@@ -3,8 +3,8 @@ import {
   CarrotError,
   ConnectionError,
   ConnectionLostError,
-  ConnectTimeoutError,
   clientError,
+  connectFailure,
   secretOf,
 } from "@carrot/core/backend";
 import type { RedisOptions } from "ioredis";
@@ -25,30 +25,23 @@ export function connectError(
   display: string,
   error: unknown,
   secrets: readonly (string | undefined)[],
-): ConnectionError | AuthenticationError | ConnectTimeoutError {
+  timeout: number,
+): CarrotError {
   const message = firstLine(error);
-  const options = { secrets, clientCode: replyCode(error) };
   if (AUTH_FAILURE.test(message)) {
     return clientError(
       AuthenticationError,
       `redis ${display} refused the credentials (${message}); check the username and password`,
       error,
-      options,
+      { secrets, clientCode: replyCode(error) },
     );
   }
-  if (/ETIMEDOUT|timed? ?out/i.test(message)) {
-    return clientError(
-      ConnectTimeoutError,
-      `redis ${display} did not answer within the connect timeout; check the host, port and firewall`,
-      error,
-      options,
-    );
-  }
-  return clientError(
-    ConnectionError,
-    `cannot connect to redis ${display}: ${message}`,
-    error,
-    options,
+  return (
+    connectFailure(error, { where: `redis ${display}`, timeout, secrets }) ??
+    clientError(ConnectionError, `cannot connect to redis ${display}: ${message}`, error, {
+      secrets,
+      clientCode: replyCode(error),
+    })
   );
 }
 

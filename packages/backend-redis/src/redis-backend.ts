@@ -147,7 +147,9 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     let reason: unknown;
     command.on("error", (error: Error) => {
       reason = error;
-      this.emit("error", { error: connectError(host, error, secrets) });
+      this.emit("error", {
+        error: connectError(host, error, secrets, this.#options.connectTimeout),
+      });
     });
     command.on("close", () => {
       if (this.#down || this.#state !== "open") return;

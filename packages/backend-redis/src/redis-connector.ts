@@ -28,7 +28,7 @@ export async function openRedis(
     );
   } catch (error) {
     redis.disconnect();
-    throw connectError(display, preferred(lastError, error), redisSecrets(options));
+    throw connectError(display, preferred(lastError, error), redisSecrets(options), connectTimeout);
   } finally {
     redis.off("error", onError);
   }

@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { networkErrorCode } from "@carrot/core/backend";
 
 /**
  * SQS has no connection to lose: every request opens or reuses an HTTP
@@ -14,17 +15,6 @@ export interface ReachabilityListener {
   /** An attempt worked after `failedAttempts` that did not. */
   up(failedAttempts: number): void;
 }
-
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
 
 /** One state for all the clients of a backend: they reach the same SQS. */
 export function watchReachability(listener: ReachabilityListener): {
@@ -57,5 +47,7 @@ export function watchReachability(listener: ReachabilityListener): {
 function isNetworkError(error: unknown): boolean {
   const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.$metadata?.httpStatusCode) return false; // SQS answered
-  return NETWORK_CODES.has(e?.code ?? "") || e?.name === "TimeoutError" || e?.name === "AbortError";
+  return (
+    networkErrorCode(error) !== undefined || e?.name === "TimeoutError" || e?.name === "AbortError"
+  );
 }

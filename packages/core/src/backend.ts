@@ -28,6 +28,15 @@ export {
 export * from "./errors.js";
 export { BackendEventEmitter } from "./events.js";
 export {
+  ConnectionLifecycle,
+  type LifecycleState,
+} from "./kit/connection-lifecycle.js";
+export {
+  type ConnectFailureContext,
+  connectFailure,
+  networkErrorCode,
+} from "./kit/network-errors.js";
+export {
   checkNumber,
   MAX_TIMER_MS,
   type NumberRange,
