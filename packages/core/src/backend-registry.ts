@@ -69,7 +69,7 @@ export async function importBackend(packageName: string, scheme: string): Promis
       throw new BackendNotInstalledError(
         `'${scheme}://' URLs need the ${packageName} package, which could not be loaded: npm install ${packageName}; ` +
           "a bundled application (esbuild, webpack, Rollup...) registers it itself before connecting: " +
-          `import { registerBackend } from "@carrot/core"; import backend from "${packageName}"; registerBackend("${scheme}", backend)`,
+          `import "${packageName}/register" (carrot's backends), or import { registerBackend } from "@carrot/core"; import backend from "${packageName}"; registerBackend("${scheme}", backend)`,
         { cause: error },
       );
     }

@@ -19,6 +19,7 @@ export {
   headersFromJson,
   headersToJson,
   isRecord,
+  type Json,
   MAX_HEADER_DEPTH,
   newHeaders,
   type PropertiesJson,
@@ -32,10 +33,55 @@ export {
   type LifecycleState,
 } from "./kit/connection-lifecycle.js";
 export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterOrigin,
+  type DeadLetterReason,
+  type DeadLetterTarget,
+  type DeathRecord,
+  deadLetterMessage,
+  deadLetterQueues,
+  deadLetterTarget,
+  isDeadLetterReason,
+  UNREADABLE_HEADER,
+  unpublishedDeadLetter,
+} from "./kit/dead-lettering.js";
+export {
+  DeliveryTracker,
+  type DeliveryTrackerOptions,
+  HeldDelivery,
+  PrefetchWindow,
+} from "./kit/delivery-tracker.js";
+export {
+  type BodyForm,
+  ENVELOPE_FORMAT,
+  type Envelope,
+  type EnvelopedMessage,
+  EnvelopeReader,
+  EnvelopeWriter,
+  encodeEnvelope,
+  type UnversionedNames,
+} from "./kit/envelope.js";
+export { isExpired, overflowCount, timeToLive } from "./kit/expiry.js";
+export {
+  Lease,
+  LeaseKeeper,
+  type LeaseKeeperOptions,
+  type LeaseRenewal,
+  type RenewLeases,
+} from "./kit/lease-keeper.js";
+export {
   type ConnectFailureContext,
   connectFailure,
   networkErrorCode,
 } from "./kit/network-errors.js";
+export { type ExchangeBindings, RouteCache, type RoutingDecision } from "./kit/route-cache.js";
+export {
+  type BatchLimits,
+  type BatchOutcome,
+  KeyedTickBatcher,
+  type SendBatch,
+  TickBatcher,
+} from "./kit/tick-batcher.js";
 export {
   checkNumber,
   MAX_TIMER_MS,
@@ -45,11 +91,6 @@ export {
 export { checkOptionNames, optionNames } from "./option-names.js";
 export { isTransientPublishError } from "./publish-failures.js";
 export { redactText, redactUrl, secretOf } from "./redact.js";
-export {
-  type DeadLetterOrigin,
-  type DeadLetterReason,
-  deadLetterHeaders,
-} from "./routing/dead-letter-headers.js";
 export { assertSameExchange, assertSameQueue, sameBinding } from "./routing/declarations.js";
 export { headersMatch } from "./routing/headers-matcher.js";
 export { bindingMatches, route } from "./routing/route.js";

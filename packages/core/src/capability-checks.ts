@@ -41,6 +41,9 @@ export function assertQueueSupported(
     refuse(backend, `length-limited queues (maxLength on '${queue.name}')`);
   if (queue.exclusive && !caps.exclusiveQueues)
     refuse(backend, `exclusive queues ('${queue.name}')`);
+  const type = args.queueType;
+  if (type !== undefined && type !== "classic" && !(caps.queueTypes ?? []).includes(type))
+    refuse(backend, `${type} queues (queueType on '${queue.name}')`);
 }
 
 export function assertPublishSupported(

@@ -11,14 +11,23 @@ import {
 import { redactUrl } from "./redact.js";
 import { parseBrokerUrl } from "./url-form.js";
 
+/**
+ * How to reach the broker: a `url`, or carrot's AMQP fields (`hostname`,
+ * `port`, `userid`, `password`, `vhost`), or a `backend` object; and the
+ * connection's limits. A misspelt name fails with `InvalidOptionsError`.
+ */
 export interface ConnectionOptions {
   /** The broker's URL; its scheme picks the backend (`amqp://`, `redis://`, `sqs://`, `memory://`). */
   url?: string;
   /** carrot's AMQP fields, used when there is no `url` (defaults: localhost, 5672, guest, guest, "/"). */
   hostname?: string;
+  /** The broker's port, without `url`; default the scheme's (5672 for AMQP, 5671 with `tls`). */
   port?: number;
+  /** The user name, without `url`; default "guest". */
   userid?: string;
+  /** The password, without `url`; default "guest". Never shown in messages, errors or `toString()`. */
   password?: string;
+  /** The AMQP virtual host, without `url`; default "/". */
   vhost?: string;
   /** A backend object or factory, for backends not chosen by URL (third-party, tests). */
   backend?: Backend | BackendFactoryLike;
@@ -26,7 +35,11 @@ export interface ConnectionOptions {
   alternates?: string[];
   /** Milliseconds to connect before failing; default 10 000. */
   connectTimeout?: number;
-  /** Seconds between heartbeats, where the broker has them. */
+  /**
+   * Seconds between heartbeats (RabbitMQ heartbeats, Redis pings; SQS gives
+   * a request its wait plus two of them): a dead connection is noticed
+   * within two. Default 30 on RabbitMQ and Redis; 0 turns them off.
+   */
   heartbeat?: number;
   /** TLS: true for the platform defaults, or options for `tls.connect` (ca, cert, key, servername...). */
   tls?: boolean | Record<string, unknown>;

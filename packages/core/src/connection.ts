@@ -48,6 +48,11 @@ export class Connection {
   #connecting?: Promise<Backend>;
   #closed = false;
 
+  /**
+   * @param urlOrOptions a broker URL (`amqp://user:pass@host/vhost`,
+   * `redis://`, `sqs://<region>`, `memory://`; its scheme picks the backend)
+   * or options; default `memory://`. Nothing connects yet.
+   */
   constructor(urlOrOptions?: string | ConnectionOptions) {
     this.#resolved = resolveConnectionOptions(urlOrOptions);
   }
@@ -97,25 +102,36 @@ export class Connection {
     return this.#backend;
   }
 
+  /** What the connected backend can do (exchange types, priorities, message groups...); throws before connecting. */
   get capabilities(): Capabilities {
     return this.backend.capabilities;
   }
 
+  /** Connected and not closed. A connection that is reconnecting still counts as connected. */
   get connected(): boolean {
     return this.#backend !== undefined && !this.#closed;
   }
 
+  /**
+   * Listens to the backend's events: `connect`, `disconnect` (with the error
+   * when the connection was lost), `reconnect` and `error`. Listeners added
+   * before connecting hear the first `connect`.
+   */
   on<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): this {
     this.#events.on(event, listener);
     return this;
   }
 
+  /** Removes a listener added with `on`. */
   off<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): this {
     this.#events.off(event, listener);
     return this;
   }
 
-  /** Consumers register here so that closing the connection lets their callbacks finish first. */
+  /**
+   * Consumers register here so that closing the connection lets their callbacks finish first.
+   * @internal
+   */
   attach(child: ConnectionChild): () => void {
     this.#children.add(child);
     return () => this.#children.delete(child);
@@ -131,10 +147,12 @@ export class Connection {
     await backend?.close();
   }
 
+  /** `await using connection = ...`: `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** `Connection(amqp://guest:***@host:5672/)`: the URL with the password hidden. */
   toString(): string {
     return `Connection(${this.#resolved.display})`;
   }
@@ -157,18 +175,22 @@ export class Connection {
     await backend.declareQueue(declaration);
   }
 
+  /** Binds a queue to an exchange (idempotent). */
   async bindQueue(binding: BindingDeclaration): Promise<void> {
     await (await this.ready()).bindQueue(binding);
   }
 
+  /** Removes a binding of a queue to an exchange. */
   async unbindQueue(binding: BindingDeclaration): Promise<void> {
     await (await this.ready()).unbindQueue(binding);
   }
 
+  /** Deletes an exchange and its bindings. */
   async deleteExchange(name: string): Promise<void> {
     await (await this.ready()).deleteExchange(name);
   }
 
+  /** Deletes a queue with its messages and its bindings. */
   async deleteQueue(name: string): Promise<void> {
     await (await this.ready()).deleteQueue(name);
   }

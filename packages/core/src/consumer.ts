@@ -21,16 +21,29 @@ export type CallbackErrorPolicy =
   /** Reject at once (dead-letter where configured). */
   | "reject";
 
+/**
+ * What a Consumer consumes and how. Only `queue` is required; the rest have
+ * safe defaults. A misspelt name fails with `InvalidOptionsError` naming the
+ * closest valid one. Subclasses may set them as `static defaults`.
+ */
 export interface ConsumerOptions<T = unknown> {
+  /** The queue to declare and consume (required, in the options or `static defaults`). */
   queue?: string;
   /** The exchange to bind the queue to; none ("") leaves the queue bound only to the default exchange. */
   exchange?: string;
+  /** The exchange's type when declared: "direct" (the default), "topic", "fanout" or "headers". */
   exchangeType?: ExchangeType;
   /** The binding key (a pattern on topic exchanges). */
   routingKey?: string;
   /** Binding arguments; for headers exchanges `x-match` and the header values to match. */
   bindingArguments?: Headers;
+  /** The queue and exchange survive a broker restart; default true. */
   durable?: boolean;
+  /**
+   * Only this consumer's connection may use the queue, and the queue is
+   * deleted when that connection closes; default false. Another connection
+   * consuming it gets `ResourceLockedError`.
+   */
   exclusive?: boolean;
   /**
    * The queue is deleted when its last consumer goes (a `cancel()`, the end
@@ -61,19 +74,33 @@ export interface ConsumerOptions<T = unknown> {
   maxDecompressedSize?: number;
   /** Codec names or content types this consumer decodes; default: json, text, binary, msgpack. */
   accept?: readonly string[];
+  /** The queue's arguments: dead-lettering, message TTL, maximum length, priorities, queue type. */
   queueArguments?: QueueArguments;
   /** Validates every payload before the callback sees it. */
   schema?: Schema<T>;
+  /**
+   * What happens to a message whose callback throws without settling it;
+   * default "requeue-once". The error is reported on `error` either way.
+   */
   callbackErrorPolicy?: CallbackErrorPolicy;
+  /** The tag the broker knows this consumer by; default `carrot-` and a random UUID. */
   consumerTag?: string;
 }
 
+/**
+ * Handles one message: `data` is its decoded (and validated) payload. It
+ * settles the message with `message.ack()`, `reject()` or `requeue()`; one
+ * that throws is dealt with by `callbackErrorPolicy`.
+ */
 export type ConsumerCallback<T> = (data: T, message: Message<T>) => unknown;
+/** Told each decode or callback failure, with the message when there is one. */
 export type ConsumerErrorListener<T> = (error: CarrotError, message?: Message<T>) => void;
 
+/** When a `wait()` returns. */
 export interface WaitOptions {
   /** Stop after this many messages were received (handled, or rejected as undecodable). */
   limit?: number;
+  /** Aborting it cancels the consumer, as `cancel()` does; the wait then resolves. */
   signal?: AbortSignal;
 }
 
@@ -107,9 +134,12 @@ export const DEFAULT_PREFETCH = 100;
  * `for await`. Subclasses set `static defaults` and may override `receive`.
  */
 export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
+  /** Options a subclass sets for all its instances (carrot's class attributes); the constructor's win. */
   static defaults: ConsumerOptions = {};
 
+  /** The connection this consumer declares and consumes on. */
   readonly connection: Connection;
+  /** The options in force: `static defaults` merged with the constructor's. */
   readonly options: Readonly<ConsumerOptions<T>>;
   readonly #callbacks: ConsumerCallback<T>[] = [];
   readonly #errorListeners = new Set<ConsumerErrorListener<T>>();
@@ -139,6 +169,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#detach = connection.attach(this);
   }
 
+  /** The queue's name, from `options.queue`. */
   get queue(): string {
     return this.options.queue!;
   }
@@ -158,6 +189,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     return this;
   }
 
+  /** Removes a listener added with `on`. */
   off(event: "error", listener: ConsumerErrorListener<T>): this {
     if (event === "error") this.#errorListeners.delete(listener);
     return this;
@@ -264,6 +296,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     return delivery ? new Message(delivery, this.#rules, { noAck }) : null;
   }
 
+  /** `for await (const message of consumer)`: the same as `iterate()` without options. */
   [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
     return this.iterate();
   }
@@ -329,6 +362,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     await this.#stop(DEFAULT_CLOSE_DEADLINE, { requeueUnsettled: false });
   }
 
+  /** `await using consumer = ...`: `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -18,6 +18,7 @@
 
 /** The exchange types of AMQP 0-9-1; a backend declares which it routes. */
 export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
+/** One of {@link EXCHANGE_TYPES}: how an exchange picks the queues for a routing key. */
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
 
 /**
@@ -53,12 +54,22 @@ export interface Capabilities {
    */
   readonly maxMessageSize: number;
   /**
-   * Deliveries expire unless kept alive (SQS visibility timeout, Redis reclaim):
-   * `Delivery.extend` works and core keeps leases alive while a message is held.
+   * Deliveries expire unless kept alive (SQS visibility timeout, Redis reclaim).
+   * The backend keeps each delivery's lease alive from receipt until it is
+   * settled, whether it waits in the prefetch buffer or is in a callback
+   * (with the kit's `LeaseKeeper`), up to the backend's maximum hold; and
+   * `Delivery.extend` renews it at once, for at least the seconds asked where
+   * the broker leases by time (SQS), for another lease where it does not (Redis).
    */
   readonly leases: boolean;
   /** `groupId` and `deduplicationId` per send (SQS FIFO message groups and deduplication). */
   readonly messageGroups: boolean;
+  /**
+   * Queue types taken besides "classic" (`queueType` queue argument). Optional,
+   * so that a backend written before quorum queues refuses them instead of
+   * declaring a classic queue in their place; absent means none.
+   */
+  readonly queueTypes?: readonly QueueType[];
 }
 
 /** Values a message header may hold: what AMQP tables, JSON and SQS attributes all carry. */
@@ -81,16 +92,23 @@ export type Headers = Record<string, HeaderValue>;
 
 /** The AMQP basic properties, by their carrot names; every backend carries all of them. */
 export interface MessageProperties {
+  /** The application's id for the message; carried, never generated or checked by carrot. */
   messageId?: string;
+  /** The id of the message this one answers (request/reply). */
   correlationId?: string;
+  /** The queue a reply should be sent to (request/reply). */
   replyTo?: string;
   /** 0-255; higher is delivered sooner on `maxPriority` queues. */
   priority?: number;
   /** Milliseconds until the message expires if not delivered. */
   expiration?: number;
+  /** When the message was created, as the sender says; carried as is, to the millisecond. */
   timestamp?: Date;
+  /** The application's name for the kind of message ("order.created"). */
   type?: string;
+  /** The sending application's name. */
   appId?: string;
+  /** The sending user; RabbitMQ refuses a message whose `userId` is not the connection's user. */
   userId?: string;
   /** 1 transient, 2 persistent. */
   deliveryMode?: 1 | 2;
@@ -98,10 +116,15 @@ export interface MessageProperties {
 
 /** A message as it travels: encoded bytes plus what is needed to decode them. */
 export interface RawMessage {
+  /** The encoded (and maybe compressed) body, exactly as it goes to or comes from the broker. */
   body: Uint8Array;
+  /** The codec's content type ("application/json"); core picks the decoder by it. */
   contentType?: string;
+  /** "utf-8" for text formats, "binary" otherwise, as the codec says. */
   contentEncoding?: string;
+  /** User headers plus carrot's own (`compression`); received ones are built with `newHeaders()`. */
   headers: Headers;
+  /** The AMQP basic properties; a backend carries every one it is given. */
   properties: MessageProperties;
   /**
    * Set by a backend on a delivery it could not read as a carrot message
@@ -114,9 +137,13 @@ export interface RawMessage {
   unreadable?: Error;
 }
 
+/** One message to publish, as core hands it to `Backend.publish`. */
 export interface PublishRequest {
+  /** The exchange to publish to; "" is the default exchange, which routes to the queue named by the routing key. */
   exchange: string;
+  /** The key the exchange routes by (a queue name on the default exchange). */
   routingKey: string;
+  /** The encoded message, already checked against `maxMessageSize`. */
   message: RawMessage;
   /** Fail with `UnroutableError` when no queue receives the message. */
   mandatory: boolean;
@@ -126,8 +153,11 @@ export interface PublishRequest {
   deduplicationId?: string;
 }
 
+/** Where a delivered message came from and how. */
 export interface DeliveryInfo {
+  /** The exchange it was published to ("" for the default exchange). */
   exchange: string;
+  /** The routing key it was published with. */
   routingKey: string;
   /** The message was delivered before and not acked (consumer died, requeued, connection lost). */
   redelivered: boolean;
@@ -144,8 +174,11 @@ export interface DeliveryInfo {
  * rejects with a `ConnectionLostError` saying the broker will redeliver it.
  */
 export interface Delivery {
+  /** The message as it arrived. */
   readonly message: RawMessage;
+  /** Where it came from, and whether it was delivered before. */
   readonly info: DeliveryInfo;
+  /** Done with it: the broker forgets the message. */
   ack(): Promise<void>;
   /** Requeue true: back on the queue, redelivered. False: dropped, or dead-lettered if configured. */
   reject(requeue: boolean): Promise<void>;
@@ -153,37 +186,87 @@ export interface Delivery {
   extend?(seconds: number): Promise<void>;
 }
 
+/**
+ * An exchange to declare. Declaring an existing exchange with the same
+ * settings does nothing; with other settings it fails with
+ * `DeclarationConflictError` (AMQP's equivalence rule, `assertSameExchange`).
+ */
 export interface ExchangeDeclaration {
+  /** Unique per broker (per vhost on RabbitMQ); "" is the default exchange and cannot be declared. */
   name: string;
+  /** How it routes; a backend refuses a type missing from its `exchangeTypes`. */
   type: ExchangeType;
+  /** Survives a broker restart. */
   durable: boolean;
+  /** Deleted once its last binding is removed. */
   autoDelete: boolean;
+  /** Backend-specific arguments, passed through untouched (for AMQP, `x-*` keys). */
   arguments?: Record<string, unknown>;
 }
 
+/**
+ * Kinds of queue. "classic" is every backend's own kind; "quorum" is a queue
+ * replicated across the broker's nodes by Raft (RabbitMQ), which a backend
+ * takes only when its capabilities list it in `queueTypes`.
+ */
+export const QUEUE_TYPES = ["classic", "quorum"] as const;
+/** One of {@link QUEUE_TYPES}. */
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
 /** Queue arguments with carrot names; backends map them to their own (`x-message-ttl`, ...). */
 export interface QueueArguments {
+  /** Where rejected (without requeue), expired and overflowing messages are republished (`deadLetter`). */
   deadLetterExchange?: string;
+  /** The routing key they are republished with; absent: their own. */
   deadLetterRoutingKey?: string;
   /** Milliseconds a message may wait in the queue. */
   messageTtl?: number;
+  /** Most messages the queue holds; the oldest is dropped, or dead-lettered, to make room (`maxLength`). */
   maxLength?: number;
   /** Enables priorities 0..maxPriority on the queue. */
   maxPriority?: number;
+  /**
+   * "quorum": replicated, so that confirmed messages survive the loss of a
+   * minority of the broker's nodes. Durable, not exclusive, not auto-delete,
+   * no `maxPriority`. Absent: the backend's own kind.
+   */
+  queueType?: QueueType;
+  /**
+   * Quorum queues: how many times one message may come back (requeued, or
+   * held by a consumer that died) and be delivered again; the return after
+   * that dead-letters it (to `deadLetterExchange`) or, without one, drops it.
+   * With 2 it is delivered 3 times. The limit that stops a poison message
+   * from being redelivered for ever.
+   */
+  deliveryLimit?: number;
+  /** Quorum queues: how many nodes hold a replica when the queue is created (default: all). */
+  initialGroupSize?: number;
   /** Backend-specific arguments, passed through untouched (for AMQP, `x-*` keys). */
   [raw: `x-${string}`]: unknown;
 }
 
+/**
+ * A queue to declare. As with exchanges, redeclaring with the same settings
+ * does nothing and with others fails with `DeclarationConflictError`.
+ */
 export interface QueueDeclaration {
+  /** Unique per broker (per vhost on RabbitMQ); never empty. */
   name: string;
+  /** The queue, and its persistent messages, survive a broker restart (`persistence`). */
   durable: boolean;
+  /** Owned by this connection: refused to others, deleted when it closes (`exclusiveQueues`). */
   exclusive: boolean;
+  /** Deleted once its last consumer unsubscribes. */
   autoDelete: boolean;
+  /** Limits, dead-lettering and queue type; `{}` for none. */
   arguments: QueueArguments;
 }
 
+/** A route from an exchange to a queue; binding twice is the same as once. */
 export interface BindingDeclaration {
+  /** The queue that receives the messages. */
   queue: string;
+  /** The exchange they are published to. */
   exchange: string;
   /** The binding key: exact for direct, a pattern for topic, ignored by fanout and headers. */
   routingKey: string;
@@ -191,6 +274,7 @@ export interface BindingDeclaration {
   arguments?: Headers;
 }
 
+/** How `Backend.consume` delivers. */
 export interface ConsumeOptions {
   /** Unacked deliveries allowed in flight on this subscription; 0 means no limit. */
   prefetch: number;
@@ -198,10 +282,13 @@ export interface ConsumeOptions {
   noAck: boolean;
   /** No other consumer may subscribe to the queue while this one is. */
   exclusive: boolean;
+  /** Names the subscription in `DeliveryInfo` and the broker's tools: the consumer's own, else a random `carrot-<uuid>`. */
   consumerTag: string;
 }
 
+/** A running `consume`, which `cancel()` ends. */
 export interface Subscription {
+  /** The tag it was started with (`ConsumeOptions.consumerTag`). */
   readonly consumerTag: string;
   /**
    * Stop deliveries. Resolves once the backend will deliver nothing more on
@@ -212,7 +299,11 @@ export interface Subscription {
 
 /** Lifecycle events a backend reports to the application (logging, alerting). */
 export interface BackendEvents {
-  connect: { host: string };
+  /** The connection is up: once `connect()` succeeds, and again on each reconnect (before `reconnect`). */
+  connect: {
+    /** host:port (or the backend's own name for its broker), never with a password. */
+    host: string;
+  };
   /**
    * The connection is down, however it went: lost (`error` says why), or
    * closed by `close()` (no `error`; emitted before `close()` resolves), so
@@ -220,13 +311,33 @@ export interface BackendEvents {
    * without a `reconnect` between: `close()` of a connection down since a
    * loss emits none.
    */
-  disconnect: { host: string; error?: Error };
-  reconnect: { host: string; attempt: number };
-  error: { error: Error };
+  disconnect: {
+    /** The broker the connection was to, never with a password. */
+    host: string;
+    /** Why it was lost; absent when `close()` ended it. */
+    error?: Error;
+  };
+  /** A lost connection is up again; subscriptions resume on it. */
+  reconnect: {
+    /** The broker it reconnected to (with several URLs, maybe another than before). */
+    host: string;
+    /** Which try succeeded, from 1. */
+    attempt: number;
+  };
+  /** An error the backend already handled, reported for logging: with no listener it is dropped, never thrown. */
+  error: {
+    /** What failed, as a carrot error where the backend can say. */
+    error: Error;
+  };
 }
 
+/** A listener for the event `E`, given its payload. */
 export type BackendEventListener<E extends keyof BackendEvents> = (event: BackendEvents[E]) => void;
 
+/**
+ * One connection to one broker: declarations, publish, get and consume.
+ * Core calls it only after `connect()` resolved and never after `close()`.
+ */
 export interface Backend {
   /** Short name used in errors and logs ("amqplib", "redis", ...). */
   readonly name: string;
@@ -244,11 +355,17 @@ export interface Backend {
   /** Releases everything: subscriptions end, unacked deliveries go back to the broker. */
   close(): Promise<void>;
 
+  /** Creates the exchange, or checks that the existing one is the same (else `DeclarationConflictError`). */
   declareExchange(exchange: ExchangeDeclaration): Promise<void>;
+  /** Creates the queue, or checks that the existing one is the same (else `DeclarationConflictError`). */
   declareQueue(queue: QueueDeclaration): Promise<void>;
+  /** Routes the exchange's matching messages to the queue; binding twice is binding once. */
   bindQueue(binding: BindingDeclaration): Promise<void>;
+  /** Stops the routing `bindQueue` set up; a binding that was never made is no error. */
   unbindQueue(binding: BindingDeclaration): Promise<void>;
+  /** Deletes the exchange and its bindings; deleting one that does not exist succeeds. */
   deleteExchange(name: string): Promise<void>;
+  /** Deletes the queue, its messages and bindings; its consumers are cancelled by the broker. */
   deleteQueue(name: string): Promise<void>;
   /** Removes every ready message; resolves to how many. */
   purgeQueue(name: string): Promise<number>;
@@ -277,7 +394,9 @@ export interface Backend {
     onBrokerCancel?: (reason: Error) => void,
   ): Promise<Subscription>;
 
+  /** Adds a listener for a lifecycle event (see {@link BackendEvents}). */
   on<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): void;
+  /** Removes a listener added with `on`. */
   off<E extends keyof BackendEvents>(event: E, listener: BackendEventListener<E>): void;
 }
 
@@ -287,10 +406,15 @@ export interface BackendOptions {
   url?: string;
   /** Other URLs to fail over to, tried in turn after `url`. */
   alternates: string[];
+  /** The host to connect to, when given apart from a URL. */
   hostname?: string;
+  /** The TCP port; absent: the backend's default for its scheme. */
   port?: number;
+  /** The user name to log in with. */
   userid?: string;
+  /** The password to log in with: never print it, never put it in an error. */
   password?: string;
+  /** The virtual host, where the broker has them (RabbitMQ); others ignore it. */
   vhost?: string;
   /** Milliseconds to establish a connection before failing with `ConnectTimeoutError`. */
   connectTimeout: number;
@@ -298,6 +422,7 @@ export interface BackendOptions {
   heartbeat?: number;
   /** TLS: true for defaults, or Node `tls.connect` options. */
   tls?: boolean | Record<string, unknown>;
+  /** How to retry a lost connection; `false`: do not, report the loss and stay down. */
   reconnect: ReconnectPolicy | false;
   /** A name the broker shows for this connection. */
   connectionName?: string;
@@ -319,8 +444,10 @@ export interface ReconnectPolicy {
 
 /** What a backend package exports (as `default` and by name) and `registerBackend` takes. */
 export interface BackendFactory {
+  /** The backend's name, as its instances report it (`Backend.name`). */
   readonly name: string;
   /** URL schemes it serves, without the colon ("amqp", "amqps"). */
   readonly schemes: readonly string[];
+  /** A new backend for these settings, not yet connected: `connect()` does the I/O. */
   create(options: BackendOptions): Backend;
 }

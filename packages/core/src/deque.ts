@@ -9,16 +9,19 @@ export class Deque<T> {
   #head = 0;
   #length = 0;
 
+  /** How many items it holds. */
   get length(): number {
     return this.#length;
   }
 
+  /** Adds at the back. */
   push(item: T): void {
     if (this.#length === this.#buffer.length) this.#grow();
     this.#buffer[(this.#head + this.#length) & (this.#buffer.length - 1)] = item;
     this.#length++;
   }
 
+  /** Adds at the front: what `shift` returns next (a message given back goes first). */
   unshift(item: T): void {
     if (this.#length === this.#buffer.length) this.#grow();
     this.#head = (this.#head - 1) & (this.#buffer.length - 1);
@@ -26,10 +29,12 @@ export class Deque<T> {
     this.#length++;
   }
 
+  /** The front item, left in place; undefined when empty. */
   peek(): T | undefined {
     return this.#length === 0 ? undefined : this.#buffer[this.#head];
   }
 
+  /** Removes and returns the front item; undefined when empty. */
   shift(): T | undefined {
     if (this.#length === 0) return undefined;
     const item = this.#buffer[this.#head];

@@ -14,6 +14,7 @@ import { DecodeError } from "./errors.js";
  * another exception, a prototype set from the data, or an Invalid Date.
  */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+/** Headers as `JSON.stringify` writes them: every value a {@link Json}, tagged where JSON lacks the type. */
 export type HeadersJson = Record<string, Json>;
 
 /** Deeper headers than this are refused: reading them is recursive, and no real header nests so. */
@@ -24,6 +25,11 @@ export function newHeaders(): Headers {
   return Object.create(null) as Headers;
 }
 
+/**
+ * Headers for a JSON envelope. Headers of strings, finite numbers, booleans
+ * and null are returned as they are (no copy: the common case stays cheap);
+ * others are copied with dates, bytes, non-finite numbers and objects tagged.
+ */
 export function headersToJson(headers: Headers): HeadersJson {
   if (isPlain(headers)) return headers as HeadersJson;
   const out: HeadersJson = {};
@@ -42,8 +48,12 @@ export function headersFromJson(json: unknown): Headers {
 }
 
 /** Properties with the timestamp as milliseconds since the epoch. */
-export type PropertiesJson = Omit<MessageProperties, "timestamp"> & { timestamp?: number };
+export type PropertiesJson = Omit<MessageProperties, "timestamp"> & {
+  /** Milliseconds since the epoch (`Date.getTime()`). */
+  timestamp?: number;
+};
 
+/** Properties for a JSON envelope: the same object unless it has a timestamp, which becomes milliseconds. */
 export function propertiesToJson(properties: MessageProperties): PropertiesJson {
   const { timestamp } = properties;
   return timestamp === undefined

@@ -33,8 +33,11 @@ export type { Schema } from "./schema.js";
 export type { ExchangeInput, QueueInput } from "./topology-input.js";
 
 import { Connection } from "./connection.js";
-/** carrot's names for Connection. */
+/** carrot's name for {@link Connection}, the same class. */
 export const AMQPConnection = Connection;
+/** carrot's name for {@link Connection}, the same class. */
 export type AMQPConnection = Connection;
+/** carrot's other name for {@link Connection}, the same class. */
 export const BrokerConnection = Connection;
+/** carrot's other name for {@link Connection}, the same class. */
 export type BrokerConnection = Connection;

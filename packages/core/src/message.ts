@@ -10,6 +10,7 @@ import {
 } from "./errors.js";
 import { type Schema, validateSync } from "./schema.js";
 
+/** Where a message is in its life: not settled yet, or how it was settled. */
 export type MessageState = "pending" | "acked" | "rejected" | "requeued";
 
 /** How a consumer decodes what it receives: its accept list, optional schema and size limit. */
@@ -37,6 +38,7 @@ export class Message<T = unknown> {
   /** The consumer's set of messages awaiting a settle; this one leaves it when settled. */
   readonly #unsettled?: Set<Message<unknown>>;
 
+  /** A Consumer makes its messages: applications receive them, never build them. @internal */
   constructor(
     delivery: Delivery,
     rules: DecodeRules<T>,
@@ -59,24 +61,31 @@ export class Message<T = unknown> {
   get body(): Uint8Array {
     return this.#delivery.message.body;
   }
+  /** The content type the sender's codec recorded ("application/json"...); it picks the decoder. */
   get contentType(): string | undefined {
     return this.#delivery.message.contentType;
   }
+  /** The sender's content encoding ("utf-8", "binary"...). */
   get contentEncoding(): string | undefined {
     return this.#delivery.message.contentEncoding;
   }
+  /** The message's headers, as an object without a prototype. */
   get headers(): Headers {
     return this.#delivery.message.headers;
   }
+  /** The message's properties: `messageId`, `correlationId`, `replyTo`, `timestamp`, `priority`... */
   get properties(): MessageProperties {
     return this.#delivery.message.properties;
   }
+  /** How it arrived: its queue, exchange, routing key and whether it is a redelivery. */
   get deliveryInfo(): DeliveryInfo {
     return this.#delivery.info;
   }
+  /** "pending" until settled, then how it was settled ("acked" from the start with `noAck`). */
   get state(): MessageState {
     return this.#state;
   }
+  /** Settled already (acked, rejected or requeued): carrot's `acknowledged`. */
   get acknowledged(): boolean {
     return this.#state !== "pending";
   }

@@ -2,6 +2,7 @@ import { InvalidOptionsError } from "./errors.js";
 
 /** The values a number option takes. */
 export interface NumberRange {
+  /** The smallest value taken. */
   readonly min: number;
   /** No upper bound when absent; Infinity is refused all the same, unless `infinity` says what it means. */
   readonly max?: number;

@@ -2,7 +2,7 @@ import { classDefaults } from "./class-defaults.js";
 import { closestName } from "./closest-name.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import type { ConsumerOptions } from "./consumer.js";
-import type { ReconnectPolicy } from "./contract.js";
+import type { QueueArguments, ReconnectPolicy } from "./contract.js";
 import { InvalidOptionsError } from "./errors.js";
 import type { PublisherOptions, SendOptions } from "./publisher.js";
 
@@ -111,6 +111,18 @@ export const CONSUMER_OPTION_NAMES = optionNames<keyof ConsumerOptions>({
   schema: true,
   callbackErrorPolicy: true,
   consumerTag: true,
+});
+
+/** The carrot-named queue arguments; `x-` names are the backend's and pass unchecked. */
+export const QUEUE_ARGUMENT_NAMES = optionNames<Exclude<keyof QueueArguments, `x-${string}`>>({
+  deadLetterExchange: true,
+  deadLetterRoutingKey: true,
+  messageTtl: true,
+  maxLength: true,
+  maxPriority: true,
+  queueType: true,
+  deliveryLimit: true,
+  initialGroupSize: true,
 });
 
 export const PUBLISHER_OPTION_NAMES = optionNames<keyof PublisherOptions>({

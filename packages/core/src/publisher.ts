@@ -36,17 +36,27 @@ import { SendDeadline } from "./send-deadline.js";
 import { SendWait } from "./send-wait.js";
 import { checkExchangeType } from "./topology-input.js";
 
+/**
+ * Where a Publisher sends and how. Every option has a default; a misspelt
+ * name fails with `InvalidOptionsError` naming the closest valid one.
+ * Subclasses may set them as `static defaults`.
+ */
 export interface PublisherOptions<T = unknown> {
   /** The exchange to publish to; "" is the default exchange, which routes to the queue named by the key. */
   exchange?: string;
+  /** The exchange's type when declared: "direct" (the default), "topic", "fanout" or "headers". */
   exchangeType?: ExchangeType;
+  /** The routing key of every send that does not give its own; default "". */
   routingKey?: string;
+  /** The exchange survives a broker restart; default true. */
   durable?: boolean;
+  /** The exchange is deleted when its last binding goes; default false. Consumers of it must agree. */
   autoDelete?: boolean;
   /** 2 (persistent, the default) or 1 (transient). */
   deliveryMode?: 1 | 2 | "persistent" | "transient";
   /** Codec name; "json" by default. */
   serializer?: string;
+  /** Compresses every body ("gzip" or "brotli", kombu's format); default none. */
   compression?: Compression;
   /** Validates every payload before it is sent. */
   schema?: Schema<T>;
@@ -63,15 +73,27 @@ export interface PublisherOptions<T = unknown> {
   maxInFlight?: number;
 }
 
+/**
+ * One send's options: each overrides the Publisher's option of the same
+ * name, and the message properties (`messageId`, `correlationId`, `replyTo`,
+ * `expiration`, `priority`...) travel with the message.
+ */
 export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
+  /** This message's routing key; default the Publisher's `routingKey`. */
   routingKey?: string;
+  /** This message's codec name; default the Publisher's `serializer`. */
   serializer?: string;
+  /** This message's compression; default the Publisher's `compression`. */
   compression?: Compression;
   /** With a content type, the data is pre-encoded: a Uint8Array or a string, sent as it is. */
   contentType?: string;
+  /** The encoding of pre-encoded data (with `contentType`); default "utf-8" for a string, "binary" for bytes. */
   contentEncoding?: string;
+  /** Headers of this message, added to (and overriding) the Publisher's `headers`. */
   headers?: Headers;
+  /** This message's `mandatory`; default the Publisher's. */
   mandatory?: boolean;
+  /** This message's delivery mode; default the Publisher's `deliveryMode`. */
   deliveryMode?: PublisherOptions["deliveryMode"];
   /**
    * Messages of one group are delivered in order, one at a time, on backends
@@ -103,9 +125,12 @@ const DELIVERY_MODES: readonly unknown[] = [1, 2, "persistent", "transient"];
 
 /** Sends messages to one exchange. Subclasses set `static defaults` (carrot's class attributes). */
 export class Publisher<T = unknown> {
+  /** Options a subclass sets for all its instances (carrot's class attributes); the constructor's win. */
   static defaults: PublisherOptions = {};
 
+  /** The connection this publisher sends on. */
   readonly connection: Connection;
+  /** The options in force: `static defaults` merged with the constructor's. */
   readonly options: Readonly<PublisherOptions<T>>;
   readonly #limit: InFlightLimit;
   /** Frees a send's slot; the deadline calls it once the send has settled or timed out. */
@@ -140,6 +165,7 @@ export class Publisher<T = unknown> {
     );
   }
 
+  /** The exchange's name, from `options.exchange` ("" is the default exchange). */
   get exchange(): string {
     return this.options.exchange ?? "";
   }
@@ -281,6 +307,7 @@ export class Publisher<T = unknown> {
     await this.#limit.idle();
   }
 
+  /** `await using publisher = ...`: `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

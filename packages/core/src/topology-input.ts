@@ -2,13 +2,24 @@ import {
   EXCHANGE_TYPES,
   type ExchangeDeclaration,
   type ExchangeType,
+  QUEUE_TYPES,
   type QueueArguments,
   type QueueDeclaration,
 } from "./contract.js";
 import { InvalidOptionsError } from "./errors.js";
+import { checkOptionNames, QUEUE_ARGUMENT_NAMES } from "./option-names.js";
 
-/** What applications pass: a name, and any settings that differ from carrot's defaults. */
+/**
+ * An exchange as `Connection.declareExchange` takes it: a name, and any
+ * settings that differ from carrot's defaults (type "direct", durable, not
+ * auto-delete, no arguments).
+ */
 export type ExchangeInput = Pick<ExchangeDeclaration, "name"> & Partial<ExchangeDeclaration>;
+/**
+ * A queue as `Connection.declareQueue` takes it: a name, and any settings
+ * that differ from carrot's defaults (durable, not exclusive, not
+ * auto-delete, no arguments).
+ */
 export type QueueInput = Pick<QueueDeclaration, "name"> & Partial<QueueDeclaration>;
 
 export function exchangeDeclaration(input: ExchangeInput): ExchangeDeclaration {
@@ -24,13 +35,15 @@ export function exchangeDeclaration(input: ExchangeInput): ExchangeDeclaration {
 export function queueDeclaration(input: QueueInput): QueueDeclaration {
   const name = checkName("queue", input.name);
   if (name === "") throw new InvalidOptionsError("a queue needs a name");
-  return {
+  const queue: QueueDeclaration = {
     name,
     durable: input.durable ?? true,
     exclusive: input.exclusive ?? false,
     autoDelete: input.autoDelete ?? false,
     arguments: checkQueueArguments(input.arguments ?? {}),
   };
+  checkQueueType(queue);
+  return queue;
 }
 
 export function checkExchangeType(type: string): ExchangeType {
@@ -73,7 +86,10 @@ function checkName(kind: string, name: unknown): string {
 }
 
 function checkQueueArguments(args: QueueArguments): QueueArguments {
-  for (const key of ["messageTtl", "maxLength", "maxPriority"] as const) {
+  const named: Record<string, unknown> = {};
+  for (const key in args) if (!key.startsWith("x-")) named[key] = args[key as keyof QueueArguments];
+  checkOptionNames(named, QUEUE_ARGUMENT_NAMES, "in queueArguments");
+  for (const key of ["messageTtl", "maxLength", "maxPriority", "deliveryLimit"] as const) {
     const value = args[key];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
       throw new InvalidOptionsError(
@@ -86,5 +102,49 @@ function checkQueueArguments(args: QueueArguments): QueueArguments {
       `queueArguments.maxPriority must be at most 255, got ${args.maxPriority}`,
     );
   }
+  const size = args.initialGroupSize;
+  if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
+    throw new InvalidOptionsError(
+      `queueArguments.initialGroupSize must be a whole number >= 1, got ${JSON.stringify(size)}`,
+    );
+  }
+  if (
+    args.queueType !== undefined &&
+    !(QUEUE_TYPES as readonly string[]).includes(args.queueType)
+  ) {
+    throw new InvalidOptionsError(
+      `queueArguments.queueType '${args.queueType}' is not one of ${QUEUE_TYPES.join(", ")}`,
+    );
+  }
   return { ...args };
+}
+
+/**
+ * What a quorum queue cannot be, refused before the broker sees it: RabbitMQ
+ * answers each with a PRECONDITION_FAILED that reads like a conflict with an
+ * existing queue. The quorum-only arguments on another kind would be ignored.
+ */
+function checkQueueType(queue: QueueDeclaration): void {
+  const { name, arguments: args } = queue;
+  if (args.queueType !== "quorum") {
+    for (const key of ["deliveryLimit", "initialGroupSize"] as const) {
+      if (args[key] !== undefined) {
+        throw new InvalidOptionsError(
+          `queueArguments.${key} on queue '${name}' applies to quorum queues only; add queueType: "quorum"`,
+        );
+      }
+    }
+    return;
+  }
+  const refused = [
+    !queue.durable && "durable: false",
+    queue.exclusive && "exclusive",
+    queue.autoDelete && "autoDelete",
+    args.maxPriority !== undefined && "maxPriority",
+  ].filter(Boolean);
+  if (refused.length > 0) {
+    throw new InvalidOptionsError(
+      `quorum queue '${name}' cannot be ${refused.join(", ")}: a quorum queue is durable, shared and without priorities`,
+    );
+  }
 }

@@ -138,6 +138,7 @@ describe("Connection options", () => {
     expect(error).toBeInstanceOf(BackendNotInstalledError);
     expect((error as CarrotError).code).toBe("ERR_CARROT_BACKEND_NOT_INSTALLED");
     expect(String(error)).toContain("npm install @carrot/backend-that-is-not-installed");
+    expect(String(error)).toContain('import "@carrot/backend-that-is-not-installed/register"');
     expect(String(error)).toContain(
       'import backend from "@carrot/backend-that-is-not-installed"; registerBackend("nope", backend)',
     );

@@ -8,7 +8,9 @@ export interface Codec<T = unknown> {
   readonly aliases?: readonly string[];
   /** "utf-8" for text formats, "binary" otherwise. */
   readonly contentEncoding: string;
+  /** The value as bytes; throws for a value the format cannot hold (core reports it as an `EncodeError`). */
   encode(value: T): Uint8Array;
+  /** The value from a received body; throws for bytes that are not this format (core reports a `DecodeError`). */
   decode(body: Uint8Array): T;
 }
 

@@ -13,12 +13,13 @@ import { DecodeError, TooLargeToDecodeError, UnknownCodecError } from "../errors
  * kombu's "gzip" is really a zlib stream (deflate with the zlib header);
  * we write the same, and read real gzip files too.
  */
+export type Compression = "gzip" | "brotli";
+
+/** The `compression` header's value for each compression, as kombu writes it. */
 export const COMPRESSIONS = {
   gzip: "application/x-gzip",
   brotli: "application/x-brotli",
-} as const;
-
-export type Compression = keyof typeof COMPRESSIONS;
+} as const satisfies Record<Compression, string>;
 
 export const COMPRESSION_HEADER = "compression";
 

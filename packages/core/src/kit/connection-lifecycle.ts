@@ -1,6 +1,9 @@
 import { ClosedError } from "../errors.js";
 import type { BackendEventEmitter } from "../events.js";
 
+/** Where a connection is: never opened yet, open (up or down), or closed for good. */
+export type LifecycleState = "new" | "open" | "closed";
+
 /**
  * The connection state every backend keeps, and the events that tell the
  * application about it, kept once so that the rules of the contract hold on
@@ -18,8 +21,6 @@ import type { BackendEventEmitter } from "../events.js";
  * to release on close (`close(release)`), and when its client says the
  * connection went down or came back (`lost`, `regained`).
  */
-export type LifecycleState = "new" | "open" | "closed";
-
 export class ConnectionLifecycle<Opened = void> {
   readonly #events: BackendEventEmitter;
   /** How the connection is named in errors ("this redis connection (host:port)"). */
@@ -34,6 +35,7 @@ export class ConnectionLifecycle<Opened = void> {
    */
   constructor(
     events: BackendEventEmitter,
+    /** The broker as events report it (`connect`, `disconnect`, `reconnect`), without secrets. */
     readonly host: string,
     describe: string,
   ) {
@@ -41,6 +43,7 @@ export class ConnectionLifecycle<Opened = void> {
     this.#describe = describe;
   }
 
+  /** Where the connection is now; a backend reads it to refuse or to connect on first use. */
   get state(): LifecycleState {
     return this.#state;
   }
@@ -53,23 +56,36 @@ export class ConnectionLifecycle<Opened = void> {
   /**
    * Runs `open` once, however many callers ask. `open` resolves to what it
    * opened; `abandon` releases that when the connection was closed while it
-   * was opening. A failed attempt can be tried again.
+   * was opening. A failed attempt can be tried again. `adopt`, if given,
+   * takes what was opened into use once it is sure to be kept, just before
+   * the connection counts as open and `connect` is reported (so that an
+   * abandoned attempt has started nothing, and a `connect` listener finds
+   * the backend ready).
    */
-  connect(open: () => Promise<Opened>, abandon: (opened: Opened) => void): Promise<void> {
+  connect(
+    open: () => Promise<Opened>,
+    abandon: (opened: Opened) => void,
+    adopt?: (opened: Opened) => void,
+  ): Promise<void> {
     if (this.#state === "closed") return Promise.reject(this.closedError());
     if (this.#state === "open") return Promise.resolve();
-    this.#connecting ??= this.#open(open, abandon).finally(() => {
+    this.#connecting ??= this.#open(open, abandon, adopt).finally(() => {
       this.#connecting = undefined;
     });
     return this.#connecting;
   }
 
-  async #open(open: () => Promise<Opened>, abandon: (opened: Opened) => void): Promise<void> {
+  async #open(
+    open: () => Promise<Opened>,
+    abandon: (opened: Opened) => void,
+    adopt?: (opened: Opened) => void,
+  ): Promise<void> {
     const opened = await open();
     if (this.#state === "closed") {
       abandon(opened);
       throw new ClosedError(`the ${this.#describe} was closed while connecting`);
     }
+    adopt?.(opened);
     this.#state = "open";
     this.#events.emit("connect", { host: this.host });
   }
@@ -112,6 +128,7 @@ export class ConnectionLifecycle<Opened = void> {
     if (this.#state === "closed") throw this.closedError();
   }
 
+  /** The error every operation after `close()` fails with, naming the connection. */
   closedError(): ClosedError {
     return new ClosedError(`this ${this.#describe} is closed; open a new Connection`);
   }

@@ -57,6 +57,7 @@ export function networkErrorCode(error: unknown, depth = 0): string | undefined 
   return networkErrorCode(error.cause, depth + 1);
 }
 
+/** What `connectFailure` needs to name the broker and the limit in its message. */
 export interface ConnectFailureContext {
   /** The broker, redacted, as errors name it ("RabbitMQ at 127.0.0.1:5672"). */
   where: string;

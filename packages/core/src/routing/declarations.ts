@@ -32,6 +32,7 @@ export function assertSameExchange(
   }
 }
 
+/** The queue counterpart of {@link assertSameExchange}: durable, exclusive, autoDelete and every argument must match. */
 export function assertSameQueue(existing: QueueDeclaration, requested: QueueDeclaration): void {
   const differences = differing(
     {

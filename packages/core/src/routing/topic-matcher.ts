@@ -29,6 +29,7 @@ function patternWords(pattern: string): readonly string[] {
   return result;
 }
 
+/** Whether a topic binding's `pattern` takes `routingKey`, by the rules above. */
 export function topicMatches(pattern: string, routingKey: string): boolean {
   if (pattern === "#") return true;
   if (!pattern.includes("*") && !pattern.includes("#")) return pattern === routingKey;

@@ -20,6 +20,7 @@ export class Topology {
   readonly #queues = new Map<string, QueueDeclaration>();
   readonly #bindings = new Map<string, BindingDeclaration[]>();
 
+  /** Adds the exchange, or checks that the one held is the same (`DeclarationConflictError` otherwise). */
   declareExchange(exchange: ExchangeDeclaration): void {
     const existing = this.#exchanges.get(exchange.name);
     if (existing) {
@@ -30,6 +31,7 @@ export class Topology {
     this.#bindings.set(exchange.name, []);
   }
 
+  /** Adds the queue, or checks that the one held is the same (`DeclarationConflictError` otherwise). */
   declareQueue(queue: QueueDeclaration): void {
     const existing = this.#queues.get(queue.name);
     if (existing) {
@@ -39,20 +41,24 @@ export class Topology {
     this.#queues.set(queue.name, { ...queue, arguments: { ...queue.arguments } });
   }
 
+  /** The exchange as declared, or undefined. */
   exchange(name: string): ExchangeDeclaration | undefined {
     return this.#exchanges.get(name);
   }
 
+  /** The queue as declared, or undefined. */
   queue(name: string): QueueDeclaration | undefined {
     return this.#queues.get(name);
   }
 
+  /** Adds the binding once; `NotFoundError` when its exchange or queue is missing, or for the default exchange. */
   bind(binding: BindingDeclaration): void {
     const bindings = this.#bindingsOf(binding.exchange);
     if (!this.#queues.has(binding.queue)) throw missing("queue", binding.queue);
     if (!bindings.some((b) => sameBinding(b, binding))) bindings.push({ ...binding });
   }
 
+  /** Removes the binding if held; `NotFoundError` when its exchange is missing. */
   unbind(binding: BindingDeclaration): void {
     const bindings = this.#bindingsOf(binding.exchange);
     const index = bindings.findIndex((b) => sameBinding(b, binding));

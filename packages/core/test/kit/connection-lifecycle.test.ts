@@ -62,6 +62,30 @@ describe("ConnectionLifecycle", () => {
     expect(seen).toEqual([]);
   });
 
+  it("adopts what was opened before reporting connect, and never what an attempt abandoned", async () => {
+    const { lifecycle, seen } = recorded();
+    const adopt = (socket: string) => seen.push(`adopt:${socket}`);
+    await lifecycle.connect(
+      async () => "socket",
+      () => {},
+      adopt,
+    );
+    expect(seen).toEqual(["adopt:socket", "connect"]);
+
+    const closing = recorded();
+    let finishOpen!: (socket: string) => void;
+    const connecting = closing.lifecycle.connect(
+      () => new Promise<string>((resolve) => (finishOpen = resolve)),
+      () => {},
+      (socket) => closing.seen.push(`adopt:${socket}`),
+    );
+    const closed = closing.lifecycle.close(async () => {});
+    finishOpen("late");
+    await expect(connecting).rejects.toBeInstanceOf(ClosedError);
+    await closed;
+    expect(closing.seen).toEqual([]);
+  });
+
   it("reports disconnect once on close, and refuses everything after", async () => {
     const { lifecycle, seen } = recorded();
     await lifecycle.connect(
