@@ -3,13 +3,13 @@ import {
   BackendEventEmitter,
   type BindingDeclaration,
   type Capabilities,
-  ClosedError,
-  ConnectionLostError,
+  ConnectionLifecycle,
   type ConsumeOptions,
   type Delivery,
+  DeliveryTracker,
   type ExchangeDeclaration,
-  MessageStateError,
   NotFoundError,
+  PrefetchWindow,
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
@@ -19,6 +19,7 @@ import { MemoryBroker } from "./memory-broker.js";
 import type { MemoryQueue, QueueConsumer } from "./memory-queue.js";
 import type { StoredMessage } from "./stored-message.js";
 
+/** How `new MemoryBackend(options)` connects; both optional. */
 export interface MemoryBackendOptions {
   /** The broker to connect to; by default the process-wide broker named "default". */
   broker?: MemoryBroker;
@@ -30,7 +31,14 @@ export interface MemoryBackendOptions {
 interface Unsettled {
   queue: MemoryQueue;
   stored: StoredMessage;
-  consumer?: QueueConsumer;
+}
+
+function acked(): void {}
+
+async function nothingToOpen(): Promise<void> {}
+
+function requeued({ queue, stored }: Unsettled): void {
+  queue.requeue(stored);
 }
 
 /**
@@ -41,14 +49,23 @@ interface Unsettled {
 export class MemoryBackend extends BackendEventEmitter implements Backend {
   readonly name = "memory";
   readonly capabilities: Capabilities;
+  /** The broker this connection is to: give it to another MemoryBackend to share its queues. */
   readonly broker: MemoryBroker;
-  readonly #unsettled = new Map<number, Unsettled>();
+  readonly #unsettled = new DeliveryTracker<Unsettled>({
+    name: "memory",
+    describe: ({ queue }) => `a message from '${queue.name}'`,
+    // Back in delivery order: unshifting the last first leaves the first at the front.
+    giveBack: (items) => {
+      for (const { queue, stored } of items.reverse()) queue.requeue(stored);
+    },
+  });
+  readonly #deadLettered = ({ queue, stored }: Unsettled) =>
+    this.broker.deadLetter(queue, stored, "rejected");
   readonly #subscriptions = new Map<string, { queue: MemoryQueue; consumer: QueueConsumer }>();
   readonly #exclusiveQueues = new Set<string>();
-  #nextTag = 1;
   /** Keeps the process alive while it consumes, as an open socket does for network backends. */
   #keepAlive?: NodeJS.Timeout;
-  #state: "new" | "open" | "closed" = "new";
+  readonly #lifecycle = new ConnectionLifecycle(this, "memory", "memory connection");
 
   constructor(options: MemoryBackendOptions = {}) {
     super();
@@ -56,66 +73,64 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     this.capabilities = memoryCapabilities(options.maxMessageSize);
   }
 
-  async connect(): Promise<void> {
-    this.#assertNotClosed();
-    this.#state = "open";
-    this.emit("connect", { host: "memory" });
+  connect(): Promise<void> {
+    return this.#lifecycle.connect(nothingToOpen, nothingToOpen);
   }
 
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
-    this.#state = "closed";
-    for (const { queue, consumer } of this.#subscriptions.values()) queue.removeConsumer(consumer);
-    this.#subscriptions.clear();
-    this.#stopKeepAlive();
-    // Back in delivery order: unshifting the last first leaves the first at the front.
-    for (const { queue, stored } of [...this.#unsettled.values()].reverse()) queue.requeue(stored);
-    this.#unsettled.clear();
-    for (const name of this.#exclusiveQueues) this.broker.removeQueue(name);
-    this.#exclusiveQueues.clear();
-    this.emit("disconnect", { host: "memory" });
+  close(): Promise<void> {
+    return this.#lifecycle.close(async () => {
+      for (const { queue, consumer } of this.#subscriptions.values())
+        queue.removeConsumer(consumer);
+      this.#subscriptions.clear();
+      this.#stopKeepAlive();
+      await this.#unsettled.close();
+      for (const name of this.#exclusiveQueues) this.broker.removeQueue(name);
+      this.#exclusiveQueues.clear();
+    });
   }
 
   async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.declareExchange(exchange);
   }
 
   async declareQueue(queue: QueueDeclaration): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.declareQueue(queue, this);
     if (queue.exclusive) this.#exclusiveQueues.add(queue.name);
   }
 
   async bindQueue(binding: BindingDeclaration): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.bind(binding, this);
   }
 
   async unbindQueue(binding: BindingDeclaration): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.unbind(binding, this);
   }
 
   async deleteExchange(name: string): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.deleteExchange(name);
   }
 
   async deleteQueue(name: string): Promise<void> {
-    this.#assertOpen();
+    await this.#ready();
     this.broker.queue(name, this); // refuses another connection's exclusive queue
     this.broker.removeQueue(name);
     this.#exclusiveQueues.delete(name);
   }
 
   async purgeQueue(name: string): Promise<number> {
-    this.#assertOpen();
+    await this.#ready();
     return this.broker.queue(name, this).purge();
   }
 
   async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
-    this.#assertOpen();
+    // Awaited only when not open: the hot path takes no extra turn.
+    const opening = this.#ready();
+    if (opening) await opening;
     // The broker keeps its own copy of the body, as one across a network would.
     this.broker.publish(
       exchange,
@@ -126,7 +141,7 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
   }
 
   async get(queueName: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
-    this.#assertOpen();
+    await this.#ready();
     const queue = this.broker.queue(queueName, this);
     const stored = queue.take();
     if (!stored) return null;
@@ -139,19 +154,22 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     onDelivery: (delivery: Delivery) => void,
     onBrokerCancel?: (reason: Error) => void,
   ): Promise<Subscription> {
-    this.#assertOpen();
+    await this.#ready();
     const queue = this.broker.queue(queueName, this);
     const forget = () => {
       if (!this.#subscriptions.delete(consumer.tag)) return false;
       if (this.#subscriptions.size === 0) this.#stopKeepAlive();
       return true;
     };
+    // The tracker counts what is held and frees a place when a delivery is
+    // settled (never on close); the queue then dispatches again.
+    const window = new PrefetchWindow(options.prefetch, () => queue.scheduleDispatch());
     const consumer: QueueConsumer = {
       tag: options.consumerTag,
-      prefetch: options.prefetch,
       noAck: options.noAck,
-      unacked: 0,
-      deliver: (stored) => onDelivery(this.#delivery(queue, stored, options.noAck, consumer)),
+      window,
+      deliver: (stored) =>
+        onDelivery(this.#delivery(queue, stored, options.noAck, consumer.tag, window)),
       cancelledByBroker: () => {
         if (forget())
           onBrokerCancel?.(
@@ -174,10 +192,10 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     queue: MemoryQueue,
     stored: StoredMessage,
     noAck: boolean,
-    consumer?: QueueConsumer,
+    consumerTag?: string,
+    window?: PrefetchWindow,
   ): Delivery {
-    const tag = this.#nextTag++;
-    if (!noAck) this.#unsettled.set(tag, { queue, stored, consumer });
+    const held = noAck ? undefined : this.#unsettled.hold({ queue, stored }, window);
     return {
       message: stored.message,
       info: {
@@ -185,32 +203,12 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
         routingKey: stored.routingKey,
         redelivered: stored.redelivered,
         queue: queue.name,
-        consumerTag: consumer?.tag,
+        consumerTag,
       },
-      ack: async () => this.#settle(tag, "ack"),
-      reject: async (requeue) => this.#settle(tag, requeue ? "requeue" : "reject"),
+      ack: async () => this.#unsettled.settle(held, acked),
+      reject: async (requeue) =>
+        this.#unsettled.settle(held, requeue ? requeued : this.#deadLettered),
     };
-  }
-
-  #settle(tag: number, outcome: "ack" | "requeue" | "reject"): void {
-    if (this.#state === "closed") {
-      throw new ConnectionLostError(
-        "the memory connection that delivered this message is closed; the message went back to its queue and will be redelivered",
-      );
-    }
-    const unsettled = this.#unsettled.get(tag);
-    if (!unsettled)
-      throw new MessageStateError(
-        `delivery ${tag} is not awaiting a settle (settled already, or consumed with noAck)`,
-      );
-    this.#unsettled.delete(tag);
-    const { queue, stored, consumer } = unsettled;
-    if (consumer) {
-      consumer.unacked--;
-      queue.scheduleDispatch();
-    }
-    if (outcome === "requeue") queue.requeue(stored);
-    else if (outcome === "reject") this.broker.deadLetter(queue, stored, "rejected");
   }
 
   #stopKeepAlive(): void {
@@ -218,13 +216,8 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     this.#keepAlive = undefined;
   }
 
-  #assertOpen(): void {
-    this.#assertNotClosed();
-    if (this.#state === "new") this.#state = "open"; // direct use without connect() is fine in memory
-  }
-
-  #assertNotClosed(): void {
-    if (this.#state === "closed")
-      throw new ClosedError("this memory connection is closed; open a new Connection");
+  /** Memory needs no connect: direct use opens the connection (a closed one refuses). */
+  #ready(): Promise<void> | undefined {
+    return this.#lifecycle.state === "open" ? undefined : this.connect();
   }
 }

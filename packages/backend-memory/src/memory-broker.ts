@@ -1,7 +1,9 @@
 import {
   type BindingDeclaration,
   type DeadLetterReason,
-  deadLetterHeaders,
+  deadLetterMessage,
+  deadLetterQueues,
+  deadLetterTarget,
   type ExchangeDeclaration,
   NotFoundError,
   newHeaders,
@@ -10,7 +12,7 @@ import {
   Topology,
   UnroutableError,
 } from "@carrot/core/backend";
-import { MemoryQueue, type QueueHost } from "./memory-queue.js";
+import { MemoryQueue } from "./memory-queue.js";
 import type { StoredMessage } from "./stored-message.js";
 
 const named = new Map<string, MemoryBroker>();
@@ -20,8 +22,12 @@ const named = new Map<string, MemoryBroker>();
  * every virtual backend uses) and queues. Every Connection to `memory://name`
  * in one process shares the broker of that name; a `new MemoryBroker()` passed
  * to a MemoryBackend is private to it.
+ *
+ * Applications only create and share brokers: its other methods are the
+ * MemoryBackend's (marked internal, so that the API reference shows what an
+ * application uses), and a MemoryQueue reaches it as its `QueueHost`.
  */
-export class MemoryBroker implements QueueHost {
+export class MemoryBroker {
   readonly #topology = new Topology();
   readonly #queues = new Map<string, MemoryQueue>();
 
@@ -35,14 +41,17 @@ export class MemoryBroker implements QueueHost {
     return broker;
   }
 
+  /** @internal The MemoryBackend's side of `declareExchange`. */
   declareExchange(exchange: ExchangeDeclaration): void {
     this.#topology.declareExchange(exchange);
   }
 
+  /** @internal The MemoryBackend's side of `deleteExchange`. */
   deleteExchange(name: string): void {
     this.#topology.deleteExchange(name);
   }
 
+  /** @internal The MemoryBackend's side of `declareQueue`. */
   declareQueue(queue: QueueDeclaration, connection: object): void {
     const existing = this.#queues.get(queue.name);
     existing?.assertAccess(connection);
@@ -54,6 +63,7 @@ export class MemoryBroker implements QueueHost {
       );
   }
 
+  /** @internal The queue, if it exists and `connection` may use it (`NotFoundError`, `ResourceLockedError`). */
   queue(name: string, connection: object): MemoryQueue {
     const queue = this.#queues.get(name);
     if (!queue) throw new NotFoundError(`no queue named '${name}': declare it first`);
@@ -61,23 +71,26 @@ export class MemoryBroker implements QueueHost {
     return queue;
   }
 
+  /** @internal The MemoryBackend's side of `bindQueue`. */
   bind(binding: BindingDeclaration, connection: object): void {
     this.queue(binding.queue, connection);
     this.#topology.bind(binding);
   }
 
+  /** @internal The MemoryBackend's side of `unbindQueue`. */
   unbind(binding: BindingDeclaration, connection: object): void {
     this.queue(binding.queue, connection);
     this.#topology.unbind(binding);
   }
 
+  /** @internal Deletes a queue: for `deleteQueue`, a closing connection's exclusive queues, and a queue's own auto-delete. */
   removeQueue(name: string): void {
     this.#queues.get(name)?.destroy();
     this.#queues.delete(name);
     this.#topology.deleteQueue(name);
   }
 
-  /** Routes and enqueues at once (within this call), so fan-out is atomic. */
+  /** @internal Routes and enqueues at once (within this call), so fan-out is atomic. */
   publish(exchange: string, routingKey: string, message: RawMessage, mandatory: boolean): void {
     const queues = this.#topology.route(exchange, routingKey, message.headers);
     if (queues.length === 0 && mandatory) {
@@ -88,25 +101,27 @@ export class MemoryBroker implements QueueHost {
     this.#enqueue(queues, exchange, routingKey, message);
   }
 
+  /** @internal Republishes a message that died in `queue` to its dead-letter exchange, if it has one. */
   deadLetter(queue: MemoryQueue, stored: StoredMessage, reason: DeadLetterReason): void {
-    const args = queue.declaration.arguments;
-    const exchange = args.deadLetterExchange;
-    if (exchange === undefined) return;
-    const routingKey = args.deadLetterRoutingKey ?? stored.routingKey;
-    const { expiration: _expired, ...properties } = stored.message.properties;
-    const headers = deadLetterHeaders(stored.message.headers, {
+    const { exchange, routingKey } = stored;
+    const target = deadLetterTarget(queue.declaration.arguments, routingKey);
+    if (!target) return;
+    const message = deadLetterMessage(stored.message, {
       queue: queue.name,
-      exchange: stored.exchange,
-      routingKey: stored.routingKey,
+      exchange,
+      routingKey,
       reason,
     });
     let queues: string[];
     try {
-      queues = this.#topology.route(exchange, routingKey, headers);
+      queues = deadLetterQueues(
+        message,
+        this.#topology.route(target.exchange, target.routingKey, message.headers),
+      );
     } catch {
       return; // as in RabbitMQ, a dead-letter exchange that does not exist drops the message
     }
-    this.#enqueue(queues, exchange, routingKey, { ...stored.message, headers, properties });
+    this.#enqueue(queues, target.exchange, target.routingKey, message);
   }
 
   #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {

@@ -1,15 +1,21 @@
-import type { DeadLetterReason, QueueDeclaration } from "@carrot/core/backend";
-import { ResourceLockedError } from "@carrot/core/backend";
+import {
+  type DeadLetterReason,
+  isExpired,
+  overflowCount,
+  type PrefetchWindow,
+  type QueueDeclaration,
+  ResourceLockedError,
+  timeToLive,
+} from "@carrot/core/backend";
 import { ReadyMessages } from "./ready-messages.js";
 import type { StoredMessage } from "./stored-message.js";
 
 /** One subscription on a queue, as the queue sees it. */
 export interface QueueConsumer {
   readonly tag: string;
-  readonly prefetch: number;
   readonly noAck: boolean;
-  /** Deliveries sent and not yet settled. */
-  unacked: number;
+  /** Its prefetch: how many more deliveries it may take now (the tracker counts settles). */
+  readonly window: PrefetchWindow;
   deliver(stored: StoredMessage): void;
   /** The queue was deleted under this consumer. */
   cancelledByBroker(): void;
@@ -63,15 +69,11 @@ export class MemoryQueue {
   }
 
   enqueue(stored: StoredMessage): void {
-    const ttl = this.declaration.arguments.messageTtl;
-    const expiration = stored.message.properties.expiration;
-    const limit =
-      ttl === undefined ? expiration : expiration === undefined ? ttl : Math.min(ttl, expiration);
-    if (limit !== undefined) stored.expiresAt = Date.now() + limit;
+    const args = this.declaration.arguments;
+    const ttl = timeToLive(args, stored.message.properties.expiration);
+    if (ttl !== undefined) stored.expiresAt = Date.now() + ttl;
     this.#ready.push(stored);
-    const maxLength = this.declaration.arguments.maxLength;
-    // RabbitMQ's default overflow: drop (or dead-letter) from the head.
-    while (maxLength !== undefined && this.#ready.length > maxLength) {
+    for (let over = overflowCount(args, this.#ready.length); over > 0; over--) {
       this.host.deadLetter(this, this.#ready.shift()!, "maxlen");
     }
     this.#afterChange();
@@ -137,7 +139,6 @@ export class MemoryQueue {
       const consumer = this.#nextConsumerWithRoom();
       if (!consumer) break;
       const stored = this.#ready.shift()!;
-      if (!consumer.noAck) consumer.unacked++;
       consumer.deliver(stored);
     }
     this.#armExpiry();
@@ -147,7 +148,7 @@ export class MemoryQueue {
     const count = this.#consumers.length;
     for (let i = 0; i < count; i++) {
       const consumer = this.#consumers[(this.#next + i) % count]!;
-      if (consumer.noAck || consumer.prefetch === 0 || consumer.unacked < consumer.prefetch) {
+      if (consumer.noAck || consumer.window.room > 0) {
         this.#next = (this.#next + i + 1) % count;
         return consumer;
       }
@@ -160,7 +161,7 @@ export class MemoryQueue {
     const now = Date.now();
     for (
       let head = this.#ready.peek();
-      head?.expiresAt !== undefined && head.expiresAt <= now;
+      head && isExpired(head.expiresAt, now);
       head = this.#ready.peek()
     ) {
       this.host.deadLetter(this, this.#ready.shift()!, "expired");

@@ -6,6 +6,6 @@ export interface StoredMessage {
   exchange: string;
   routingKey: string;
   redelivered: boolean;
-  /** Epoch milliseconds after which it is expired instead of delivered. */
+  /** Epoch milliseconds from which it is expired instead of delivered (core's `isExpired`). */
   expiresAt?: number;
 }
