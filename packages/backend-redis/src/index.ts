@@ -2,6 +2,7 @@ import type { BackendFactory, BackendOptions } from "@carrot/core/backend";
 import { RedisBackend } from "./redis-backend.js";
 import { resolveRedisOptions } from "./redis-options.js";
 
+export type { KeyLayout } from "./key-layout.js";
 export { RedisBackend } from "./redis-backend.js";
 export type { RedisBackendSettings } from "./redis-options.js";
 

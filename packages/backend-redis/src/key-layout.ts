@@ -4,11 +4,15 @@
  * and bindings) shares the tag `{prefix}`.
  */
 export class KeyLayout {
-  constructor(readonly prefix: string) {}
+  constructor(
+    /** Starts every key: the `prefix` setting, default "carrot". Backends with different prefixes share nothing. */
+    readonly prefix: string,
+  ) {}
 
   /** The consumer group every queue's stream has. */
   readonly group = "carrot";
 
+  /** The queue's messages: a stream read through the consumer group `group`. */
   stream(queue: string): string {
     return `{${this.prefix}:${queue}}:stream`;
   }

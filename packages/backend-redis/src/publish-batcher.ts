@@ -1,7 +1,14 @@
-import { clientError, PublishNackedError, PublishOutcomeUnknownError } from "@carrot/core/backend";
+import {
+  type BatchLimits,
+  type BatchOutcome,
+  clientError,
+  PublishNackedError,
+  PublishOutcomeUnknownError,
+  type RoutingDecision,
+  TickBatcher,
+} from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
-import type { RoutingDecision } from "./topology-store.js";
 
 /** One message, routed: where it goes and what is stored. */
 export interface RoutedPublish {
@@ -12,18 +19,18 @@ export interface RoutedPublish {
   envelope: string;
 }
 
-interface Pending {
-  publish: RoutedPublish;
-  resolve: (stored: number) => void;
-  reject: (error: Error) => void;
+/** A batch's bounds: the script blocks Redis while it runs, so it stays short. */
+const PUBLISH_BATCH: BatchLimits = { entries: 256, bytes: 1024 * 1024 };
+
+/** A batch awaiting its reply: the socket (counted by `ready` events) it went out on, null while queued offline. */
+interface InFlight {
+  socket: number | null;
+  /** Settles the batch's callers when its socket dies before the reply. */
+  lost(): void;
 }
 
-/** A batch's bounds: the script blocks Redis while it runs, so it stays short. */
-const MAX_BATCH_MESSAGES = 256;
-const MAX_BATCH_BYTES = 1024 * 1024;
-
 /**
- * Sends the publishes made in one tick as one call of the publish script:
+ * Sends the publishes made in one turn as one call of the publish script:
  * one round trip and one Lua invocation for the lot (the invocation alone
  * costs Redis several times an XADD), each message still stored in all its
  * queues or none.
@@ -34,11 +41,11 @@ const MAX_BATCH_BYTES = 1024 * 1024;
  * PublishOutcomeUnknownError (written, but the reply is lost).
  */
 export class PublishBatcher {
-  #batch: Pending[] = [];
-  #bytes = 0;
-  #scheduled = false;
-  /** Batches awaiting their reply, with the socket (counted by `ready` events) they went out on; null while queued offline. */
-  readonly #inFlight = new Map<Pending[], { socket: number | null }>();
+  readonly #batches = new TickBatcher<RoutedPublish, number>(
+    (batch) => this.#send(batch),
+    PUBLISH_BATCH,
+  );
+  readonly #inFlight = new Set<InFlight>();
   #socket = 0;
 
   constructor(
@@ -47,44 +54,34 @@ export class PublishBatcher {
   ) {
     redis.on("ready", () => {
       this.#socket++;
-      for (const sent of this.#inFlight.values()) sent.socket ??= this.#socket;
+      for (const sent of this.#inFlight) sent.socket ??= this.#socket;
     });
     redis.on("close", () => {
-      for (const [batch, sent] of this.#inFlight) {
+      for (const sent of this.#inFlight) {
         if (sent.socket !== this.#socket) continue; // queued ones go out after the reconnect
-        this.#inFlight.delete(batch);
-        for (const p of batch) p.reject(lostError(p.publish.route.exchange));
+        this.#inFlight.delete(sent);
+        sent.lost();
       }
     });
   }
 
   /** Resolves with the number of queues that stored the message, or -1 when the bindings changed. */
   publish(publish: RoutedPublish): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#batch.push({ publish, resolve, reject });
-      this.#bytes += publish.body.byteLength + publish.envelope.length;
-      if (this.#batch.length >= MAX_BATCH_MESSAGES || this.#bytes >= MAX_BATCH_BYTES) {
-        this.#flush();
-      } else if (!this.#scheduled) {
-        this.#scheduled = true;
-        // After this tick's promise jobs, so that a window of sends made together is one batch.
-        process.nextTick(() => this.#flush());
-      }
-    });
+    return this.#batches.add(publish, publish.body.byteLength + publish.envelope.length);
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    this.#bytes = 0;
+  /** Sends the publishes gathered this turn now (close: before the connection quits). */
+  flush(): void {
+    this.#batches.flush();
+  }
+
+  #send(batch: RoutedPublish[]): Promise<BatchOutcome<number>[]> {
     // Each distinct route once (its keys and queues), then each message by its route's number.
     const keys: string[] = [this.keys.due()];
     const routeArgs: string[] = [];
     const messageArgs: (string | Buffer)[] = [];
     const routeNumbers = new Map<RoutingDecision, string>();
-    for (const { publish } of batch) {
+    for (const publish of batch) {
       const { route } = publish;
       let number = routeNumbers.get(route);
       if (number === undefined) {
@@ -98,32 +95,46 @@ export class PublishBatcher {
       }
       messageArgs.push(number, publish.expiration, publish.body, publish.envelope);
     }
-    this.#inFlight.set(batch, { socket: this.redis.status === "ready" ? this.#socket : null });
-    this.redis
-      .carrotPublish(keys.length, ...keys, String(routeNumbers.size), ...routeArgs, ...messageArgs)
-      .then(
-        (results) => {
-          if (!this.#inFlight.delete(batch)) return; // failed already with its socket
-          batch.forEach((p, i) => {
-            const result = results[i];
-            if (typeof result === "number") p.resolve(result);
-            else p.reject(refusedError(p.publish.route.exchange, String(result)));
-          });
-        },
-        (error: unknown) => {
-          if (!this.#inFlight.delete(batch)) return;
-          // A reply from Redis means the script did not run: nothing was stored.
-          const refused = error instanceof Error && error.name === "ReplyError";
-          for (const p of batch) {
-            const { exchange } = p.publish.route;
-            p.reject(
-              refused
-                ? refusedError(exchange, (error as Error).message, error)
-                : lostError(exchange, error),
+    return new Promise((resolve) => {
+      const sent: InFlight = {
+        socket: this.redis.status === "ready" ? this.#socket : null,
+        lost: () => resolve(batch.map(({ route }) => lostError(route.exchange))),
+      };
+      this.#inFlight.add(sent);
+      this.redis
+        .carrotPublish(
+          keys.length,
+          ...keys,
+          String(routeNumbers.size),
+          ...routeArgs,
+          ...messageArgs,
+        )
+        .then(
+          (results) => {
+            if (!this.#inFlight.delete(sent)) return; // failed already with its socket
+            resolve(
+              batch.map(({ route }, i) => {
+                const result = results[i];
+                return typeof result === "number"
+                  ? result
+                  : refusedError(route.exchange, String(result));
+              }),
             );
-          }
-        },
-      );
+          },
+          (error: unknown) => {
+            if (!this.#inFlight.delete(sent)) return;
+            // A reply from Redis means the script did not run: nothing was stored.
+            const refused = error instanceof Error && error.name === "ReplyError";
+            resolve(
+              batch.map(({ route }) =>
+                refused
+                  ? refusedError(route.exchange, (error as Error).message, error)
+                  : lostError(route.exchange, error),
+              ),
+            );
+          },
+        );
+    });
   }
 }
 

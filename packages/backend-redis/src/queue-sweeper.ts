@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DeadLetterReason } from "@carrot/core/backend";
+import { type DeadLetterReason, isDeadLetterReason } from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
@@ -106,11 +106,9 @@ export class QueueSweeper {
         const entries = await firstEntries(command, keys.dead(queue), 100);
         if (entries.length === 0) return true;
         for (const entry of entries) {
-          await this.host.deadLetter(
-            queue,
-            entry,
-            (entry.deadReason ?? "expired") as DeadLetterReason,
-          );
+          // The scripts write "expired" or "maxlen"; anything else is from another writer.
+          const reason = isDeadLetterReason(entry.deadReason) ? entry.deadReason : "expired";
+          await this.host.deadLetter(queue, entry, reason);
         }
         await command.xdel(keys.dead(queue), ...entries.map((e) => e.id));
       }

@@ -4,14 +4,18 @@ import {
   BackendEventEmitter,
   type BindingDeclaration,
   type Capabilities,
-  ClosedError,
+  ConnectionLifecycle,
   type ConsumeOptions,
   type DeadLetterReason,
   type Delivery,
-  deadLetterHeaders,
+  DeliveryTracker,
+  deadLetterMessage,
+  deadLetterTarget,
   type ExchangeDeclaration,
-  isTransientPublishError,
+  isExpired,
+  LeaseKeeper,
   NotFoundError,
+  PrefetchWindow,
   PublishNackedError,
   type PublishRequest,
   type QueueDeclaration,
@@ -21,13 +25,14 @@ import {
   TooLargeToDecodeError,
   UnroutableError,
   UnsupportedFeatureError,
+  unpublishedDeadLetter,
   withTimeout,
 } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
 import { commandError, connectError, lostError, redisSecrets } from "./connection-errors.js";
 import { KeyLayout } from "./key-layout.js";
-import { LeaseKeeper } from "./lease-keeper.js";
+import { LeaseGroup, touchLeases } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
@@ -41,6 +46,14 @@ import { autoClaim, readGroup } from "./stream-reads.js";
 import { StreamSubscription, type SubscriptionHost } from "./stream-subscription.js";
 import { TopologyStore } from "./topology-store.js";
 
+/** What a connect opened, before it is known to be kept. */
+interface OpenedRedis {
+  command: ScriptedRedis;
+  publisher: ScriptedRedis;
+  /** Redis's clock minus ours. */
+  clockOffset: number;
+}
+
 /** Publishes retried when the bindings changed under them, before giving up. */
 const MAX_ROUTE_ATTEMPTS = 20;
 
@@ -52,35 +65,46 @@ const MAX_ROUTE_ATTEMPTS = 20;
 export class RedisBackend extends BackendEventEmitter implements Backend {
   readonly name = "redis";
   readonly capabilities: Capabilities;
+  /** Where this backend's keys live in Redis (prefix, per-queue streams, topology hashes), for operators reading Redis directly. */
   readonly keys: KeyLayout;
   /** Names this connection's consumers in every group. */
   readonly id = randomUUID().slice(0, 12);
   readonly #options: ResolvedRedisOptions;
   readonly #subscriptions = new Map<string, StreamSubscription>();
   /** Every (stream, consumer) this connection used, to leave the groups tidy on close. */
-  readonly #consumers = new Map<string, { stream: string; consumer: string }>();
+  readonly #consumers = new Map<string, LeaseGroup>();
   #command?: ScriptedRedis;
   /** Publishes only: never resent after a reconnect (a resend could store a message twice). */
   #publisher?: ScriptedRedis;
   #publishes?: PublishBatcher;
   #topology?: TopologyStore;
-  #keeper?: LeaseKeeper;
+  #keeper?: LeaseKeeper<LeaseGroup>;
   #batcher?: SettleBatcher;
   #sweeper?: QueueSweeper;
   /** Stops the liveness pings of the command and publish connections. */
   #stopPings: (() => void)[] = [];
-  #connecting?: Promise<void>;
-  #state: "new" | "open" | "closed" = "new";
-  /** The command connection dropped and "disconnect" was emitted; cleared when it is back. */
-  #down = false;
+  /** Follows the command connection: the connection is up when it is. */
+  readonly #lifecycle: ConnectionLifecycle<OpenedRedis>;
+  readonly #tracker: DeliveryTracker<StreamDelivery>;
   /** Redis's clock minus ours: expiry times are Redis times. */
   #clockOffset = 0;
 
+  /** @internal Built by the redis:// factory, from `resolveRedisOptions`. */
   constructor(options: ResolvedRedisOptions) {
     super();
     this.#options = options;
     this.keys = new KeyLayout(options.settings.prefix);
     this.capabilities = redisCapabilities(options.settings.maxMessageSize);
+    this.#lifecycle = new ConnectionLifecycle<OpenedRedis>(
+      this,
+      options.display,
+      `redis connection (${options.display})`,
+    );
+    this.#tracker = new DeliveryTracker({
+      name: "redis",
+      describe: (delivery) => `message ${delivery.id} from '${delivery.info.queue}'`,
+      giveBack: (deliveries) => this.#giveBack(deliveries),
+    });
   }
 
   override toString(): string {
@@ -88,13 +112,19 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   connect(): Promise<void> {
-    if (this.#state === "closed") return Promise.reject(this.#closedError());
-    this.#connecting ??= this.#open();
-    return this.#connecting;
+    return this.#lifecycle.connect(
+      () => this.#open(),
+      ({ command, publisher }) => {
+        command.disconnect();
+        publisher.disconnect();
+      },
+      (opened) => this.#adopt(opened),
+    );
   }
 
-  async #open(): Promise<void> {
-    const { redis, display, connectTimeout, settings } = this.#options;
+  /** Opens the command and publish connections and reads Redis's clock; starts nothing. */
+  async #open(): Promise<OpenedRedis> {
+    const { redis, display, connectTimeout } = this.#options;
     const command = withScripts(
       // Not enableAutoPipelining: in ioredis 6 its commands can hang for good when the
       // connection drops mid-pipeline. Concurrent commands are pipelined on the socket anyway.
@@ -108,21 +138,28 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       command.disconnect();
       throw error;
     });
-    if (this.#state === "closed") {
-      command.disconnect();
-      publisher.disconnect();
-      throw this.#closedError();
-    }
-    this.#command = command;
-    this.#publisher = withScripts(publisher);
     publisher.on("error", () => {}); // reported through the command connection
-    this.#publishes = new PublishBatcher(this.#publisher, this.keys);
+    const [seconds = 0, micros = 0] = await command.time();
+    const clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+    return { command, publisher: withScripts(publisher), clockOffset };
+  }
+
+  /** The connect is kept: what works on the connections is made, and the background work starts. */
+  #adopt({ command, publisher, clockOffset }: OpenedRedis): void {
+    const { settings } = this.#options;
+    this.#command = command;
+    this.#publisher = publisher;
+    this.#clockOffset = clockOffset;
+    this.#publishes = new PublishBatcher(publisher, this.keys);
     this.#topology = new TopologyStore(command, this.keys);
     const report = (error: unknown) => this.#reportError(error);
-    this.#keeper = new LeaseKeeper(command, this.keys.group, settings.visibilityTimeout, report);
+    this.#keeper = new LeaseKeeper({
+      leaseMs: settings.visibilityTimeout,
+      fixedLease: true,
+      renew: touchLeases(command, this.keys.group),
+      onError: report,
+    });
     this.#batcher = new SettleBatcher(command, this.keys.group);
-    const [seconds = 0, micros = 0] = await command.time();
-    this.#clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
     this.#watch(command);
     this.#sweeper = new QueueSweeper({
       command,
@@ -134,8 +171,6 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     this.#sweeper.start();
     if (settings.heartbeat > 0)
       this.#stopPings = [command, publisher].map((redis) => pingEvery(redis, settings.heartbeat));
-    this.#state = "open";
-    this.emit("connect", { host: display });
   }
 
   /** Turns ioredis's connection events into carrot's. */
@@ -152,51 +187,40 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       });
     });
     command.on("close", () => {
-      if (this.#down || this.#state !== "open") return;
-      this.#down = true;
-      this.emit("disconnect", { host, error: lostError(host, reason, secrets) });
+      this.#lifecycle.lost(lostError(host, reason, secrets));
     });
     command.on("reconnecting", () => {
       attempts++;
     });
     command.on("ready", () => {
       reason = undefined;
-      if (!this.#down) return;
-      this.#down = false;
-      this.emit("connect", { host });
-      this.emit("reconnect", { host, attempt: attempts });
+      this.#lifecycle.regained(attempts);
       attempts = 0;
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
-    const wasOpen = this.#state === "open";
-    this.#state = "closed";
-    if (!wasOpen) {
-      await this.#connecting?.catch(() => {});
-      return;
-    }
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => this.#release());
+  }
+
+  /** Closing an open connection: background work stops, deliveries go back, the consumers leave. */
+  async #release(): Promise<void> {
     const command = this.#command!;
+    // Sends of this turn go out now, ahead of the quit, not into a closed socket.
+    this.#publishes!.flush();
     this.#sweeper!.stop();
     for (const stop of this.#stopPings) stop();
     await Promise.all([...this.#subscriptions.values()].map((s) => s.cancel()));
     this.#subscriptions.clear();
     // Settles already asked for go out before the requeues below and the quit.
     this.#batcher!.flush();
-    // Unsettled deliveries go back to their queues now, not after the visibility timeout.
-    // Taken before the keeper is cleared: tidy() runs after clear().
-    const unsettled = this.#keeper!.held();
+    this.#keeper!.clear(); // no more renewals: the tracker gives the unsettled back
     const tidy = async () => {
-      for (const leases of unsettled) {
-        const { stream, consumer } = leases[0]!.group;
-        await command.carrotRequeue(stream, this.keys.group, consumer, ...leases.map((l) => l.id));
-      }
+      await this.#tracker.close();
       for (const { stream, consumer } of this.#consumers.values()) {
         await command.carrotDropConsumer(stream, this.keys.group, consumer);
       }
     };
-    this.#keeper!.clear();
     const { connectTimeout } = this.#options;
     await withTimeout(
       tidy(),
@@ -207,8 +231,19 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     await settledWithin(Promise.all([command.quit(), publisher.quit()]), connectTimeout);
     command.disconnect();
     publisher.disconnect();
-    // A loss was reported already.
-    if (!this.#down) this.emit("disconnect", { host: this.#options.display });
+  }
+
+  /** Unsettled deliveries go back to their queues on close, not after the visibility timeout. */
+  async #giveBack(deliveries: StreamDelivery[]): Promise<void> {
+    const byConsumer = new Map<LeaseGroup, string[]>();
+    for (const { group, id } of deliveries) {
+      const ids = byConsumer.get(group);
+      if (ids) ids.push(id);
+      else byConsumer.set(group, [id]);
+    }
+    for (const [{ stream, consumer }, ids] of byConsumer) {
+      await this.#command!.carrotRequeue(stream, this.keys.group, consumer, ...ids);
+    }
   }
 
   async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
@@ -254,7 +289,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
-    const topology = this.#state === "open" ? this.#topology! : (await this.#ready()).topology;
+    const topology =
+      this.#lifecycle.state === "open" ? this.#topology! : (await this.#ready()).topology;
     const publishes = this.#publishes!;
     const envelope = encodeEnvelope(exchange, routingKey, message);
     const { body: bytes, headers } = message;
@@ -294,10 +330,10 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
     return this.#run(`get from queue '${queue}'`, async ({ command }) => {
       const stream = this.keys.stream(queue);
-      const consumer = this.#consumerName(stream, "get");
-      const context = this.#deliveryContext(queue, stream, consumer);
+      const leases = this.#leaseGroup(stream, "get");
+      const context = this.#deliveryContext(queue, leases);
       for (;;) {
-        const read = await this.#readOne(command, queue, stream, consumer);
+        const read = await this.#readOne(command, queue, stream, leases.consumer);
         if (!read) return null;
         const delivery = this.#accept(context, read.entry, read.redelivered, noAck);
         if (delivery) return delivery;
@@ -317,7 +353,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       topology.assertQueueExists(queue),
     );
     const stream = this.keys.stream(queue);
-    const consumer = this.#consumerName(stream, options.consumerTag);
+    const leases = this.#leaseGroup(stream, options.consumerTag);
     const { redis, display, connectTimeout } = this.#options;
     // A blocking read cut off by a reconnect fails instead of being resent:
     // resent, it would block again before the subscription can give back
@@ -328,27 +364,22 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       connectTimeout,
     );
     blocking.on("error", () => {}); // the subscription's loop reports what matters
-    // The subscription counts held deliveries against its prefetch; it is made just below.
-    let subscription: StreamSubscription | undefined;
-    const context = this.#deliveryContext(queue, stream, consumer, options.consumerTag, () =>
-      subscription?.released(),
-    );
+    const window = new PrefetchWindow(options.prefetch);
+    const context = this.#deliveryContext(queue, leases, options.consumerTag, window);
     const host: SubscriptionHost = {
       command: this.#command!,
       keys: this.keys,
       visibilityTimeout: this.#options.settings.visibilityTimeout,
       claimInterval: this.#options.settings.claimInterval,
       heartbeat: this.#options.settings.heartbeat,
-      heldIds: (s, c) => this.#keeper!.heldIds(s, c),
+      heldIds: () => this.#keeper!.heldIds(leases),
       reportError: (error) => this.#reportError(error),
       deliver: (entry, redelivered) => {
         const delivery = this.#accept(context, entry, redelivered, options.noAck);
-        if (!delivery) return false;
-        onDelivery(delivery);
-        return !options.noAck;
+        if (delivery) onDelivery(delivery);
       },
     };
-    subscription = new StreamSubscription(host, blocking, queue, consumer, options.prefetch);
+    const subscription = new StreamSubscription(host, blocking, queue, leases.consumer, window);
     this.#subscriptions.set(options.consumerTag, subscription);
     subscription.start();
     return {
@@ -356,8 +387,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       cancel: async () => {
         if (this.#subscriptions.get(options.consumerTag) !== subscription) return;
         this.#subscriptions.delete(options.consumerTag);
+        // What it delivered stays leased (in its LeaseGroup) until settled or closed.
         await subscription.cancel();
-        this.#keeper?.forget(stream, consumer);
       },
     };
   }
@@ -398,20 +429,19 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   /** How the deliveries of one consumer of `queue` settle, renew and dead-letter. */
   #deliveryContext(
     queue: string,
-    stream: string,
-    consumer: string,
+    leases: LeaseGroup,
     consumerTag?: string,
-    released: () => void = () => {},
+    window?: PrefetchWindow,
   ): DeliveryContext {
     return {
       queue,
       consumerTag,
-      leases: this.#keeper!.group(stream, consumer),
+      leases,
       keeper: this.#keeper!,
+      tracker: this.#tracker,
+      window,
       settles: this.#batcher!,
-      released,
       deadLetter: (q, entry, reason) => this.#deadLetter(q, entry, reason),
-      closed: () => this.#state === "closed",
     };
   }
 
@@ -426,7 +456,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     noAck: boolean,
   ): Delivery | undefined {
     const { queue, leases, settles } = context;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now() + this.#clockOffset) {
+    if (isExpired(entry.expiresAt, Date.now() + this.#clockOffset)) {
       this.#deadLetter(queue, entry, "expired")
         .then(() => settles.settle(leases, entry.id, "ack"))
         .catch((error: unknown) => this.#reportError(error));
@@ -448,38 +478,27 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   /** Re-routes a rejected or expired message through its queue's dead-letter exchange. */
   async #deadLetter(queue: string, entry: StoredEntry, reason: DeadLetterReason): Promise<void> {
     const declaration = await this.#topology!.queue(queue).catch(() => undefined);
-    const exchange = declaration?.arguments.deadLetterExchange;
-    if (exchange === undefined) return;
-    const { expiration: _expired, ...properties } = entry.message.properties;
-    try {
-      await this.publish({
-        exchange,
-        routingKey: declaration?.arguments.deadLetterRoutingKey ?? entry.routingKey,
-        message: {
-          ...entry.message,
-          headers: deadLetterHeaders(entry.message.headers, {
-            queue,
-            exchange: entry.exchange,
-            routingKey: entry.routingKey,
-            reason,
-          }),
-          properties,
-        },
-        mandatory: false,
-      });
-    } catch (error) {
-      // Kept for a retry only when the connection failed. As in RabbitMQ,
-      // what cannot be dead-lettered (no such exchange, too large with its
-      // x-death record) is dropped, not redelivered for ever; said when unexpected.
-      if (isTransientPublishError(error)) throw error;
-      if (!(error instanceof NotFoundError)) this.#reportError(error);
-    }
+    const { exchange, routingKey } = entry;
+    const target = declaration && deadLetterTarget(declaration.arguments, routingKey);
+    if (!target) return;
+    const origin = { queue, exchange, routingKey, reason };
+    const message = deadLetterMessage(entry.message, origin, Date.now() + this.#clockOffset);
+    await this.publish({ ...target, message, mandatory: false }).catch((error: unknown) => {
+      const unexpected = unpublishedDeadLetter(error);
+      if (unexpected) this.#reportError(unexpected);
+    });
   }
 
-  #consumerName(stream: string, tag: string): string {
+  /** This connection's consumer `tag` of `stream`: one LeaseGroup per name, kept to leave the groups tidy on close. */
+  #leaseGroup(stream: string, tag: string): LeaseGroup {
     const consumer = `${this.id}:${tag}`;
-    this.#consumers.set(`${stream}\0${consumer}`, { stream, consumer });
-    return consumer;
+    const key = `${stream}\0${consumer}`;
+    let group = this.#consumers.get(key);
+    if (!group) {
+      group = new LeaseGroup(stream, consumer);
+      this.#consumers.set(key, group);
+    }
+    return group;
   }
 
   /** Background failures (renewals, sweeps, reads, the tidy-up on close), as carrot errors. */
@@ -501,14 +520,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   async #ready(): Promise<{ command: ScriptedRedis; topology: TopologyStore }> {
-    if (this.#state === "closed") throw this.#closedError();
-    if (this.#state === "new") await this.connect();
+    this.#lifecycle.assertNotClosed();
+    if (this.#lifecycle.state === "new") await this.connect();
     return { command: this.#command!, topology: this.#topology! };
-  }
-
-  #closedError(): ClosedError {
-    return new ClosedError(
-      `this redis connection (${this.#options.display}) is closed; open a new Connection`,
-    );
   }
 }

@@ -30,12 +30,15 @@ export interface RedisBackendSettings {
   heartbeat: number;
 }
 
+/** Everything a RedisBackend is built from, checked: what `resolveRedisOptions` makes of carrot's connection options. */
 export interface ResolvedRedisOptions {
+  /** carrot's own settings, from the URL's query or `transportOptions`. */
   settings: RedisBackendSettings;
   /** Options for every ioredis connection this backend opens. */
   redis: RedisOptions;
   /** Host as shown in events and errors, never with a password. */
   display: string;
+  /** Milliseconds `connect()` may take before it fails with `ConnectTimeoutError`. */
   connectTimeout: number;
 }
 

@@ -1,20 +1,15 @@
+import { type BatchLimits, KeyedTickBatcher } from "@carrot/core/backend";
 import { commandError } from "./connection-errors.js";
 import type { LeaseGroup } from "./lease-keeper.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
 export type SettleKind = "ack" | "requeue";
 
-interface Waiter {
-  /** Whether the consumer still owned the entry. */
-  resolve(owned: boolean): void;
-  reject(error: unknown): void;
-}
-
-/** The settles of one kind for one consumer of one stream; `waiters[i]` waits for `ids[i]`. */
-interface Batch {
-  ids: string[];
-  waiters: Waiter[];
-}
+/** No bound of its own: a consumer holds at most its prefetch, so that bounds a batch. */
+const SETTLE_BATCH: BatchLimits = {
+  entries: Number.POSITIVE_INFINITY,
+  bytes: Number.POSITIVE_INFINITY,
+};
 
 /**
  * Settles are gathered per consumer of a stream (its LeaseGroup) and kind
@@ -22,61 +17,46 @@ interface Batch {
  * consumer acking a burst costs a few round trips instead of one per message.
  */
 export class SettleBatcher {
-  readonly #pending: Record<SettleKind, Map<LeaseGroup, Batch>> = {
-    ack: new Map(),
-    requeue: new Map(),
-  };
-  #scheduled = false;
+  readonly #batches: Record<SettleKind, KeyedTickBatcher<LeaseGroup, string, boolean>>;
 
   constructor(
     readonly redis: ScriptedRedis,
     readonly consumerGroup: string,
-  ) {}
+  ) {
+    this.#batches = {
+      ack: new KeyedTickBatcher((leases, ids) => this.#send("ack", leases, ids), SETTLE_BATCH),
+      requeue: new KeyedTickBatcher(
+        (leases, ids) => this.#send("requeue", leases, ids),
+        SETTLE_BATCH,
+      ),
+    };
+  }
 
   /** Resolves true when settled, false when the consumer no longer owned the entry. */
   settle(leases: LeaseGroup, id: string, kind: SettleKind): Promise<boolean> {
-    const pending = this.#pending[kind];
-    let batch = pending.get(leases);
-    if (!batch) {
-      batch = { ids: [], waiters: [] };
-      pending.set(leases, batch);
-    }
-    batch.ids.push(id);
-    const { waiters } = batch;
-    const promise = new Promise<boolean>((resolve, reject) => {
-      waiters.push({ resolve, reject });
-    });
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return promise;
+    return this.#batches[kind].add(leases, id);
   }
 
   /** Sends the settles gathered so far now (close: before the connection goes). */
   flush(): void {
-    this.#scheduled = false;
-    for (const kind of ["ack", "requeue"] as const) {
-      const pending = this.#pending[kind];
-      for (const [{ stream, consumer }, batch] of pending) {
-        const call =
-          kind === "ack"
-            ? this.redis.carrotSettle(stream, this.consumerGroup, consumer, ...batch.ids)
-            : this.redis.carrotRequeue(stream, this.consumerGroup, consumer, ...batch.ids);
-        call.then(
-          (lost) => {
-            const gone = new Set(lost);
-            for (let i = 0; i < batch.ids.length; i++) {
-              batch.waiters[i]!.resolve(!gone.has(batch.ids[i]!));
-            }
-          },
-          (error: unknown) => {
-            const failure = commandError(error, `${kind} messages of consumer '${consumer}'`);
-            for (const waiter of batch.waiters) waiter.reject(failure);
-          },
-        );
-      }
-      pending.clear();
+    this.#batches.ack.flush();
+    this.#batches.requeue.flush();
+  }
+
+  async #send(
+    kind: SettleKind,
+    { stream, consumer }: LeaseGroup,
+    ids: string[],
+  ): Promise<boolean[]> {
+    try {
+      const lost =
+        kind === "ack"
+          ? await this.redis.carrotSettle(stream, this.consumerGroup, consumer, ...ids)
+          : await this.redis.carrotRequeue(stream, this.consumerGroup, consumer, ...ids);
+      const gone = new Set(lost);
+      return ids.map((id) => !gone.has(id));
+    } catch (error) {
+      throw commandError(error, `${kind} messages of consumer '${consumer}'`);
     }
   }
 }

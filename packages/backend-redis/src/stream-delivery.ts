@@ -3,10 +3,14 @@ import {
   type DeadLetterReason,
   type Delivery,
   type DeliveryInfo,
-  MessageStateError,
+  type DeliveryTracker,
+  type HeldDelivery,
+  Lease,
+  type LeaseKeeper,
+  type PrefetchWindow,
   type RawMessage,
 } from "@carrot/core/backend";
-import type { Lease, LeaseGroup, LeaseKeeper } from "./lease-keeper.js";
+import type { LeaseGroup } from "./lease-keeper.js";
 import type { StoredEntry } from "./message-codec.js";
 import type { SettleBatcher } from "./settle-batcher.js";
 
@@ -16,28 +20,32 @@ export interface DeliveryContext {
   readonly consumerTag?: string;
   /** The consumer's leases; also names its stream and consumer. */
   readonly leases: LeaseGroup;
-  readonly keeper: LeaseKeeper;
+  readonly keeper: LeaseKeeper<LeaseGroup>;
+  readonly tracker: DeliveryTracker<StreamDelivery>;
+  /** The subscription's prefetch (none for `get`). */
+  readonly window?: PrefetchWindow;
   readonly settles: SettleBatcher;
-  /** Frees a place in the subscription's prefetch. */
-  released(): void;
   deadLetter(queue: string, entry: StoredEntry, reason: DeadLetterReason): Promise<void>;
-  /** The connection was closed: nothing it delivered can be settled any more. */
-  closed(): boolean;
 }
 
+/** The tracker's part of a settle: its checks only; the settle itself follows, awaited (no closure per settle). */
+function checkedOnly(): void {}
+
 /**
- * A stream entry handed to a consumer. It stays owned by the consumer (in
- * the group's pending list, its lease renewed) until it is settled, or
- * lost: reclaimed by another consumer, or its connection closed.
+ * A stream entry handed to a consumer, and its lease. It stays owned by the
+ * consumer (in the group's pending list, its lease renewed) until it is
+ * settled, or lost: reclaimed by another consumer, or its connection closed.
  */
-export class StreamDelivery implements Delivery, Lease {
+export class StreamDelivery extends Lease<LeaseGroup> implements Delivery {
   readonly message: RawMessage;
   readonly info: DeliveryInfo;
   readonly #context: DeliveryContext;
   readonly #entry: StoredEntry;
-  #state: "held" | "settled" | "lost";
+  /** Undefined when consumed with noAck: nothing to settle. */
+  readonly #held?: HeldDelivery<StreamDelivery>;
 
   constructor(context: DeliveryContext, entry: StoredEntry, redelivered: boolean, noAck: boolean) {
+    super(context.leases, entry.id);
     this.#context = context;
     this.#entry = entry;
     this.message = entry.message;
@@ -48,20 +56,9 @@ export class StreamDelivery implements Delivery, Lease {
       queue: context.queue,
       consumerTag: context.consumerTag,
     };
-    this.#state = noAck ? "settled" : "held";
-    if (!noAck) context.keeper.hold(this);
-  }
-
-  get group(): LeaseGroup {
-    return this.#context.leases;
-  }
-
-  get id(): string {
-    return this.#entry.id;
-  }
-
-  get held(): boolean {
-    return this.#state === "held";
+    if (noAck) return;
+    this.#held = context.tracker.hold(this, context.window);
+    context.keeper.hold(this);
   }
 
   ack(): Promise<void> {
@@ -73,29 +70,19 @@ export class StreamDelivery implements Delivery, Lease {
   }
 
   /** Held deliveries are renewed continuously; extend renews now and says whether it still can. */
-  async extend(): Promise<void> {
-    if (this.#state !== "held") throw this.#lostError();
-    await this.#context.keeper.renew([this]);
-    // renew() calls lost() if another consumer took the entry meanwhile.
-    if ((this.#state as string) === "lost") throw this.#lostError();
+  async extend(seconds: number): Promise<void> {
+    if (this.#held?.state !== "held") throw this.#lostError();
+    if (!(await this.#context.keeper.extend(this, seconds))) throw this.#lostError();
   }
 
-  lost(): void {
-    if (this.#state !== "held") return;
-    this.#state = "lost";
-    this.#context.released();
+  override lost(): void {
+    if (this.#held) this.#context.tracker.lose(this.#held);
   }
 
   async #settle(outcome: "ack" | "requeue" | "reject"): Promise<void> {
     const context = this.#context;
-    if (this.#state === "lost" || context.closed()) throw this.#lostError();
-    if (this.#state === "settled") {
-      throw new MessageStateError(
-        `message ${this.id} from '${context.queue}' is not awaiting a settle (settled already, or consumed with noAck)`,
-      );
-    }
-    this.#state = "settled";
-    context.released();
+    // Throws before anything is sent if it was settled or lost, or its connection closed.
+    context.tracker.settle(this.#held, checkedOnly);
     try {
       if (outcome === "reject") await context.deadLetter(context.queue, this.#entry, "rejected");
       const kind = outcome === "requeue" ? "requeue" : "ack";

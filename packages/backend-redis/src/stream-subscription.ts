@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_RECONNECT_POLICY } from "@carrot/core/backend";
+import { backoffDelay, DEFAULT_RECONNECT_POLICY, type PrefetchWindow } from "@carrot/core/backend";
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import { blockingReply } from "./liveness.js";
@@ -16,10 +16,10 @@ export interface SubscriptionHost {
   readonly claimInterval: number;
   /** Milliseconds; a blocking read unanswered two of them past its block time has a dead connection (0: never). */
   readonly heartbeat: number;
-  /** Hands an entry to the application; returns whether it is now held (counts against prefetch). */
-  deliver(entry: StoredEntry, redelivered: boolean): boolean;
-  /** Ids this process holds for the consumer (they are not orphans). */
-  heldIds(stream: string, consumer: string): Set<string>;
+  /** Hands an entry to the application; a held delivery takes a place in the window. */
+  deliver(entry: StoredEntry, redelivered: boolean): void;
+  /** Ids this process holds for the consumer, settling ones included (they are not orphans). */
+  heldIds(): Set<string>;
   reportError(error: unknown): void;
 }
 
@@ -32,8 +32,7 @@ export interface SubscriptionHost {
  */
 export class StreamSubscription {
   readonly stream: string;
-  #held = 0;
-  #cancelled = false;
+  /** Wakes a pause or a wait for the blocking connection (cancel). */
   #wake?: () => void;
   #claimCursor = "0-0";
   #nextClaim = 0;
@@ -45,7 +44,8 @@ export class StreamSubscription {
     readonly blocking: Redis,
     readonly queue: string,
     readonly consumer: string,
-    readonly prefetch: number,
+    /** Its prefetch; cancelled with the subscription. */
+    readonly window: PrefetchWindow,
   ) {
     this.stream = host.keys.stream(queue);
   }
@@ -59,15 +59,9 @@ export class StreamSubscription {
     this.#loop = this.#run();
   }
 
-  /** A held delivery was settled (or lost): room for one more. */
-  released(): void {
-    this.#held--;
-    this.#wake?.();
-  }
-
   async cancel(): Promise<void> {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
+    if (this.window.cancelled) return;
+    this.window.cancel();
     this.#wake?.();
     // Ends a blocked XREADGROUP at once; a reply lost this way leaves orphans, returned below.
     this.blocking.disconnect();
@@ -78,7 +72,7 @@ export class StreamSubscription {
   async #run(): Promise<void> {
     let recovering = false;
     let failedInARow = 0;
-    while (!this.#cancelled) {
+    while (!this.window.cancelled) {
       try {
         if (recovering || this.#reconnected) {
           this.#reconnected = false;
@@ -86,12 +80,12 @@ export class StreamSubscription {
           await this.#returnOrphans();
         }
         const room = await this.#room();
-        if (this.#cancelled) break;
+        if (this.window.cancelled) break;
         if (Date.now() >= this.#nextClaim) await this.#reclaim(room);
         else await this.#read(room);
         failedInARow = 0;
       } catch (error) {
-        if (this.#cancelled) break;
+        if (this.window.cancelled) break;
         if (/NOGROUP/.test(String(error))) {
           this.host.reportError(error);
           return; // the queue was deleted: nothing more will come
@@ -129,8 +123,8 @@ export class StreamSubscription {
       readGroup(this.blocking, this.stream, keys.group, this.consumer, room, block),
       heartbeat > 0 ? block + 2 * heartbeat : undefined,
     );
-    if (this.#cancelled) return this.#returnUnseen(entries);
-    for (const entry of entries) this.#hand(entry, false);
+    if (this.window.cancelled) return this.#returnUnseen(entries);
+    for (const entry of entries) this.host.deliver(entry, false);
   }
 
   async #reclaim(room: number): Promise<void> {
@@ -147,12 +141,8 @@ export class StreamSubscription {
     this.#claimCursor = claimed.cursor;
     // Scan on while the cursor has more; otherwise wait a claim interval.
     this.#nextClaim = claimed.cursor === "0-0" ? Date.now() + claimInterval : 0;
-    if (this.#cancelled) return this.#returnUnseen(claimed.entries);
-    for (const entry of claimed.entries) this.#hand(entry, true);
-  }
-
-  #hand(entry: StoredEntry, redelivered: boolean): void {
-    if (this.host.deliver(entry, redelivered)) this.#held++;
+    if (this.window.cancelled) return this.#returnUnseen(claimed.entries);
+    for (const entry of claimed.entries) this.host.deliver(entry, true);
   }
 
   /**
@@ -161,22 +151,19 @@ export class StreamSubscription {
    * that reads stay batched instead of one entry per ack.
    */
   async #room(): Promise<number> {
-    if (this.prefetch === 0) return UNLIMITED_BATCH;
-    if (this.#held > 0 && this.prefetch - this.#held < this.prefetch / 2) {
+    const window = this.window;
+    if (window.room === Number.POSITIVE_INFINITY) return UNLIMITED_BATCH;
+    if (window.unsettled > 0 && window.room < window.prefetch / 2) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    while (this.#held >= this.prefetch && !this.#cancelled) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
-    return this.prefetch - this.#held;
+    // Cancel wakes this wait too, and leaves no room.
+    while (window.room === 0 && !window.cancelled) await window.roomFreed();
+    return window.room;
   }
 
   /** Waits for ioredis to reconnect; false if it gave up or we were cancelled. */
   async #ready(): Promise<boolean> {
-    while (!this.#cancelled && this.blocking.status !== "ready") {
+    while (!this.window.cancelled && this.blocking.status !== "ready") {
       if (this.blocking.status === "end") {
         // The retry policy gave up: try a fresh connect once the command connection is back.
         await this.host.command.ping().catch(() => {});
@@ -195,7 +182,7 @@ export class StreamSubscription {
         this.blocking.once("end", done);
       });
     }
-    return !this.#cancelled;
+    return !this.window.cancelled;
   }
 
   /** Entries read after cancel was asked: straight back to the queue. */
@@ -217,7 +204,7 @@ export class StreamSubscription {
   async #returnOrphans(): Promise<void> {
     const { command, keys } = this.host;
     const pending = await pendingIds(command, this.stream, keys.group, this.consumer, 10_000);
-    const held = this.host.heldIds(this.stream, this.consumer);
+    const held = this.host.heldIds();
     const orphans = pending.filter((id) => !held.has(id));
     if (orphans.length > 0) {
       await this.host.command.carrotRequeue(

@@ -4,54 +4,28 @@ import {
   assertSameQueue,
   type BindingDeclaration,
   type ExchangeDeclaration,
-  type ExchangeType,
   type Headers,
   type HeadersJson,
   headersFromJson,
   headersToJson,
   NotFoundError,
   type QueueDeclaration,
-  route,
+  RouteCache,
+  type RoutingDecision,
 } from "@carrot/core/backend";
 import type { ChainableCommander } from "ioredis";
-import { BoundedCache } from "./bounded-cache.js";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
 /**
- * What a publish needs: the queues to write to, and the binding version they
- * were routed with. Decisions are reused for the same exchange and routing
- * key, so a batch of publishes can send each route once.
- */
-export interface RoutingDecision {
-  readonly exchange: string;
-  readonly queues: readonly string[];
-  /** "" for the default exchange, which has no bindings to go stale. */
-  readonly version: string;
-}
-
-interface CachedExchange {
-  version: string;
-  type: ExchangeType;
-  bindings: BindingDeclaration[];
-  /** By routing key; not for headers exchanges, which route on headers. */
-  decisions: DecisionCache;
-}
-
-/** Decisions by routing key; routing keys may be unbounded. */
-type DecisionCache = BoundedCache<string, RoutingDecision>;
-const DECISIONS_KEPT = 10_000;
-
-/**
  * Exchanges, queues and bindings, kept in Redis so that every process sees
- * the same table. Publishers route with core's `route` over a local copy of
- * an exchange's bindings; the publish script checks the copy's version and
- * the caller drops the copy and routes again when it is stale.
+ * the same table. Publishers route with core's route cache over a local copy
+ * of an exchange's bindings at its version (`{carrot}:version:<exchange>`);
+ * the publish script checks that version and the caller drops the copy and
+ * routes again when it is stale.
  */
 export class TopologyStore {
-  readonly #cache = new Map<string, CachedExchange>();
-  /** The default exchange's decisions: the queue named by the routing key. */
-  readonly #direct: DecisionCache = new BoundedCache(DECISIONS_KEPT);
+  readonly #routes = new RouteCache();
   readonly #queueDeclarations = new Map<string, QueueDeclaration>();
 
   constructor(
@@ -74,7 +48,7 @@ export class TopologyStore {
       .hdel(this.keys.exchanges(), name)
       .del(this.keys.bindings(name), this.keys.version(name))
       .exec();
-    this.#cache.delete(name);
+    this.#routes.forget(name);
   }
 
   async declareQueue(queue: QueueDeclaration): Promise<void> {
@@ -148,21 +122,7 @@ export class TopologyStore {
 
   /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
   routeCached(exchange: string, routingKey: string, headers: Headers): RoutingDecision | undefined {
-    if (exchange === "") {
-      return this.#direct.getOrAdd(routingKey, () => ({
-        exchange,
-        queues: [routingKey],
-        version: "",
-      }));
-    }
-    const cached = this.#cache.get(exchange);
-    if (!cached) return undefined;
-    const decide = () => ({
-      exchange,
-      queues: route(cached.type, cached.bindings, routingKey, headers),
-      version: cached.version,
-    });
-    return cached.type === "headers" ? decide() : cached.decisions.getOrAdd(routingKey, decide);
+    return this.#routes.route(exchange, routingKey, headers);
   }
 
   /** Routes, reading the exchange's bindings from Redis first when they are not cached. */
@@ -170,12 +130,15 @@ export class TopologyStore {
     const cached = this.routeCached(exchange, routingKey, headers);
     if (cached) return cached;
     await this.#load(exchange);
-    return this.routeCached(exchange, routingKey, headers)!;
+    // Dropped again before this resumed only when its bindings changed meanwhile: read them again.
+    return (
+      this.routeCached(exchange, routingKey, headers) ?? this.route(exchange, routingKey, headers)
+    );
   }
 
   /** Called when a publish found the version changed: the next route re-reads. */
   invalidate(exchange: string): void {
-    this.#cache.delete(exchange);
+    this.#routes.forget(exchange);
   }
 
   /**
@@ -188,10 +151,10 @@ export class TopologyStore {
     const tx = this.redis.multi();
     change(tx);
     await tx.set(this.keys.version(exchange), randomUUID()).exec();
-    this.#cache.delete(exchange);
+    this.#routes.forget(exchange);
   }
 
-  async #load(exchange: string): Promise<CachedExchange> {
+  async #load(exchange: string): Promise<void> {
     const results = await this.redis
       .multi()
       .get(this.keys.version(exchange))
@@ -203,17 +166,14 @@ export class TopologyStore {
       return value;
     }) as [string | null, string | null, Record<string, string>];
     if (!declaration) throw missing("exchange", exchange);
-    const entry: CachedExchange = {
+    this.#routes.remember(exchange, {
       version: version ?? "0",
       type: (JSON.parse(declaration) as ExchangeDeclaration).type,
       bindings: Object.entries(bindings).map(([field, queue]) => {
         const { k, a } = JSON.parse(field) as { k: string; a?: HeadersJson };
         return { queue, exchange, routingKey: k, arguments: a && headersFromJson(a) };
       }),
-      decisions: new BoundedCache(DECISIONS_KEPT),
-    };
-    this.#cache.set(exchange, entry);
-    return entry;
+    });
   }
 
   async #assertBindable(binding: BindingDeclaration): Promise<void> {

@@ -36,4 +36,25 @@ describe("closing a connection", () => {
     expect(back.map((m) => [m.payload, m.deliveryInfo.redelivered])).toEqual([["left", true]]);
     await Promise.all(back.map((m) => m.ack()));
   });
+
+  it("sends the publishes of the turn it was called in before it quits", async () => {
+    const queue = unique("close-sends");
+    const main = new Connection(url);
+    await new Consumer(main, { queue }).declare();
+    const publisher = new Publisher(main, { routingKey: queue });
+    await publisher.send("ready"); // from now on a send reaches the backend in its own turn
+    const sends = ["a", "b", "c"].map((payload) => publisher.send(payload));
+    await main.close();
+    await Promise.all(sends);
+
+    const other = new Connection(url);
+    open.push(other);
+    const reading = new Consumer<string>(other, { queue });
+    const stored: string[] = [];
+    for (let m = await reading.fetch(); m; m = await reading.fetch()) {
+      stored.push(m.payload);
+      await m.ack();
+    }
+    expect(stored).toEqual(["ready", "a", "b", "c"]);
+  });
 });

@@ -19,9 +19,16 @@ async function xadd(queue: string, envelope: string, body: Uint8Array): Promise<
   await raw.xadd(streamOf(queue), "*", "b", Buffer.from(body), "m", envelope);
 }
 
+// The lease cases hold messages past a lease this short: renewals must keep them.
+const shortLeases = { visibilityTimeout: 1000, claimInterval: 100 };
+
 describeBackend("redis", {
   connect: () => new Connection(redisUrl(prefix, settings)),
   runner: { describe, it, expect, beforeAll, afterAll },
+  leases: {
+    connect: () => new Connection(redisUrl(prefix, shortLeases)),
+    leaseMs: shortLeases.visibilityTimeout,
+  },
   hostile: {
     write: (queue, { body, contentType, contentEncoding, headers }) =>
       xadd(

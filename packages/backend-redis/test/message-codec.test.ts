@@ -29,6 +29,34 @@ describe("entries read back", () => {
     ]);
   });
 
+  it("writes core's versioned envelope", () => {
+    const envelope = encodeEnvelope("ex", "key", {
+      body: new Uint8Array(0),
+      contentType: "text/plain",
+      headers: {},
+      properties: { deliveryMode: 1 },
+    });
+    expect(envelope).toBe('{"v":1,"x":"ex","k":"key","ct":"text/plain","p":{"deliveryMode":1}}');
+  });
+
+  it("reads an entry stored before the envelope had a version ({e,k,c,n,h,p}), as stored", () => {
+    // The very fields the backend wrote before: an entry waiting in a stream across an upgrade.
+    const read = entry(
+      '{"e":"orders","k":"created","c":"application/json","n":"gzip","h":{"tenant":"a","at":{"$d":"2026-01-02T03:04:05.000Z"}},"p":{"deliveryMode":2,"priority":4}}',
+    );
+    expect(read.message.unreadable).toBeUndefined();
+    expect([read.exchange, read.routingKey]).toEqual(["orders", "created"]);
+    expect(read.message).toEqual({
+      body: Buffer.from("body"),
+      contentType: "application/json",
+      contentEncoding: "gzip",
+      headers: { tenant: "a", at: new Date("2026-01-02T03:04:05.000Z") },
+      properties: { deliveryMode: 2, priority: 4 },
+    });
+    const empty = entry('{"e":"","k":"q","h":{},"p":{}}');
+    expect([empty.exchange, empty.routingKey, empty.message.headers]).toEqual(["", "q", {}]);
+  });
+
   const entry = (envelope?: string) =>
     decodeEntry("1-0", [
       Buffer.from("b"),
