@@ -1,6 +1,13 @@
 import { ListQueuesCommand, ListQueueTagsCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { BindingDeclaration, ExchangeType, QueueDeclaration } from "@carrot/core/backend";
-import { sameBinding } from "@carrot/core/backend";
+import {
+  type BindingDeclaration,
+  type ExchangeType,
+  type Headers,
+  NotFoundError,
+  type QueueDeclaration,
+  RouteCache,
+  sameBinding,
+} from "@carrot/core/backend";
 import { parseQueueTags, type TaggedBinding } from "./queue-tags.js";
 
 /** One carrot queue as the last scan saw it. */
@@ -13,6 +20,8 @@ export interface ScannedQueue {
 export interface Snapshot {
   /** By carrot queue name. */
   queues: Map<string, ScannedQueue>;
+  /** The binding table's version: new with every scan and every change made here. */
+  version: string;
 }
 
 type Mutation = (snapshot: Snapshot) => void;
@@ -27,7 +36,8 @@ const SCAN_CONCURRENCY = 16;
  * scan serves every publish waiting). So a binding made by another process is
  * seen by every publish that starts `refreshMs` or more after bindQueue
  * resolved there. Changes this process makes apply to its cache at once, and
- * are replayed on top of any scan that started before them.
+ * are replayed on top of any scan that started before them. Routes are
+ * computed once per snapshot version (core's route cache).
  */
 export class BindingTable {
   readonly #client: SQSClient;
@@ -38,6 +48,9 @@ export class BindingTable {
   #scanning?: { startedAt: number; done: Promise<Snapshot> };
   /** Local changes, with the time they were made, replayed over scans that started earlier. */
   #mutations: { at: number; apply: Mutation }[] = [];
+  /** Versions are unique across snapshots: a route cached from one is never taken for another's. */
+  #versions = 0;
+  readonly #routes = new RouteCache();
 
   constructor(client: SQSClient, prefix: string, refreshMs: number) {
     this.#client = client;
@@ -50,6 +63,31 @@ export class BindingTable {
     if (!fresh && this.#snapshot && Date.now() - this.#scannedAt < this.#refreshMs)
       return this.#snapshot;
     return this.#scan();
+  }
+
+  /**
+   * The queues a publish to `exchange` goes to. `declaredType` is the type
+   * this process declared the exchange with; otherwise its bindings' tags
+   * say, and an exchange without either is not found.
+   */
+  async route(
+    exchange: string,
+    routingKey: string,
+    headers: Headers,
+    declaredType?: ExchangeType,
+  ): Promise<readonly string[]> {
+    const snapshot = await this.snapshot();
+    const { version } = snapshot;
+    const cached = this.#routes.route(exchange, routingKey, headers, version);
+    if (cached) return cached.queues;
+    const { type, bindings } = this.bindingsOf(snapshot, exchange);
+    const exchangeType = declaredType ?? type;
+    if (exchangeType === undefined)
+      throw new NotFoundError(
+        `no exchange named '${exchange}': declare it before publishing to it`,
+      );
+    this.#routes.remember(exchange, { version, type: exchangeType, bindings });
+    return this.#routes.route(exchange, routingKey, headers, version)!.queues;
   }
 
   bindingsOf(
@@ -99,7 +137,14 @@ export class BindingTable {
 
   #mutate(apply: Mutation): void {
     this.#mutations.push({ at: Date.now(), apply });
-    if (this.#snapshot) apply(this.#snapshot);
+    if (this.#snapshot) {
+      apply(this.#snapshot);
+      this.#snapshot.version = this.#nextVersion();
+    }
+  }
+
+  #nextVersion(): string {
+    return String(++this.#versions);
   }
 
   /** Joins the scan in progress if it is recent enough to count as fresh, else starts one. */
@@ -132,7 +177,7 @@ export class BindingTable {
       }
     };
     await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, urls.length) }, worker));
-    const snapshot: Snapshot = { queues };
+    const snapshot: Snapshot = { queues, version: this.#nextVersion() };
     // Changes made here while the scan ran may be missing from what it read.
     this.#mutations = this.#mutations.filter((m) => m.at >= startedAt - 1);
     for (const mutation of this.#mutations) mutation.apply(snapshot);

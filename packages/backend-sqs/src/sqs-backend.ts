@@ -13,25 +13,31 @@ import {
   type Capabilities,
   CarrotError,
   ClosedError,
+  ConnectionLifecycle,
   ConnectionLostError,
   type ConsumeOptions,
   clientError,
+  type DeadLetterTarget,
   DeclarationConflictError,
   DecodeError,
   type Delivery,
-  deadLetterHeaders,
+  DeliveryTracker,
+  deadLetterMessage,
+  deadLetterTarget,
   type ExchangeDeclaration,
   type ExchangeType,
-  isTransientPublishError,
+  Lease,
+  LeaseKeeper,
   MessageStateError,
   MessageTooLargeError,
   NotFoundError,
   type PublishRequest,
+  type QueueArguments,
   type QueueDeclaration,
   type RawMessage,
   redactUrl,
-  route,
   type Subscription,
+  unpublishedDeadLetter,
 } from "@carrot/core/backend";
 import { translateAwsError } from "./aws-errors.js";
 import { BindingTable } from "./binding-table.js";
@@ -40,7 +46,7 @@ import { sqsCapabilities } from "./capabilities.js";
 import { ClientAgents } from "./client-agents.js";
 import { fromWire, type Routed, SizeLimit, toWire } from "./envelope.js";
 import { messageIds } from "./fifo-ids.js";
-import { LeaseKeeper } from "./lease-keeper.js";
+import { changeVisibilities, RENEWAL_BATCH } from "./lease-keeper.js";
 import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
 import { watchReachability } from "./reachability.js";
 import { type SendEntry, SqsBatches } from "./sqs-batches.js";
@@ -82,16 +88,17 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   /** Destroys the clients and their agents. */
   #destroy = () => {};
   #heartbeat?: NodeJS.Timeout;
-  #reachable = true;
   #recovering?: NodeJS.Timeout;
   #directory?: QueueDirectory;
   #table?: BindingTable;
   readonly #exchanges = new Map<string, ExchangeDeclaration>();
   readonly #subscriptions = new Set<SqsSubscription>();
   readonly #batches: SqsBatches;
-  readonly #leases: LeaseKeeper;
-  #state: "new" | "open" | "closed" = "new";
-  #connecting?: Promise<void>;
+  /** Leases by queue URL, renewed from receipt until settled. */
+  readonly #leases: LeaseKeeper<string>;
+  /** The unsettled deliveries (their leases): settled once, given back on close. */
+  readonly #tracker: DeliveryTracker<Lease<string>>;
+  readonly #lifecycle: ConnectionLifecycle<OpenedClients>;
 
   constructor(options: SqsBackendOptions = {}) {
     super();
@@ -107,12 +114,23 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       this.#where,
       (queue) => this.#directory?.forget(queue.name),
     );
-    this.#leases = new LeaseKeeper(
-      (url, receiptHandle, seconds) => this.#batches.changeVisibility(url, receiptHandle, seconds),
-      this.#options.visibilityTimeout,
-      this.#options.maxHold,
-      (error) => this.emit("error", { error }),
-    );
+    this.#leases = new LeaseKeeper({
+      leaseMs: this.#options.visibilityTimeout * 1000,
+      maxHoldMs: this.#options.maxHold * 1000,
+      batchSize: RENEWAL_BATCH,
+      renew: changeVisibilities(this.#batches),
+      onError: (error) => this.emit("error", { error: error as Error }),
+    });
+    this.#tracker = new DeliveryTracker({
+      name: "SQS",
+      describe: ({ group }) => `a message from '${group.slice(group.lastIndexOf("/") + 1)}'`,
+      // Visible again at once, for the next consumer.
+      giveBack: (leases) =>
+        Promise.allSettled(
+          leases.map(({ group, id }) => this.#batches.changeVisibility(group, id, 0)),
+        ).then(() => undefined),
+    });
+    this.#lifecycle = new ConnectionLifecycle(this, this.#where, "SQS connection");
   }
 
   /** The SDK client (for what carrot does not cover); available after connect. */
@@ -128,28 +146,17 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   }
 
   connect(): Promise<void> {
-    if (this.#state === "closed")
-      return Promise.reject(
-        new ClosedError("this SQS connection is closed; open a new Connection"),
-      );
-    if (this.#state === "open") return Promise.resolve();
-    this.#connecting ??= this.#connect().finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
+    return this.#lifecycle.connect(
+      () => this.#connect(),
+      ({ destroy }) => destroy(),
+      (opened) => this.#adopt(opened),
+    );
   }
 
-  async #connect(): Promise<void> {
-    const {
-      region,
-      endpoint,
-      clientConfig,
-      waitTimeSeconds,
-      connectTimeout,
-      prefix,
-      bindingRefresh,
-      heartbeat,
-    } = this.#options;
+  /** Builds the two clients and checks that SQS answers. */
+  async #connect(): Promise<OpenedClients> {
+    const { region, endpoint, clientConfig, waitTimeSeconds, connectTimeout, prefix, heartbeat } =
+      this.#options;
     const handler = {
       connectionTimeout: connectTimeout,
       // Long polls answer within waitTimeSeconds, other requests at once: a
@@ -165,6 +172,9 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       ...(endpoint ? { endpoint } : {}),
       requestHandler: { ...handler, httpAgent, httpsAgent },
       md5: false as const, // carrot compares the MD5s itself, per message (body-checksum.ts)
+      // The middleware is final before the first request (the reachability
+      // watch below), so the SDK resolves it once instead of on every request.
+      cacheMiddleware: true,
       ...clientConfig,
     });
     const agents = [new ClientAgents(), new ClientAgents()] as const;
@@ -172,18 +182,20 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     // Sends are never retried by the SDK: a SendMessageBatch whose answer was
     // lost may have been stored, and sending it again would make a silent
     // duplicate that looks new. It fails as "outcome unknown" instead.
-    // Its middleware is final before its first request (the reachability watch
-    // below), so the SDK may resolve it once instead of on every request.
-    const sendClient = new SQSClient({
-      cacheMiddleware: true,
-      ...configWith(agents[1]),
-      maxAttempts: 1,
-    });
+    const sendClient = new SQSClient({ ...configWith(agents[1]), maxAttempts: 1 });
     const destroy = () => {
       client.destroy();
       sendClient.destroy();
       for (const a of agents) a.destroy();
     };
+    // Watched from the probe on, which the lifecycle does not report as a
+    // disconnect: a connection that never opened was never up.
+    const reachability = watchReachability({
+      down: (error) => this.#unreachable(error),
+      up: (attempt) => this.#reachableAgain(attempt),
+    });
+    reachability.watch(client);
+    reachability.watch(sendClient);
     try {
       await client.send(
         new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1 }),
@@ -195,16 +207,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       destroy();
       throw translateAwsError(error, this.#where, "connect");
     }
-    if (this.#state === "closed") {
-      destroy();
-      throw new ClosedError("the SQS connection was closed while connecting");
-    }
-    const reachability = watchReachability({
-      down: (error) => this.#unreachable(error),
-      up: (attempt) => this.#reachableAgain(attempt),
-    });
-    reachability.watch(client);
-    reachability.watch(sendClient);
+    return { client, sendClient, agents, destroy };
+  }
+
+  /** Takes the clients of a connect that is kept into use. */
+  #adopt({ client, sendClient, agents, destroy }: OpenedClients): void {
+    const { prefix, bindingRefresh, heartbeat } = this.#options;
     this.#client = client;
     this.#sendClient = sendClient;
     this.#agents = agents;
@@ -212,8 +220,6 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     if (heartbeat) this.#heartbeat = this.#probeEvery(heartbeat);
     this.#directory = new QueueDirectory(client, this.#options);
     this.#table = new BindingTable(client, prefix, bindingRefresh);
-    this.#state = "open";
-    this.emit("connect", { host: this.#where });
   }
 
   /** A request attempt failed on the network: "disconnect", once per outage. */
@@ -221,16 +227,14 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     for (const agents of this.#agents) agents.closeIdle();
     clearTimeout(this.#recovering);
     this.#recovering = undefined;
-    if (!this.#reachable) return;
-    this.#reachable = false;
-    this.emit("disconnect", {
-      host: this.#where,
-      error: clientError(
+    if (!this.#lifecycle.up) return; // down already, or not open (then the connect fails)
+    this.#lifecycle.lost(
+      clientError(
         ConnectionLostError,
         `SQS at ${this.#where} is out of reach: a request failed on the network (${error.message})`,
         error,
       ),
-    });
+    );
   }
 
   /**
@@ -240,11 +244,10 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
    * visibility timeout brings it back, marked redelivered).
    */
   #reachableAgain(attempt: number): void {
-    if (this.#reachable || this.#recovering) return;
+    if (this.#lifecycle.state !== "open" || this.#lifecycle.up || this.#recovering) return;
     this.#recovering = setTimeout(() => {
       this.#recovering = undefined;
-      this.#reachable = true;
-      if (this.#state === "open") this.emit("reconnect", { host: this.#where, attempt });
+      this.#lifecycle.regained(attempt);
     }, this.#options.waitTimeSeconds * 1000).unref();
   }
 
@@ -273,20 +276,17 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
    * hide the messages SQS picked for them): they finish within
    * waitTimeSeconds, hand back what they got, and then the client is closed.
    */
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
-    const wasOpen = this.#state === "open";
-    this.#state = "closed";
-    await this.#connecting?.catch(() => undefined);
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => this.#release());
+  }
+
+  async #release(): Promise<void> {
     const subscriptions = [...this.#subscriptions];
     this.#subscriptions.clear();
-    await Promise.all(subscriptions.map((subscription) => subscription.cancel()));
-    const held = this.#leases.releaseAll();
-    await Promise.allSettled(
-      held.map(({ queueUrl, receiptHandle }) =>
-        this.#batches.changeVisibility(queueUrl, receiptHandle, 0),
-      ),
-    );
+    const cancelled = Promise.all(subscriptions.map((subscription) => subscription.cancel()));
+    this.#leases.clear(); // no more renewals: the tracker gives the messages back
+    await this.#tracker.close();
+    await cancelled;
     await this.#batches.idle();
     clearInterval(this.#heartbeat);
     clearTimeout(this.#recovering);
@@ -296,8 +296,6 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         await this.#batches.idle();
       })
       .finally(destroy);
-    // Out of reach was reported already.
-    if (wasOpen && this.#reachable) this.emit("disconnect", { host: this.#where });
   }
 
   // Topology
@@ -486,11 +484,10 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
             messages.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
           );
           for (const m of messages) onDelivery(this.#delivery(info, m, true, options.consumerTag));
-          return 0;
+          return;
         }
         for (const m of messages)
           onDelivery(this.#delivery(info, m, false, options.consumerTag, sub));
-        return messages.length;
       },
       handBack: (messages) =>
         Promise.all(messages.map((m) => this.#giveBack(info, m))).then(() => undefined),
@@ -596,23 +593,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       received.MessageAttributes,
     );
     const handle = received.ReceiptHandle as string;
-    let settled = noAck;
-    if (!noAck) this.#leases.hold(info.url, handle);
-    const settle = async (action: () => Promise<void>) => {
-      if (this.#state === "closed") {
-        throw new ConnectionLostError(
-          "the SQS connection that received this message is closed; SQS will deliver the message again",
-        );
-      }
-      if (settled)
-        throw new MessageStateError(
-          "this SQS delivery is already settled (or was received with noAck)",
-        );
-      settled = true;
-      this.#leases.release(handle);
-      subscription?.settled();
-      await action();
-    };
+    const held = noAck ? undefined : this.#hold(new Lease(info.url, handle), subscription);
+    const settle = async (action: () => Promise<void>) =>
+      this.#tracker.settle(held, (lease) => {
+        this.#leases.release(lease);
+        return action();
+      });
     return {
       message,
       info: {
@@ -636,11 +622,20 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
               ),
         ),
       extend: async (seconds) => {
-        if (settled)
+        if (held?.state === "held") {
+          const lease = held.item;
+          await this.#call("extend a delivery's lease", () => this.#leases.extend(lease, seconds));
+        } else if (held?.state !== "lost") {
           throw new MessageStateError("cannot extend an SQS delivery that is already settled");
-        await this.#call("extend a delivery's lease", () => this.#leases.extend(handle, seconds));
+        }
       },
     };
+  }
+
+  /** Kept alive by its lease, and counted against its subscription's prefetch, until settled. */
+  #hold(lease: Lease<string>, subscription?: SqsSubscription) {
+    this.#leases.hold(lease);
+    return this.#tracker.hold(lease, subscription?.window);
   }
 
   /**
@@ -658,39 +653,29 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     handle: string,
     groupId: string | undefined,
   ): Promise<void> {
-    const target = deadLetterTarget(info, from.routingKey);
+    const args = info.declaration?.arguments ?? {};
+    const target = deadLetterTarget(args, from.routingKey) ?? deadLetterQueue(args);
     if (target) {
-      const { expiration: _expired, ...properties } = message.properties;
-      const headers = deadLetterHeaders(message.headers, {
-        queue: info.name,
-        ...from,
-        reason: "rejected",
+      const origin = { queue: info.name, ...from, reason: "rejected" as const };
+      await this.publish({
+        ...target,
+        message: deadLetterMessage(message, origin),
+        mandatory: false,
+        ...(groupId === undefined ? {} : { groupId }),
+      }).catch((error: unknown) => {
+        const unexpected = unpublishedDeadLetter(error);
+        if (unexpected) this.emit("error", { error: unexpected });
       });
-      try {
-        await this.publish({
-          ...target,
-          message: { ...message, headers, properties },
-          mandatory: false,
-          ...(groupId === undefined ? {} : { groupId }),
-        });
-      } catch (error) {
-        if (isTransientPublishError(error)) throw error;
-        if (!(error instanceof NotFoundError)) this.emit("error", { error: error as Error });
-      }
     }
     await this.#batches.delete(info.url, handle);
   }
 
-  async #route(exchange: string, routingKey: string, message: RawMessage): Promise<string[]> {
+  #route(exchange: string, routingKey: string, message: RawMessage): Promise<readonly string[]> {
     const { table } = this.#open();
-    const snapshot = await this.#call(`route through '${exchange}'`, () => table.snapshot());
-    const { type, bindings } = table.bindingsOf(snapshot, exchange);
-    const exchangeType = this.#exchanges.get(exchange)?.type ?? type;
-    if (exchangeType === undefined)
-      throw new NotFoundError(
-        `no exchange named '${exchange}': declare it before publishing to it`,
-      );
-    return route(exchangeType, bindings, routingKey, message.headers);
+    const declared = this.#exchanges.get(exchange)?.type;
+    return this.#call(`route through '${exchange}'`, () =>
+      table.route(exchange, routingKey, message.headers, declared),
+    );
   }
 
   async #exchangeType(exchange: string): Promise<ExchangeType> {
@@ -718,27 +703,23 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   }
 
   #open(): { client: SQSClient; directory: QueueDirectory; table: BindingTable } {
-    if (this.#state === "closed")
-      throw new ClosedError("this SQS connection is closed; open a new Connection");
+    this.#lifecycle.assertNotClosed();
     if (!this.#client || !this.#directory || !this.#table)
       throw new ClosedError("the SQS backend is not connected yet; call connect() first");
     return { client: this.#client, directory: this.#directory, table: this.#table };
   }
 }
 
-/** Where a rejected message of the queue goes: its dead-letter exchange, or its dead-letter queue. */
-function deadLetterTarget(
-  info: QueueInfo,
-  routingKey: string,
-): { exchange: string; routingKey: string } | undefined {
-  const args = (info.declaration?.arguments ?? {}) as Record<string, unknown>;
-  if (typeof args.deadLetterExchange === "string") {
-    const key = args.deadLetterRoutingKey;
-    return {
-      exchange: args.deadLetterExchange,
-      routingKey: typeof key === "string" ? key : routingKey,
-    };
-  }
+/** What a connect opened: the clients, their agents, and how to destroy them all. */
+interface OpenedClients {
+  client: SQSClient;
+  sendClient: SQSClient;
+  agents: readonly ClientAgents[];
+  destroy: () => void;
+}
+
+/** A queue without a dead-letter exchange: its `x-dead-letter-queue` (SQS's redrive target), if any. */
+function deadLetterQueue(args: QueueArguments): DeadLetterTarget | undefined {
   const queue = args["x-dead-letter-queue"];
   return typeof queue === "string" ? { exchange: "", routingKey: queue } : undefined;
 }

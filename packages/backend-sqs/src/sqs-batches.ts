@@ -5,9 +5,9 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { type BatchLimits, KeyedTickBatcher } from "@carrot/core/backend";
 import { isMissingQueue } from "./aws-errors.js";
 import { publishFailures, settleFailures } from "./batch-failures.js";
-import { Batcher, BatcherMap } from "./batcher.js";
 import type { MessageIds } from "./fifo-ids.js";
 import type { QueueInfo } from "./queue-directory.js";
 
@@ -25,8 +25,8 @@ interface VisibilityEntry {
 }
 
 /** SendMessageBatch takes 10 entries and 1 MiB in all. */
-const SEND_BATCH = { entries: 10, bytes: 1024 * 1024 };
-const SETTLE_BATCH = { entries: 10, bytes: Number.POSITIVE_INFINITY };
+const SEND_BATCH: BatchLimits = { entries: 10, bytes: 1024 * 1024 };
+const SETTLE_BATCH: BatchLimits = { entries: 10, bytes: Number.POSITIVE_INFINITY };
 
 /**
  * The three batched SQS calls: sends, deletes (acks) and visibility changes
@@ -40,14 +40,18 @@ export class SqsBatches {
   readonly #where: string;
   readonly #onQueueGone: (queue: QueueInfo) => void;
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #sends = new BatcherMap<SendEntry>(
-    (url) => new Batcher((entries) => this.#send(url, entries), SEND_BATCH),
+  /** Each keyed by queue URL: a batch request names one queue. */
+  readonly #sends = new KeyedTickBatcher<string, SendEntry>(
+    (url, entries) => this.#send(url, entries),
+    SEND_BATCH,
   );
-  readonly #deletes = new BatcherMap<string>(
-    (url) => new Batcher((handles) => this.#delete(url, handles), SETTLE_BATCH),
+  readonly #deletes = new KeyedTickBatcher<string, string>(
+    (url, handles) => this.#delete(url, handles),
+    SETTLE_BATCH,
   );
-  readonly #visibility = new BatcherMap<VisibilityEntry>(
-    (url) => new Batcher((entries) => this.#changeVisibility(url, entries), SETTLE_BATCH),
+  readonly #visibility = new KeyedTickBatcher<string, VisibilityEntry>(
+    (url, entries) => this.#changeVisibility(url, entries),
+    SETTLE_BATCH,
   );
 
   /** `sendClient` is one that does not retry (see SqsBackend). */

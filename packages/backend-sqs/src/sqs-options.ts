@@ -17,6 +17,11 @@ import {
 } from "@carrot/core/backend";
 import { checkPrefix } from "./queue-names.js";
 
+/**
+ * How `new SqsBackend(options)` reaches SQS and shapes its queues; every
+ * option has a default. Credentials are not among them: they come from the
+ * AWS provider chain (or `clientConfig`).
+ */
 export interface SqsBackendOptions {
   /** AWS region; by default the SDK's (AWS_REGION, the profile). */
   region?: string;
@@ -43,6 +48,11 @@ export interface SqsBackendOptions {
   heartbeat?: number;
   /** Milliseconds to reach SQS on connect; default 10 000. */
   connectTimeout?: number;
+  /**
+   * Backoff between retries of a receive that failed (SQS unreachable);
+   * default 100 ms doubling to 30 s, never giving up. `false`: the first
+   * failure stops the subscription's receives.
+   */
   reconnect?: ReconnectPolicy | false;
   /** Passed to `new SQSClient(...)` as is (credentials provider, retry strategy, request handler...). */
   clientConfig?: SQSClientConfig;

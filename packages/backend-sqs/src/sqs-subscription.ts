@@ -1,5 +1,10 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { backoffDelay, type ReconnectPolicy, type Subscription } from "@carrot/core/backend";
+import {
+  backoffDelay,
+  PrefetchWindow,
+  type ReconnectPolicy,
+  type Subscription,
+} from "@carrot/core/backend";
 
 /**
  * One consumer on one queue: long-polling receivers that never hold more
@@ -18,8 +23,8 @@ export interface SubscriptionOptions {
   waitTimeSeconds: number;
   visibilityTimeout: number;
   reconnect: ReconnectPolicy | false;
-  /** Hands received messages on; resolves to how many count against the capacity until settled. */
-  deliver: (messages: Message[], subscription: SqsSubscription) => Promise<number>;
+  /** Hands received messages on; those to be settled are held in the subscription's `window`. */
+  deliver: (messages: Message[], subscription: SqsSubscription) => Promise<void>;
   /** Gives messages received after cancel back to the queue; `drained` waits for it. */
   handBack: (messages: Message[]) => Promise<void>;
   onError: (error: Error) => void;
@@ -27,26 +32,22 @@ export interface SubscriptionOptions {
 
 export class SqsSubscription implements Subscription {
   readonly consumerTag: string;
+  /** This subscription's unsettled deliveries, counted by the backend's DeliveryTracker. */
+  readonly window: PrefetchWindow;
   readonly #o: SubscriptionOptions;
   readonly #abort = new AbortController();
-  #unsettled = 0;
+  /** Places asked for by receives in flight, or taken by messages being handed on. */
   #reserved = 0;
-  #waiting: (() => void)[] = [];
   #running: Promise<void>[] = [];
 
   constructor(options: SubscriptionOptions) {
     this.#o = options;
     this.consumerTag = options.consumerTag;
+    this.window = new PrefetchWindow(options.capacity);
   }
 
   start(): void {
     this.#running = Array.from({ length: this.#o.receivers }, () => this.#receive());
-  }
-
-  /** A delivery of this subscription was settled: room for one more. */
-  settled(): void {
-    this.#unsettled--;
-    this.#wakeUp();
   }
 
   get cancelled(): boolean {
@@ -58,11 +59,12 @@ export class SqsSubscription implements Subscription {
    * fauxqs) may already have picked messages for it, which would then stay
    * invisible for a whole visibility timeout; it is left to finish, and what
    * it brings is given straight back (visibility 0). `drained` says when.
+   * Messages delivered already stay settleable.
    */
   async cancel(): Promise<void> {
     if (this.cancelled) return;
     this.#abort.abort();
-    this.#wakeUp();
+    this.window.cancel();
   }
 
   /** Resolves once no receive of this subscription is in flight any more. */
@@ -74,9 +76,9 @@ export class SqsSubscription implements Subscription {
     const signal = this.#abort.signal;
     let failures = 0;
     while (!signal.aborted) {
-      const room = this.#o.capacity - this.#unsettled - this.#reserved;
+      const room = this.window.room - this.#reserved;
       if (room <= 0) {
-        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+        await this.window.roomFreed();
         continue;
       }
       const count = Math.min(10, room);
@@ -104,22 +106,15 @@ export class SqsSubscription implements Subscription {
         await abortableDelay(backoffDelay(policy, failures++), signal);
         continue;
       }
-      this.#reserved -= count;
       if (signal.aborted) {
+        this.#reserved -= count;
         if (messages.length > 0) await this.#o.handBack(messages);
         break;
       }
-      if (messages.length === 0) continue;
-      this.#unsettled += messages.length;
-      const held = await this.#o.deliver(messages, this);
-      this.#unsettled -= messages.length - held;
+      // Still reserved while handed on: noAck deliveries count until their deletes are done.
+      if (messages.length > 0) await this.#o.deliver(messages, this);
+      this.#reserved -= count;
     }
-  }
-
-  #wakeUp(): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const wake of waiting) wake();
   }
 }
 

@@ -42,9 +42,18 @@ function sqsBody(body: Uint8Array): { text: string; b?: "base64" | "empty" } {
 const settings = { waitTimeSeconds: 1, bindingRefresh: 100, visibilityTimeout: 5 };
 const target = new URL(sqsEndpoint());
 
+// The lease cases hold messages past a visibility timeout this short: renewals must keep them.
+const shortLeases = { ...settings, visibilityTimeout: 1 };
+
 describeBackend("sqs", {
   connect: () => new Connection(sqsUrl(prefix, settings)),
   runner: { describe, it, expect, beforeAll, afterAll },
+  leases: {
+    connect: () => new Connection(sqsUrl(prefix, shortLeases)),
+    leaseMs: shortLeases.visibilityTimeout * 1000,
+  },
+  // FIFO queues keep message groups (one in flight per group, deduplication).
+  messageGroups: { queueName: (name) => `${name}.fifo` },
   hostile: {
     write(queue, { body, contentType, contentEncoding, headers }) {
       const { text, b } = sqsBody(body);

@@ -14,12 +14,16 @@ const prefix = uniquePrefix();
 afterAll(() => deleteQueues(prefix));
 
 describe("errors", () => {
-  it("an unreachable endpoint fails connect with a ConnectionError within the connect timeout", async () => {
+  it("an unreachable endpoint fails connect with a ConnectionError within the connect timeout, and reports no disconnect", async () => {
     const conn = new Connection({
       url: "sqs://?region=us-east-1&endpoint=http://127.0.0.1:1",
       backend: sqsBackend,
       connectTimeout: 3_000,
     });
+    // The reachability watch sees the probe's failed attempts: a connection that never opened was never up.
+    const events: string[] = [];
+    for (const name of ["connect", "disconnect", "reconnect"] as const)
+      conn.on(name, () => events.push(name));
     const error = await conn.connect().then(
       () => undefined,
       (e: unknown) => e,
@@ -27,6 +31,7 @@ describe("errors", () => {
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toContain("127.0.0.1:1");
     await conn.close();
+    expect(events).toEqual([]);
   });
 
   it("a region that does not exist fails connect with a ConnectionError within the connect timeout", async () => {

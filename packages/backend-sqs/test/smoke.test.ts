@@ -1,6 +1,6 @@
 import { Connection, Consumer, Publisher } from "@carrot/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { sqsBackend } from "../src/index.js";
+import { type SqsBackend, sqsBackend } from "../src/index.js";
 import { deleteQueues, sqsUrl, uniquePrefix, waitFor } from "./sqs-test-env.js";
 
 const prefix = uniquePrefix();
@@ -34,6 +34,18 @@ describe("smoke", () => {
     await consumer.cancel();
     await waiting;
     expect(got.sort()).toEqual([1, 2, 3]);
+    await conn.close();
+  });
+
+  it("both SDK clients resolve their middleware once (cacheMiddleware), not on every request", async () => {
+    // The stack is final before the first request: the reachability watch is added before the connect probe.
+    const conn = new Connection({ url: sqsUrl(prefix), backend: sqsBackend });
+    await conn.connect();
+    const backend = conn.backend as unknown as SqsBackend;
+    expect([
+      backend.client.config.cacheMiddleware,
+      backend.sendClient.config.cacheMiddleware,
+    ]).toEqual([true, true]);
     await conn.close();
   });
 });
