@@ -3,8 +3,8 @@ import {
   CarrotError,
   ConnectionError,
   ConnectionLostError,
-  ConnectTimeoutError,
   clientError,
+  connectFailure,
   DeclarationConflictError,
   InvalidOptionsError,
   NotFoundError,
@@ -41,7 +41,6 @@ export function brokerText(error: unknown): string {
 export function connectError(error: unknown, endpoint: Endpoint, timeout: number): CarrotError {
   if (error instanceof ConnectionError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as AmqpError).code;
   const where = `RabbitMQ at ${endpoint.host}`;
   const secrets = [secretOf(endpoint.username, endpoint.connect.password)];
   if (/ACCESS[-_]REFUSED|\b403\b/.test(message)) {
@@ -62,30 +61,8 @@ export function connectError(error: unknown, endpoint: Endpoint, timeout: number
       { secrets, clientCode: "NOT_ALLOWED" },
     );
   }
-  if (code === "ETIMEDOUT" || /ETIMEDOUT|timed? ?out/i.test(message)) {
-    return clientError(
-      ConnectTimeoutError,
-      `no connection to ${where} within ${timeout} ms; is the broker up and the address right?`,
-      error,
-      { secrets },
-    );
-  }
-  if (code === "ECONNREFUSED") {
-    return clientError(
-      ConnectionError,
-      `${where} refused the TCP connection (ECONNREFUSED); is RabbitMQ running and listening on that port?`,
-      error,
-      { secrets },
-    );
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return clientError(
-      ConnectionError,
-      `the host of ${where} cannot be resolved (${code}); check the host name`,
-      error,
-      { secrets },
-    );
-  }
+  const failure = connectFailure(error, { where, timeout, secrets });
+  if (failure) return failure;
   return clientError(ConnectionError, `could not connect to ${where}: ${message}`, error, {
     secrets,
   });
@@ -111,6 +88,14 @@ export function channelError(error: unknown, what: string): CarrotError {
         error,
       );
     case REPLY.NOT_FOUND:
+      // A classic queue lives on one node of a cluster; while that node is down it cannot be used.
+      if (/home node .* is down or inaccessible/.test(text)) {
+        return clientError(
+          NotFoundError,
+          `${what} failed: ${text}; a classic queue lives on one node and is gone while its node is down: declare it with queueType "quorum" to keep it through the loss of a node`,
+          error,
+        );
+      }
       return clientError(NotFoundError, `${what} failed: ${text}; declare it first`, error);
     case REPLY.RESOURCE_LOCKED:
       return clientError(

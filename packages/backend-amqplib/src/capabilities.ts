@@ -1,4 +1,4 @@
-import { type Capabilities, EXCHANGE_TYPES } from "@carrot/core/backend";
+import { type Capabilities, EXCHANGE_TYPES, QUEUE_TYPES } from "@carrot/core/backend";
 
 const MiB = 1024 * 1024;
 
@@ -26,5 +26,6 @@ export function amqpCapabilities(maxMessageSize: number): Capabilities {
     maxMessageSize,
     leases: false,
     messageGroups: false,
+    queueTypes: QUEUE_TYPES,
   });
 }
