@@ -6,21 +6,27 @@ import { deferred, withTimeout } from "./wait-for.js";
  * the error lists what did arrive, which is usually the diagnosis.
  */
 export class Collector<T> {
+  /** Everything pushed so far, in arrival order. */
   readonly items: T[] = [];
   readonly #waiters = new Set<() => void>();
   #failure?: Error;
   readonly #failed = deferred<never>();
 
   constructor(
+    /** What it collects ("messages on 'q'"), for timeout messages. */
     readonly label: string,
+    /** How long one `until` waits before it fails. */
     readonly timeoutMs: number,
+    /** One item in `summary()`; by default `String(item)`. */
     readonly describe: (item: T) => string = String,
   ) {}
 
+  /** How many items arrived. */
   get length(): number {
     return this.items.length;
   }
 
+  /** Adds an item and wakes the waits whose predicate it may satisfy. */
   push(item: T): void {
     this.items.push(item);
     for (const wake of this.#waiters) wake();
@@ -61,6 +67,7 @@ export class Collector<T> {
     return this.until((items) => items.length >= count, `${count} item(s)`);
   }
 
+  /** The label, the count and the first 20 items: what a timed-out wait reports. */
   summary(): string {
     const shown = this.items.slice(0, 20).map(this.describe).join(", ");
     const more = this.items.length > 20 ? `, ... (${this.items.length - 20} more)` : "";

@@ -1,8 +1,9 @@
-import { registerGroup } from "./conformance-case.js";
+import { type ConformanceGroup, registerGroup, registerSkippedGroup } from "./conformance-case.js";
 import { data } from "./groups/data.js";
 import { delivery } from "./groups/delivery.js";
 import { faults } from "./groups/faults.js";
 import { hostile } from "./groups/hostile.js";
+import { leases } from "./groups/leases.js";
 import { lifecycle } from "./groups/lifecycle.js";
 import { routing } from "./groups/routing.js";
 import { resolveOptions, type SuiteOptions } from "./options.js";
@@ -14,13 +15,23 @@ import { resolveOptions, type SuiteOptions } from "./options.js";
  */
 export function describeBackend(name: string, options: SuiteOptions): void {
   const resolved = resolveOptions(options);
-  const groups = [routing, delivery, data, lifecycle];
-  if (resolved.faults) groups.push(faults);
-  if (resolved.hostile) groups.push(hostile);
+  const optional: [ConformanceGroup, boolean, string][] = [
+    [faults, resolved.faults !== undefined, NO_FAULTS],
+    [hostile, resolved.hostile !== undefined, NO_HOSTILE],
+  ];
   resolved.runner.describe(`carrot conformance: ${name}`, () => {
-    for (const group of groups) registerGroup(resolved, group);
+    for (const group of [routing, delivery, data, lifecycle, leases])
+      registerGroup(resolved, group);
+    for (const [group, given, reason] of optional) {
+      if (given) registerGroup(resolved, group);
+      else registerSkippedGroup(resolved, group, reason);
+    }
   });
 }
+
+const NO_FAULTS =
+  "no `faults` option (a fault-injecting proxy needs a broker reached over TCP), so nothing here was proven";
+const NO_HOSTILE = "no `hostile` option (a raw writer for the broker), so nothing here was proven";
 
 function describeOne(group: typeof routing) {
   return (name: string, options: SuiteOptions): void => {
@@ -37,6 +48,8 @@ export const describeDelivery = describeOne(delivery);
 export const describeData = describeOne(data);
 /** Declarations, close, failing callbacks, persistence, TTL, priority, length limits. */
 export const describeLifecycle = describeOne(lifecycle);
+/** Leases kept while messages are held, and extend() (needs `options.leases` where the backend has them). */
+export const describeLeases = describeOne(leases);
 
 /**
  * Cuts, refused and stalled connects through a fault-injecting proxy. Needs

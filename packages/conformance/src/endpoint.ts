@@ -21,9 +21,10 @@ export class Endpoint {
     readonly t: TestKit,
     label: string,
     readonly queueArguments: QueueArguments = {},
+    queue = t.name(label),
   ) {
     this.exchange = t.name(`${label}-x`);
-    this.queue = t.name(label);
+    this.queue = queue;
   }
 
   consumer<T = string>(

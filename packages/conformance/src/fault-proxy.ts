@@ -7,8 +7,11 @@ import {
   type Socket,
 } from "node:net";
 
+/** Where a FaultProxy forwards to: the broker's TCP address. */
 export interface ProxyTarget {
+  /** Host name or IP address of the broker. */
   host: string;
+  /** The broker's TCP port. */
   port: number;
 }
 
@@ -35,6 +38,7 @@ interface Link {
  * stall. Backpressure is kept: a side that cannot write pauses the other.
  */
 export class FaultProxy {
+  /** Where it forwards to (a copy of what `start` was given). */
   readonly target: ProxyTarget;
   readonly #server: Server;
   readonly #links = new Set<Link>();
@@ -65,6 +69,7 @@ export class FaultProxy {
     return proxy;
   }
 
+  /** The port it listens on, at 127.0.0.1: connect the client there. */
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
   }
@@ -84,10 +89,12 @@ export class FaultProxy {
     return this.#cuts;
   }
 
+  /** Whether new connections are closed as they arrive (`refuse(true)`). */
   get refusing(): boolean {
     return this.#refusing;
   }
 
+  /** Whether open connections pass no bytes (`stall(true)`). */
   get stalled(): boolean {
     return this.#stalled;
   }

@@ -9,6 +9,7 @@ export {
   describeDelivery,
   describeFaults,
   describeHostile,
+  describeLeases,
   describeLifecycle,
   describeRouting,
 } from "./describe-backend.js";
@@ -18,6 +19,7 @@ export { data } from "./groups/data.js";
 export { delivery } from "./groups/delivery.js";
 export { faults } from "./groups/faults.js";
 export { hostile } from "./groups/hostile.js";
+export { leases } from "./groups/leases.js";
 export { lifecycle } from "./groups/lifecycle.js";
 export { routing } from "./groups/routing.js";
 export {
@@ -25,10 +27,20 @@ export {
   type FaultOptions,
   type ForeignMessage,
   type HostileOptions,
+  type LeaseOptions,
+  type MessageGroupOptions,
+  type ProcessOptions,
   type SuiteOptions,
 } from "./options.js";
 export { publishRaw } from "./raw-publish.js";
-export type { AsyncMatchers, Expect, Matchers, RunnerTestContext, TestRunner } from "./runner.js";
+export type {
+  AsyncMatchers,
+  Expect,
+  Matchers,
+  RunnerTestContext,
+  TestFunction,
+  TestRunner,
+} from "./runner.js";
 export { makeTestCertificates, type TestCertificates } from "./test-certificates.js";
 export type { ConsumerError, Settle, TestKit } from "./test-kit.js";
 // Waiting helpers, for backends' own tests too.

@@ -1,6 +1,10 @@
 import type { Connection, ConnectionOptions } from "@carrot/core";
 import { globalRunner, type TestRunner } from "./runner.js";
 
+/**
+ * What `describeBackend` (and each `describe*` group) takes: how to connect,
+ * and which optional groups to turn on. Only `connect` is required.
+ */
 export interface SuiteOptions {
   /**
    * A new, not yet connected Connection on every call: the suite opens
@@ -27,6 +31,48 @@ export interface SuiteOptions {
    * that none crashes or wedges a consumer. Every backend gives it.
    */
   hostile?: HostileOptions;
+  /**
+   * For a backend with `leases`: connections whose deliveries' leases are
+   * short, so that the lease cases can hold messages past them. Required
+   * when the backend declares `leases`.
+   */
+  leases?: LeaseOptions;
+  /**
+   * For a backend with `messageGroups`: how to name a queue that keeps
+   * groups (one message of a group in flight at a time, deduplication), e.g.
+   * SQS's `name => \`${name}.fifo\``. By default every queue does.
+   */
+  messageGroups?: MessageGroupOptions;
+  /**
+   * How another PROCESS reaches the same broker, for the cases that kill one
+   * (`exclusive-kill`): the URL it passes to `new Connection(url)`, and the
+   * Node flags it needs (e.g. `["--import", "tsx"]` to run from TypeScript
+   * sources). In-process backends leave it out: a process kill means nothing
+   * to them, and those cases skip, saying so.
+   */
+  processes?: ProcessOptions;
+}
+
+/** Turns on the `leases` group: connections with short leases (see `SuiteOptions.leases`). */
+export interface LeaseOptions {
+  /** A new, not yet connected Connection whose leases (visibility timeout, reclaim time) last `leaseMs`. */
+  connect: () => Connection;
+  /** Milliseconds a held delivery keeps its lease without renewal: the cases hold messages for a few times this. */
+  leaseMs: number;
+}
+
+/** How the `messageGroups` cases name their queues (see `SuiteOptions.messageGroups`). */
+export interface MessageGroupOptions {
+  /** The name of a group-keeping queue made from a suite's name (only [a-z0-9-] in it). */
+  queueName: (name: string) => string;
+}
+
+/** How a child process reaches the broker (see `SuiteOptions.processes`). */
+export interface ProcessOptions {
+  /** The URL a child process connects with: same broker, same settings as `connect`. */
+  url: string;
+  /** Node flags for the child process (its script is the suite's, in TypeScript when run from sources). */
+  execArgv?: readonly string[];
 }
 
 /**
@@ -38,7 +84,9 @@ export interface SuiteOptions {
 export interface ForeignMessage {
   /** The bytes the broker stores (a backend whose broker stores text writes these as its client would). */
   body: Uint8Array;
+  /** Written where the broker's clients put it, unchecked: may name no codec carrot knows. */
   contentType?: string;
+  /** Written where the broker's clients put it, unchecked. */
   contentEncoding?: string;
   /**
    * As the broker's clients write headers: an AMQP field table (objects as
@@ -49,6 +97,7 @@ export interface ForeignMessage {
   headers?: Record<string, unknown>;
 }
 
+/** Turns on the `hostile` group: how to write raw messages (see `SuiteOptions.hostile`). */
 export interface HostileOptions {
   /** Puts `message` on `queue` with the raw client, bypassing carrot (the default exchange, or the queue's own stream). */
   write(queue: string, message: ForeignMessage): Promise<void>;
@@ -60,9 +109,15 @@ export interface HostileOptions {
   writeEnvelope?(queue: string, envelope: string, body: Uint8Array): Promise<void>;
 }
 
+/** Turns on the `faults` group: where the broker is, and how to connect through the proxy (see `SuiteOptions.faults`). */
 export interface FaultOptions {
   /** The broker's TCP address: where the proxy forwards to. */
-  target: { host: string; port: number };
+  target: {
+    /** Host name or IP address of the broker. */
+    host: string;
+    /** The broker's TCP port (5672 for RabbitMQ, 6379 for Redis). */
+    port: number;
+  };
   /**
    * A new, not yet connected Connection to the same broker as `connect`, but
    * through 127.0.0.1:`port` (the proxy), with the backend's reconnect on and
@@ -81,8 +136,12 @@ export interface ResolvedOptions {
   timeoutMs: number;
   faults?: FaultOptions;
   hostile?: HostileOptions;
+  leases?: LeaseOptions;
+  messageGroups?: MessageGroupOptions;
+  processes?: ProcessOptions;
 }
 
+/** The default of `SuiteOptions.timeoutMs`: ms any one wait may take. Case deadlines are multiples of it. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export function resolveOptions(options: SuiteOptions): ResolvedOptions {
@@ -117,6 +176,19 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     throw new Error(
       "@carrot/conformance: hostile.write must be a function (queue, message) writing a raw message with the broker's own client",
     );
+  const { leases, messageGroups, processes } = options;
+  if (leases !== undefined && !(typeof leases.connect === "function" && leases.leaseMs > 0))
+    throw new Error(
+      `@carrot/conformance: leases must be { connect: () => Connection, leaseMs > 0 }, got leaseMs ${leases.leaseMs}`,
+    );
+  if (messageGroups !== undefined && typeof messageGroups.queueName !== "function")
+    throw new Error(
+      "@carrot/conformance: messageGroups.queueName must be a function (name) => the name of a group-keeping queue",
+    );
+  if (processes !== undefined && typeof processes.url !== "string")
+    throw new Error(
+      "@carrot/conformance: processes.url must be the URL a child process connects with",
+    );
   return {
     connect: options.connect,
     runner: options.runner ?? globalRunner(),
@@ -124,5 +196,8 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     timeoutMs,
     faults,
     hostile,
+    leases,
+    messageGroups,
+    processes,
   };
 }

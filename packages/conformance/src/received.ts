@@ -6,11 +6,6 @@ export function payloads<T>(messages: readonly Message<T>[]): T[] {
   return messages.map((m) => m.payload);
 }
 
-/** The payloads sorted: for cases about which messages arrived, not in what order. */
-export function sortedPayloads<T>(messages: readonly Message<T>[]): T[] {
-  return payloads(messages).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-}
-
 /** The `redelivered` flags, in arrival order. */
 export function redeliveredFlags(messages: readonly Message<unknown>[]): boolean[] {
   return messages.map((m) => m.deliveryInfo.redelivered);

@@ -10,8 +10,11 @@ const run = promisify(execFile);
 export interface TestCertificates {
   /** The folder that holds ca.crt, server.crt and server.key. */
   dir: string;
+  /** The CA certificate (PEM): what a client trusts (`tls: { ca }`). */
   ca: Buffer;
+  /** The server certificate (PEM), for 127.0.0.1, signed by `ca`. */
   cert: Buffer;
+  /** The server certificate's private key (PEM). */
   key: Buffer;
   /** Deletes the folder. */
   remove(): Promise<void>;

@@ -12,21 +12,25 @@ import {
   UnsupportedFeatureError,
 } from "@carrot/core";
 import { Collector } from "./collector.js";
+import { describePayload } from "./expect-messages.js";
 import { FaultProxy } from "./fault-proxy.js";
 import { uniquePrefix } from "./names.js";
-import type { HostileOptions, ResolvedOptions } from "./options.js";
+import type { HostileOptions, ProcessOptions, ResolvedOptions } from "./options.js";
 import type { Expect } from "./runner.js";
-import { delay } from "./wait-for.js";
+import { delay, withTimeout } from "./wait-for.js";
 
 /** What a consumer callback does with each message it collects. */
 export type Settle<T> = "ack" | "hold" | ((message: Message<T>) => Promise<void> | void);
 
+/** One `error` event of a consumer, as `TestKit.errors` collects it. */
 export interface ConsumerError<T = unknown> {
+  /** What went wrong (a DecodeError, the callback's own error, ...). */
   error: Error;
+  /** The message it happened to, when there was one. */
   message?: Message<T>;
 }
 
-/** Thrown by `skip` when the runner has no context skip of its own. */
+/** Thrown by `skip`: the case stops, cleans up, and is reported as skipped with this reason. */
 export class CaseSkipped extends Error {
   override name = "CaseSkipped";
 }
@@ -38,11 +42,13 @@ export class CaseSkipped extends Error {
  * outcome, so that the suite leaves a real broker as it found it.
  */
 export class TestKit {
+  /** The runner's `expect`: a case asserts with it, never with one it imports. */
   readonly expect: Expect;
+  /** `SuiteOptions.timeoutMs`: how long any one wait may take. */
   readonly timeoutMs: number;
+  /** Starts every name this copy of the case declares (see `name`), so that copies and runs never meet. */
   readonly prefix: string;
   readonly #options: ResolvedOptions;
-  readonly #skip: (note: string) => void;
   readonly #connections: Connection[] = [];
   readonly #consumers: Pick<Consumer, "close">[] = [];
   readonly #publishers: Pick<Publisher, "close">[] = [];
@@ -50,15 +56,34 @@ export class TestKit {
   readonly #proxies: FaultProxy[] = [];
   readonly #queues = new Set<string>();
   readonly #exchanges = new Set<string>();
+  readonly #atCleanup: (() => void)[] = [];
+  /** The consumer behind each collector, for `nothingMoreOn`. */
+  readonly #sources = new WeakMap<object, Pick<Consumer<unknown>, "queue" | "close">>();
+  #step = "open: the first connection's connect()";
   #main?: Connection;
   #caps?: Capabilities;
 
-  constructor(options: ResolvedOptions, caseId: string, skip: (note: string) => void) {
+  constructor(options: ResolvedOptions, caseId: string) {
     this.#options = options;
     this.expect = options.runner.expect;
     this.timeoutMs = options.timeoutMs;
     this.prefix = uniquePrefix(caseId);
-    this.#skip = skip;
+  }
+
+  /** What the case is doing now (the last step begun): a deadline failure names it. */
+  get step(): string {
+    return this.#step;
+  }
+
+  /** Names the step the case begins; the kit's own operations name theirs. */
+  begin(step: string): void {
+    this.#step = step;
+  }
+
+  /** `work` as a named step with its own deadline: a hang fails the case naming it. */
+  async within<T>(step: string, work: () => Promise<T>): Promise<T> {
+    this.#step = step;
+    return withTimeout(work(), this.timeoutMs, step);
   }
 
   /** Opens the case's first connection and reads the backend's declared capabilities from it. */
@@ -86,10 +111,43 @@ export class TestKit {
 
   /** A new connected Connection, as another process would open; closed at the end of the case. */
   async connection(): Promise<Connection> {
-    const connection = this.#options.connect();
+    return this.#connected(this.#options.connect(), "connect()");
+  }
+
+  /**
+   * A new connected Connection whose leases are short (the `leases` option),
+   * and how long they last; closed at the end of the case.
+   */
+  async leaseConnection(): Promise<{
+    /** Connected; closed by the kit. */
+    connection: Connection;
+    /** `LeaseOptions.leaseMs`: how long its leases last. */
+    leaseMs: number;
+  }> {
+    const leases = this.#options.leases;
+    if (!leases)
+      throw new Error(
+        "the backend declares `leases`: give the suite `leases: { connect, leaseMs }`, a Connection whose leases are short, so that these cases can outlast them",
+      );
+    const connection = await this.#connected(leases.connect(), "connect() with short leases");
+    return { connection, leaseMs: leases.leaseMs };
+  }
+
+  async #connected(connection: Connection, step: string): Promise<Connection> {
     this.#connections.push(connection);
-    await connection.connect();
+    await this.within(step, () => connection.connect());
     return connection;
+  }
+
+  /** The name of a queue that keeps message groups (the `messageGroups` option; by default any queue). */
+  groupQueueName(label: string): string {
+    const name = this.name(label);
+    return this.#options.messageGroups?.queueName(name) ?? name;
+  }
+
+  /** How a child process reaches the broker (the `processes` option), if the backend gave it. */
+  get processes(): ProcessOptions | undefined {
+    return this.#options.processes;
   }
 
   /**
@@ -125,6 +183,7 @@ export class TestKit {
     return hostile;
   }
 
+  /** A Consumer closed at the end of the case; its queue and exchange are deleted then. */
   consumer<T = unknown>(connection: Connection, options: ConsumerOptions<T>): Consumer<T> {
     const consumer = new Consumer<T>(connection, options);
     this.#consumers.push(consumer);
@@ -133,6 +192,7 @@ export class TestKit {
     return consumer;
   }
 
+  /** A Publisher closed at the end of the case; its exchange is deleted then. */
   publisher<T = unknown>(connection: Connection, options: PublisherOptions<T>): Publisher<T> {
     const publisher = new Publisher<T>(connection, options);
     this.#publishers.push(publisher);
@@ -146,6 +206,7 @@ export class TestKit {
     return name;
   }
 
+  /** Declared through a connection directly: delete it at the end. */
   trackExchange(name: string): string {
     this.#exchanges.add(name);
     return name;
@@ -172,7 +233,9 @@ export class TestKit {
       if (settle === "ack") await message.ack();
       else if (typeof settle === "function") await settle(message);
     });
-    await consumer.declare();
+    this.#sources.set(collector, consumer);
+    await this.within(`declare of the consumer of '${consumer.queue}'`, () => consumer.declare());
+    this.#step = `consuming '${consumer.queue}'`;
     // Caught at once: a consumer that stops with an error fails the case's waits with that error.
     this.#waits.push(consumer.wait().catch((error: unknown) => collector.fail(error)));
     return collector;
@@ -195,25 +258,65 @@ export class TestKit {
   }
 
   /**
-   * A deterministic absence proof needs order: "the sentinel sent after it
-   * arrived, so it would have arrived first". A backend without `ordering`
-   * gives no such barrier, so there, and only there, the case also waits a
-   * bounded quiet period before asserting that nothing else came.
+   * Completes a sentinel's proof that nothing else arrives, once the
+   * sentinel is in on each collector. On a backend with `ordering` the
+   * sentinel alone proves it: anything sent before it would have come
+   * first. Without `ordering` a message sent earlier may still be on its
+   * way, and no wait, however long, proves it never comes. What does: every
+   * send resolved, so the broker had each message; the collectors'
+   * consumers are closed (close() waits for their callbacks and gives back
+   * what they hold), so every message routed to their queues has either
+   * reached a callback or is still in the queue; and the queue is emptied
+   * and must hold nothing. Unproven even then: a message a backend routes
+   * after its send resolved (that breaks the send's own promise).
+   * Collectors must ack what they keep: a held message would be given back
+   * and counted.
+   */
+  async nothingMoreOn(
+    ...collectors: Pick<Collector<unknown>, "label" | "summary">[]
+  ): Promise<void> {
+    if (this.caps.ordering) return;
+    for (const collector of collectors) {
+      const consumer = this.#sources.get(collector);
+      if (!consumer) throw new Error(`${collector.label} was not made by TestKit.collect`);
+      const { queue } = consumer;
+      await this.within(`close of the consumer of '${queue}'`, () =>
+        consumer.close({ deadline: this.timeoutMs }),
+      );
+      const left = await this.within(`purge of '${queue}'`, () => this.main.purgeQueue(queue));
+      this.expect(
+        left,
+        `'${queue}' still held ${left} message(s) after its sentinel arrived and its consumer closed: a message that must not arrive there was routed to it (${collector.summary()})`,
+      ).toBe(0);
+    }
+  }
+
+  /**
+   * The fault cases' last resort on a backend without `ordering`: after a
+   * cut, a message the broker took back may reappear only once its lease
+   * runs out, so there a bounded quiet period stands in for an event.
+   * Every other case proves absence with `nothingMoreOn`.
    */
   async quietPeriodIfUnordered(): Promise<void> {
     if (!this.caps.ordering) await delay(Math.min(2000, this.timeoutMs / 5));
   }
 
-  /** Skips the case with a printed reason (vitest's `context.skip(note)` when there is one). */
+  /** Skips the case with a printed reason: it cleans up, then is reported as skipped. */
   skip(note: string): never {
-    this.#skip(note);
     throw new CaseSkipped(note);
+  }
+
+  /** Runs `undo` first thing at clean-up (a child process to kill, say). */
+  atCleanup(undo: () => void): void {
+    this.#atCleanup.push(undo);
   }
 
   /** Closes what the case opened, then deletes what it declared, from a fresh connection. */
   async cleanup(): Promise<void> {
+    for (const undo of this.#atCleanup) undo();
     const errors: unknown[] = [];
-    const attempt = async (work: () => Promise<unknown>) => {
+    const attempt = async (work: () => Promise<unknown>, step?: string) => {
+      if (step) this.#step = `clean-up: ${step}`;
       try {
         await work();
       } catch (error) {
@@ -223,19 +326,25 @@ export class TestKit {
     const deadline = this.timeoutMs;
     // A refusing, stalled or silenced proxy would hold up every close behind it.
     for (const proxy of this.#proxies) proxy.heal();
+    this.#step = "clean-up: close of the consumers";
     await Promise.all(this.#consumers.map((c) => attempt(() => c.close({ deadline }))));
+    this.#step = "clean-up: the consumers' wait() to end";
     await Promise.all(this.#waits.map((w) => attempt(() => w)));
+    this.#step = "clean-up: close of the publishers";
     await Promise.all(this.#publishers.map((p) => attempt(() => p.close())));
+    this.#step = "clean-up: close of the connections";
     await Promise.all(this.#connections.map((c) => attempt(() => c.close())));
+    this.#step = "clean-up: close of the proxies";
     await Promise.all(this.#proxies.map((p) => attempt(() => p.close())));
     if (this.#queues.size + this.#exchanges.size > 0) {
       const janitor = this.#options.connect();
       await attempt(async () => {
-        for (const queue of this.#queues) await attempt(() => janitor.deleteQueue(queue));
+        for (const queue of this.#queues)
+          await attempt(() => janitor.deleteQueue(queue), `delete of queue '${queue}'`);
         for (const exchange of this.#exchanges)
-          await attempt(() => janitor.deleteExchange(exchange));
+          await attempt(() => janitor.deleteExchange(exchange), `delete of exchange '${exchange}'`);
       });
-      await attempt(() => janitor.close());
+      await attempt(() => janitor.close(), "close of the clean-up connection");
     }
     if (errors.length > 0)
       throw new AggregateError(errors, `cleanup of ${this.prefix} failed: ${errors.join("; ")}`);
@@ -245,11 +354,10 @@ export class TestKit {
 function describeMessage(message: Message<unknown>): string {
   let body: string;
   try {
-    if (message.payload instanceof Uint8Array) return `<${message.payload.byteLength} bytes>`;
-    body = JSON.stringify(message.payload) ?? String(message.payload);
+    body = describePayload(message.payload);
   } catch {
+    // A payload that does not decode (read with fetch() from a dead-letter queue).
     body = `<${message.body.byteLength} bytes>`;
   }
-  if (body.length > 40) body = `${body.slice(0, 37)}...`;
   return message.deliveryInfo.redelivered ? `${body} (redelivered)` : body;
 }

@@ -7,16 +7,26 @@ import { withTimeout as failAfter } from "@carrot/core/backend";
  * that says what was awaited.
  */
 
+/** A wait that hit its deadline; the message names what was awaited and what arrived instead. */
 export class WaitTimeoutError extends Error {
+  /** Always "WaitTimeoutError", so that a report tells a deadline from a failed assertion. */
   override name = "WaitTimeoutError";
 }
 
+/** A promise with its resolve and reject in hand, for a callback to settle. */
 export interface Deferred<T> {
+  /** Settled by `resolve` or `reject`, whichever is called first. */
   readonly promise: Promise<T>;
+  /** Fulfils `promise` with `value`. */
   resolve(value: T): void;
+  /** Rejects `promise` with `error`. */
   reject(error: unknown): void;
 }
 
+/**
+ * A new Deferred. Its promise may be rejected before anyone awaits it
+ * without an unhandled-rejection crash; awaiting it later still throws.
+ */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;

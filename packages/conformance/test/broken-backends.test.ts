@@ -2,6 +2,7 @@ import { MemoryBackend, MemoryBroker } from "@carrot/backend-memory";
 import { Connection } from "@carrot/core";
 import {
   type Backend,
+  type Capabilities,
   type ConsumeOptions,
   type Delivery,
   type Headers,
@@ -15,6 +16,7 @@ import { type ConformanceCase, runCase } from "../src/conformance-case.js";
 import { data } from "../src/groups/data.js";
 import { delivery } from "../src/groups/delivery.js";
 import { hostile } from "../src/groups/hostile.js";
+import { leases } from "../src/groups/leases.js";
 import { lifecycle } from "../src/groups/lifecycle.js";
 import { routing } from "../src/groups/routing.js";
 import type { HostileOptions, ResolvedOptions } from "../src/options.js";
@@ -22,24 +24,115 @@ import { publishRaw } from "../src/raw-publish.js";
 
 // The suite tests itself: each backend below breaks one promise of the
 // contract, and the case that guards that promise must fail on it. A case
-// that passes on a broken backend proves nothing.
+// that passes on a broken backend proves nothing. Each has its control: the
+// same case, with the same settings, on the backend unbroken, must pass;
+// otherwise the "catch" was the case failing anyway.
 
-type Wire = Pick<Backend, "publish" | "consume">;
-/** Given the real publish/consume, returns the broken ones. */
+type Wire = Pick<Backend, "publish" | "consume" | "get">;
+/** Given the real publish/consume/get, returns the broken ones. */
 type Mutation = (inner: Wire) => Partial<Wire>;
 
-function brokenConnect(mutation: Mutation): () => Connection {
+const unchanged: Mutation = () => ({});
+
+function brokenConnect(
+  mutation: Mutation,
+  capabilities: Partial<Capabilities> = {},
+): () => Connection {
   const broker = new MemoryBroker();
   return () => {
     const backend = new MemoryBackend({ broker });
     const inner = {
       publish: backend.publish.bind(backend),
       consume: backend.consume.bind(backend),
+      get: backend.get.bind(backend),
     };
-    Object.assign(backend, mutation(inner));
+    Object.assign(backend, mutation(inner), {
+      capabilities: Object.freeze({ ...backend.capabilities, ...capabilities }),
+    });
     return new Connection({ backend });
   };
 }
+
+const LEASE_MS = 300;
+
+/**
+ * Leases as a backend with `leases` has them, emulated on memory: a
+ * delivery not settled within LEASE_MS goes back to the queue (to another
+ * consumer), unless `renew` keeps subscriptions' deliveries alive (a lease
+ * keeper) or `extend` pushes the expiry back.
+ */
+function leasing({ renew, extend }: { renew: boolean; extend: boolean }): Mutation {
+  return (inner) => {
+    const lease = (d: Delivery, kept: boolean): Delivery => {
+      let timer = kept
+        ? undefined
+        : setTimeout(() => void d.reject(true).catch(() => {}), LEASE_MS);
+      const settled =
+        <A extends unknown[]>(settle: (...a: A) => Promise<void>) =>
+        (...a: A) => {
+          clearTimeout(timer);
+          return settle(...a);
+        };
+      return {
+        ...d,
+        ack: settled(() => d.ack()),
+        reject: settled((requeue: boolean) => d.reject(requeue)),
+        extend: async (seconds: number) => {
+          if (!extend) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => void d.reject(true).catch(() => {}), seconds * 1000);
+        },
+      };
+    };
+    return {
+      consume: (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) =>
+        inner.consume(queue, options, (d) => on(lease(d, renew))),
+      get: async (queue: string, options: { noAck: boolean }) => {
+        const d = await inner.get(queue, options);
+        return d && lease(d, false);
+      },
+    };
+  };
+}
+
+/**
+ * A direct exchange that also routes key "k2" to the queues of "k1", and
+ * delivers those misrouted copies late: what a backend without `ordering`
+ * may do, and what no wait after the sentinel can rule out.
+ */
+const lateMisroute: Mutation = (inner) => ({
+  publish: async (request: PublishRequest) => {
+    await inner.publish(request);
+    if (request.routingKey !== "k2") return;
+    const headers = { ...request.message.headers, misrouted: true };
+    await inner.publish({ ...request, routingKey: "k1", message: { ...request.message, headers } });
+  },
+  consume: async (queue: string, options: ConsumeOptions, on: (d: Delivery) => void) => {
+    // Held back, as in a backend's prefetch buffer: given back on cancel, as a backend does.
+    const late = new Map<Delivery, ReturnType<typeof setTimeout>>();
+    const subscription = await inner.consume(queue, options, (d) => {
+      if (!d.message.headers.misrouted) return on(d);
+      late.set(
+        d,
+        setTimeout(() => {
+          late.delete(d);
+          on(d);
+        }, 3_000),
+      );
+    });
+    return {
+      consumerTag: subscription.consumerTag,
+      cancel: async () => {
+        await subscription.cancel();
+        for (const [d, timer] of late) {
+          clearTimeout(timer);
+          await d.reject(true);
+        }
+        late.clear();
+      },
+    };
+  },
+});
 
 function withDelivery(change: (delivery: Delivery, options: ConsumeOptions) => Delivery): Mutation {
   return (inner) => ({
@@ -65,11 +158,25 @@ function find(id: string): ConformanceCase {
     ...delivery.cases,
     ...data.cases,
     ...lifecycle.cases,
+    ...leases.cases,
     ...hostile.cases,
   ];
   const found = all.find((c) => c.id === id);
   if (!found) throw new Error(`no case '${id}'`);
   return found;
+}
+
+interface Broken {
+  /** What the backend breaks. */
+  name: string;
+  /** The case that must catch it. */
+  caseId: string;
+  mutation: Mutation;
+  /** The control's backend: the same settings, unbroken (default: memory as it is). */
+  control?: Mutation;
+  /** Capabilities the broken backend declares (and its control, unless `controlCapabilities`). */
+  capabilities?: Partial<Capabilities>;
+  controlCapabilities?: Partial<Capabilities>;
 }
 
 const mutations: [name: string, caseId: string, mutation: Mutation][] = [
@@ -243,19 +350,97 @@ const mutations: [name: string, caseId: string, mutation: Mutation][] = [
   ],
 ];
 
+const broken: Broken[] = [
+  ...mutations.map(([name, caseId, mutation]) => ({ name, caseId, mutation })),
+  {
+    name: "get with noAck leaves the message unsettled",
+    caseId: "noack",
+    mutation: (inner) => ({
+      get: (queue: string) => inner.get(queue, { noAck: false }),
+    }),
+  },
+  {
+    name: "the body dropped",
+    caseId: "codecs",
+    mutation: (inner) => ({
+      publish: (request: PublishRequest) =>
+        inner.publish({ ...request, message: { ...request.message, body: new Uint8Array(0) } }),
+    }),
+  },
+  {
+    name: "the content type dropped",
+    caseId: "codecs",
+    mutation: (inner) => ({
+      publish: (request: PublishRequest) =>
+        inner.publish({ ...request, message: { ...request.message, contentType: undefined } }),
+    }),
+  },
+  {
+    name: "messageGroups declared, groupId and deduplicationId ignored",
+    caseId: "groups",
+    mutation: unchanged,
+    capabilities: { messageGroups: true },
+    // Its control declares what it does: no groups, so they must be refused.
+    controlCapabilities: {},
+  },
+  {
+    name: "held deliveries' leases never renewed",
+    caseId: "lease-kept",
+    mutation: leasing({ renew: false, extend: true }),
+    control: leasing({ renew: true, extend: true }),
+    capabilities: { leases: true },
+  },
+  {
+    name: "extend() accepted and ignored",
+    caseId: "lease-extend",
+    mutation: leasing({ renew: true, extend: false }),
+    control: leasing({ renew: true, extend: true }),
+    capabilities: { leases: true },
+  },
+  {
+    name: "a misroute delivered late, after the sentinel (no ordering)",
+    caseId: "direct",
+    mutation: lateMisroute,
+    capabilities: { ordering: false },
+  },
+];
+
+function optionsFor(connect: () => Connection): ResolvedOptions {
+  return {
+    connect,
+    runner: vitest,
+    stress: 1,
+    timeoutMs: 1000,
+    hostile: { write: writeWith(connect) },
+    leases: { connect, leaseMs: LEASE_MS },
+  };
+}
+
 describe("the suite fails on a backend that breaks the contract", () => {
-  for (const [name, caseId, mutation] of mutations) {
+  for (const { name, caseId, mutation, capabilities } of broken) {
     it(`${caseId} catches: ${name}`, async () => {
-      const connect = brokenConnect(mutation);
-      const options: ResolvedOptions = {
-        connect,
-        runner: vitest,
-        stress: 1,
-        timeoutMs: 1000,
-        hostile: { write: writeWith(connect) },
-      };
+      const options = optionsFor(brokenConnect(mutation, capabilities));
       await expect(runCase(options, find(caseId), undefined)).rejects.toBeInstanceOf(Error);
     }, 20_000);
+  }
+});
+
+describe("controls: the same case, with the same settings, passes on the backend unbroken", () => {
+  // One control per case, declared capabilities and control backend: mutations share them.
+  const controls = new Map<string, { names: string[]; run: () => Promise<void> }>();
+  for (const { name, caseId, control = unchanged, capabilities, controlCapabilities } of broken) {
+    const declared = controlCapabilities ?? capabilities ?? {};
+    const key = `${caseId} declaring ${JSON.stringify(declared)}${control === unchanged ? "" : " (emulated leases)"}`;
+    const known = controls.get(key);
+    if (known) known.names.push(name);
+    else
+      controls.set(key, {
+        names: [name],
+        run: () => runCase(optionsFor(brokenConnect(control, declared)), find(caseId), undefined),
+      });
+  }
+  for (const [key, { names, run }] of controls) {
+    it(`${key} passes on memory (the control of: ${names.join("; ")})`, run, 20_000);
   }
 });
 

@@ -9,6 +9,7 @@ import { Collector } from "../collector.js";
 import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
 import { ConnectionEvents } from "../connection-events.js";
 import { Endpoint } from "../endpoint.js";
+import { expectInOrder } from "../expect-messages.js";
 import { payloads, untilPayload } from "../received.js";
 import type { TestKit } from "../test-kit.js";
 import { WaitTimeoutError, withTimeout } from "../wait-for.js";
@@ -307,7 +308,7 @@ const topologyRecovery: ConformanceCase = {
     await reconnected;
     await publisher.send("after");
     await untilPayload(got, "after");
-    t.expect(payloads(got.items)).toEqual(["before", "after"]);
+    expectInOrder(t.expect, got.items, ["before", "after"], "the consumer across the cut");
     t.expect(got.items.map((m) => m.deliveryInfo.redelivered)).toEqual([false, false]);
   },
 };
@@ -505,6 +506,7 @@ const closeAfterLoss: ConformanceCase = {
   },
 };
 
+/** Network faults through a FaultProxy: cuts, refused and stalled connections, reconnects. Needs `SuiteOptions.faults`; `describeFaults` runs it. */
 export const faults: ConformanceGroup = {
   name: "faults",
   cases: [

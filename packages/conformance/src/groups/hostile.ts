@@ -167,6 +167,7 @@ const generated: ConformanceCase = {
   },
 };
 
+/** Messages other clients wrote, broken or malicious: each is delivered or rejected once, and the consumer goes on. Needs `SuiteOptions.hostile`; `describeHostile` runs it. */
 export const hostile: ConformanceGroup = {
   name: "hostile",
   cases: [messages, envelopes, generated],

@@ -1,6 +1,7 @@
 import { type ExchangeType, NotFoundError, UnroutableError } from "@carrot/core";
 import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
-import { sortedPayloads, untilPayload } from "../received.js";
+import { expectExactly } from "../expect-messages.js";
+import { untilPayload } from "../received.js";
 import type { TestKit } from "../test-kit.js";
 
 // Absence ("this key does not arrive") is proven with a sentinel: a message
@@ -46,9 +47,9 @@ const direct = exchangeTypeCase(
       await publisher.send(key, { routingKey: key });
     await publisher.send(SENTINEL, { routingKey: SENTINEL });
     for (const collector of collectors) await untilPayload(collector, SENTINEL);
-    await t.quietPeriodIfUnordered();
+    await t.nothingMoreOn(...collectors);
     for (const collector of collectors)
-      t.expect(sortedPayloads(collector.items)).toEqual([SENTINEL, "k1"]);
+      expectExactly(t.expect, collector.items, [SENTINEL, "k1"], collector.label);
   },
 );
 
@@ -78,8 +79,8 @@ const unroutable: ConformanceCase = {
     await t.main.bindQueue({ queue, exchange, routingKey: "nowhere" });
     await publisher.send(SENTINEL, { routingKey: "nowhere" });
     await untilPayload(got, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(sortedPayloads(got.items)).toEqual(expected.sort());
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, expected, got.label);
   },
 };
 
@@ -107,9 +108,14 @@ const fanout = exchangeTypeCase(
     for (const key of keys) await publisher.send(`m:${key}`, { routingKey: key });
     await publisher.send(SENTINEL, { routingKey: "zzz" });
     for (const collector of collectors) await untilPayload(collector, SENTINEL);
-    await t.quietPeriodIfUnordered();
+    await t.nothingMoreOn(...collectors);
     for (const collector of collectors)
-      t.expect(sortedPayloads(collector.items)).toEqual([SENTINEL, "m:", "m:a", "m:other.key"]);
+      expectExactly(
+        t.expect,
+        collector.items,
+        [SENTINEL, "m:", "m:a", "m:other.key"],
+        collector.label,
+      );
   },
 );
 
@@ -147,12 +153,9 @@ const topic = exchangeTypeCase(
     for (const key of TOPIC_KEYS) await publisher.send(key, { routingKey: key });
     await publisher.send(SENTINEL, { routingKey: SENTINEL });
     for (const { collector } of checks) await untilPayload(collector, SENTINEL);
-    await t.quietPeriodIfUnordered();
+    await t.nothingMoreOn(...checks.map((check) => check.collector));
     for (const { pattern, collector, expected } of checks) {
-      t.expect({ pattern, keys: sortedPayloads(collector.items) }).toEqual({
-        pattern,
-        keys: [...expected].sort(),
-      });
+      expectExactly(t.expect, collector.items, expected, `the queue bound with '${pattern}'`);
     }
   },
 );
@@ -192,9 +195,9 @@ const headers = exchangeTypeCase(
     await publisher.send("no-headers");
     await publisher.send(SENTINEL, { headers: { sentinel: "yes" } });
     for (const { collector } of checks) await untilPayload(collector, SENTINEL);
-    await t.quietPeriodIfUnordered();
+    await t.nothingMoreOn(...checks.map((check) => check.collector));
     for (const { mode, collector, expected } of checks) {
-      t.expect({ mode, got: sortedPayloads(collector.items) }).toEqual({ mode, got: expected });
+      expectExactly(t.expect, collector.items, expected, `the queue bound with x-match ${mode}`);
     }
   },
 );
@@ -242,8 +245,8 @@ const unbind: ConformanceCase = {
     await t.main.bindQueue({ queue, exchange, routingKey: SENTINEL });
     await publisher.send(SENTINEL, { routingKey: SENTINEL });
     await untilPayload(got, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(sortedPayloads(got.items)).toEqual(["before", SENTINEL]);
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["before", SENTINEL], got.label);
   },
 };
 
@@ -270,8 +273,8 @@ const deleteQueue: ConformanceCase = {
     await t.main.bindQueue({ queue, exchange, routingKey: SENTINEL });
     await publisher.send(SENTINEL, { routingKey: SENTINEL });
     await untilPayload(got, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(sortedPayloads(got.items)).toEqual([SENTINEL]);
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, [SENTINEL], got.label);
   },
 };
 
@@ -295,11 +298,12 @@ const deleteExchange: ConformanceCase = {
     await t.main.bindQueue({ queue, exchange, routingKey: SENTINEL });
     await publisher.send(SENTINEL, { routingKey: SENTINEL });
     await untilPayload(got, SENTINEL);
-    await t.quietPeriodIfUnordered();
-    t.expect(sortedPayloads(got.items)).toEqual(["before", SENTINEL]);
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["before", SENTINEL], got.label);
   },
 };
 
+/** Exchange types and bindings: direct, fanout, topic and headers routing, bindings seen across connections, unbind, deleted queues and exchanges, mandatory. `describeRouting` runs it. */
 export const routing: ConformanceGroup = {
   name: "routing",
   cases: [
