@@ -21,6 +21,7 @@ export {
   SETTING_NAMES,
   SETTINGS,
   SETTINGS_MODULE_VARIABLE,
+  type Setting,
   type SettingField,
 } from "./setting-names.js";
 export {

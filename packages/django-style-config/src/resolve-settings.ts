@@ -22,11 +22,15 @@ import type { SettingsSource } from "./settings-source.js";
 
 /** A deprecated name that was read: the caller warns about it (`resolveSettings` itself has no side effects). */
 export interface DeprecatedSettingUse {
+  /** The deprecated name that was read (`AMQP_HOST`). */
   readonly setting: string;
+  /** The name to use instead (`BROKER_HOST`). */
   readonly replacement: string;
+  /** The source it was read from ("the environment"...). */
   readonly source: string;
 }
 
+/** What `resolveSettings` found: the connection's options, where each came from, and the deprecated names read. */
 export interface ResolvedSettings {
   /** What to give `new Connection(...)`. */
   readonly options: ConnectionOptions;
@@ -35,6 +39,7 @@ export interface ResolvedSettings {
    * backend (CARROT_BACKEND). Options left to core's defaults are absent.
    */
   readonly origins: Readonly<Partial<Record<keyof ConnectionOptions, SettingOrigin>>>;
+  /** Each deprecated name that was read, for the caller to warn about. */
   readonly deprecated: readonly DeprecatedSettingUse[];
 }
 

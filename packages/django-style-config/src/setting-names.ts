@@ -1,10 +1,32 @@
+/** A connection option a setting fills. */
+export type SettingField =
+  | "url"
+  | "backend"
+  | "hostname"
+  | "port"
+  | "userid"
+  | "password"
+  | "vhost"
+  | "tls"
+  | "connectTimeout";
+
+/** One setting carrot reads. */
+export interface Setting {
+  /** The connection option it fills. */
+  readonly field: SettingField;
+  /** Its name (`BROKER_HOST`), read first. */
+  readonly name: string;
+  /** Older names read when `name` is absent, in this order, each with a deprecation warning. */
+  readonly deprecated: readonly string[];
+}
+
 /**
  * The settings carrot reads, as data: each connection field, its name, and
- * the deprecated names read when the primary one is absent (in this order).
- * carrot 0.10 read `BROKER_*`, then `AMQP_*`, then `AMQP_SERVER` for the host;
- * the last three rows are the names its successors (kombu, celery) used.
+ * its deprecated names. carrot 0.10 read `BROKER_*`, then `AMQP_*`, then
+ * `AMQP_SERVER` for the host; the last three rows are the names its
+ * successors (kombu, celery) used.
  */
-export const SETTINGS = [
+export const SETTINGS: readonly Setting[] = [
   { field: "url", name: "BROKER_URL", deprecated: [] },
   { field: "backend", name: "CARROT_BACKEND", deprecated: [] },
   { field: "hostname", name: "BROKER_HOST", deprecated: ["AMQP_HOST", "AMQP_SERVER"] },
@@ -14,10 +36,7 @@ export const SETTINGS = [
   { field: "vhost", name: "BROKER_VHOST", deprecated: ["AMQP_VHOST"] },
   { field: "tls", name: "BROKER_USE_SSL", deprecated: [] },
   { field: "connectTimeout", name: "BROKER_CONNECTION_TIMEOUT", deprecated: [] },
-] as const satisfies readonly { field: string; name: string; deprecated: readonly string[] }[];
-
-/** A connection field a setting fills. */
-export type SettingField = (typeof SETTINGS)[number]["field"];
+];
 
 /** Every name read from a source, primary and deprecated. */
 export const SETTING_NAMES: readonly string[] = SETTINGS.flatMap((s) => [s.name, ...s.deprecated]);

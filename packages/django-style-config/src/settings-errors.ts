@@ -1,5 +1,24 @@
 import { CarrotError } from "@carrot/core";
 
+// The codes below join `CarrotErrorCode`, so that a switch on a CarrotError's
+// code knows them wherever this package is imported.
+declare module "@carrot/core" {
+  interface CarrotErrorCodes {
+    /** {@link SettingsError} */
+    ERR_CARROT_SETTINGS: "SettingsError";
+    /** {@link InvalidSettingError} */
+    ERR_CARROT_INVALID_SETTING: "InvalidSettingError";
+    /** {@link UnknownBackendError} */
+    ERR_CARROT_UNKNOWN_BACKEND: "UnknownBackendError";
+    /** {@link ConflictingSettingsError} */
+    ERR_CARROT_CONFLICTING_SETTINGS: "ConflictingSettingsError";
+    /** {@link SettingsModuleNotFoundError} */
+    ERR_CARROT_SETTINGS_MODULE_NOT_FOUND: "SettingsModuleNotFoundError";
+    /** {@link SettingsModuleLoadError} */
+    ERR_CARROT_SETTINGS_MODULE_LOAD: "SettingsModuleLoadError";
+  }
+}
+
 /** A setting and the source it was read from, as errors and `resolveSettings` report them. */
 export interface SettingOrigin {
   /** The setting's name as written (`BROKER_HOST`, `AMQP_SERVER`...), or the argument's name. */
@@ -15,10 +34,18 @@ export interface SettingOrigin {
  * are shown through `redactUrl`.
  */
 export class SettingsError extends CarrotError {
-  override readonly code: string = "ERR_CARROT_SETTINGS";
+  override readonly code:
+    | "ERR_CARROT_SETTINGS"
+    | "ERR_CARROT_INVALID_SETTING"
+    | "ERR_CARROT_UNKNOWN_BACKEND"
+    | "ERR_CARROT_CONFLICTING_SETTINGS"
+    | "ERR_CARROT_SETTINGS_MODULE_NOT_FOUND"
+    | "ERR_CARROT_SETTINGS_MODULE_LOAD" = "ERR_CARROT_SETTINGS";
   override name = "SettingsError";
+  /** Each setting at fault, with the source it was read from. */
   readonly settings: readonly SettingOrigin[];
 
+  /** @param settings the settings at fault, each with its source */
   constructor(message: string, settings: readonly SettingOrigin[], options?: ErrorOptions) {
     super(message, options);
     this.settings = settings;

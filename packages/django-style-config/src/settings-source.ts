@@ -9,7 +9,9 @@ export interface SettingsSource {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
+/** How origins name the settings object given in code. */
 export const EXPLICIT_SOURCE = "the explicit settings";
+/** How origins name the environment. */
 export const ENVIRONMENT_SOURCE = "the environment";
 
 /** The settings object given in code: the highest-precedence source. */
