@@ -391,6 +391,13 @@ const broken: Broken[] = [
     capabilities: { leases: true },
   },
   {
+    name: "held deliveries' leases never renewed, after wait({ limit }) ended the subscription",
+    caseId: "lease-after-wait",
+    mutation: leasing({ renew: false, extend: true }),
+    control: leasing({ renew: true, extend: true }),
+    capabilities: { leases: true },
+  },
+  {
     name: "extend() accepted and ignored",
     caseId: "lease-extend",
     mutation: leasing({ renew: true, extend: false }),

@@ -98,5 +98,49 @@ const leaseExtended: ConformanceCase = {
   },
 };
 
+const leaseAfterWait: ConformanceCase = {
+  id: "lease-after-wait",
+  title:
+    "leases: a callback still running after wait({ limit }) stopped consuming keeps its message past the lease time, and its ack succeeds (leases)",
+  budget: 8,
+  async run(t) {
+    if (!t.caps.leases) return refusedWithoutLeases(t);
+    const { connection, leaseMs } = await t.leaseConnection();
+    const ep = new Endpoint(t, "q");
+    const started = deferred();
+    const released = deferred();
+    let acked: Promise<unknown> = Promise.resolve("not acked");
+    const worker = ep.consumer(connection).registerCallback(async (_data, message) => {
+      started.resolve();
+      await released.promise;
+      acked = message.ack().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await acked;
+    });
+    await worker.declare();
+    // The limit ends the subscription as m1 starts; its callback runs on.
+    const working = worker.wait({ limit: 1 });
+    const publisher = ep.publisher();
+    await publisher.send("m1");
+    await started.promise;
+    const others = await competitor(t, ep);
+    t.begin(`holding m1 in its callback for ${HELD_FOR} lease times after the subscription ended`);
+    await delay(HELD_FOR * leaseMs);
+    expectExactly(t.expect, others.items, [], "the competing consumer while m1 is in its callback");
+    released.resolve();
+    await working;
+    t.expect(await acked, "the ack of the held m1 (a lapsed lease fails it)").toBe(undefined);
+    await publisher.send(SENTINEL);
+    await untilPayload(others, SENTINEL);
+    await t.nothingMoreOn(others);
+    expectExactly(t.expect, others.items, [SENTINEL], "the competing consumer, in the end");
+  },
+};
+
 /** Leases kept alive while a message is held, and `extend`. For backends with `leases`; needs `SuiteOptions.leases`; `describeLeases` runs it. */
-export const leases: ConformanceGroup = { name: "leases", cases: [leaseKept, leaseExtended] };
+export const leases: ConformanceGroup = {
+  name: "leases",
+  cases: [leaseKept, leaseExtended, leaseAfterWait],
+};
