@@ -1,28 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { Connection } from "../src/connection.js";
-import type { Backend, Capabilities } from "../src/contract.js";
+import type { Backend } from "../src/contract.js";
 import { ConnectionError, MessageTooLargeError } from "../src/errors.js";
 import { Publisher } from "../src/publisher.js";
+import { plainCapabilities } from "./support/plain-capabilities.js";
 
 // A backend may learn a capability from the server (NATS announces its
 // payload limit when a client connects): the contract says core reads
 // capabilities only after connect() and at each use, so what connect()
 // settles is what core enforces.
 
-const BEFORE_CONNECT: Capabilities = {
-  exchangeTypes: ["direct"],
-  persistence: false,
-  ordering: true,
-  priority: false,
-  messageTtl: false,
-  deadLetter: false,
-  maxLength: false,
-  mandatory: false,
-  exclusiveQueues: false,
-  maxMessageSize: 1,
-  leases: false,
-  messageGroups: false,
-};
+const BEFORE_CONNECT = plainCapabilities(1);
 
 /** A backend whose server announces `serverLimit` bytes when it connects. */
 function announcingBackend(serverLimit: number) {

@@ -1,27 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Connection } from "../src/connection.js";
-import type { Backend, Capabilities, PublishRequest } from "../src/contract.js";
+import type { Backend, PublishRequest } from "../src/contract.js";
 import { InvalidOptionsError, PublishTimeoutError } from "../src/errors.js";
 import { Publisher } from "../src/publisher.js";
+import { plainCapabilities } from "./support/plain-capabilities.js";
 
 // What a send does while it waits (for a slot, for the connection) and how
 // its deadline and its AbortSignal end that wait. The backend here answers
 // only when the test says so, so that sends stay in flight.
 
-const CAPABILITIES: Capabilities = {
-  exchangeTypes: ["direct"],
-  persistence: false,
-  ordering: true,
-  priority: false,
-  messageTtl: false,
-  deadLetter: false,
-  maxLength: false,
-  mandatory: false,
-  exclusiveQueues: false,
-  maxMessageSize: 1024,
-  leases: false,
-  messageGroups: false,
-};
+const CAPABILITIES = plainCapabilities(1024);
 
 /** A backend whose publishes stay unanswered until `confirm`; `connected` gates its connect. */
 function stalledBackend(connected: Promise<void> = Promise.resolve()) {
