@@ -3,7 +3,7 @@ import { Connection } from "../src/connection.js";
 import type { Backend } from "../src/contract.js";
 import { ConnectionError, MessageTooLargeError } from "../src/errors.js";
 import { Publisher } from "../src/publisher.js";
-import { plainCapabilities } from "./support/plain-capabilities.js";
+import { plainCapabilities, quietBackend } from "./support/test-backend.js";
 
 // A backend may learn a capability from the server (NATS announces its
 // payload limit when a client connects): the contract says core reads
@@ -17,28 +17,16 @@ function announcingBackend(serverLimit: number) {
   const sent: number[] = [];
   let capabilities = BEFORE_CONNECT;
   const backend: Backend = {
-    name: "announcing",
+    ...quietBackend("announcing", BEFORE_CONNECT),
     get capabilities() {
       return capabilities;
     },
     connect: async () => {
       capabilities = { ...BEFORE_CONNECT, maxMessageSize: serverLimit };
     },
-    close: async () => undefined,
-    declareExchange: async () => undefined,
-    declareQueue: async () => undefined,
-    bindQueue: async () => undefined,
-    unbindQueue: async () => undefined,
-    deleteExchange: async () => undefined,
-    deleteQueue: async () => undefined,
-    purgeQueue: async () => 0,
     publish: async (request) => {
       sent.push(request.message.body.byteLength);
     },
-    get: async () => null,
-    consume: () => Promise.reject(new Error("not used here")),
-    on: () => undefined,
-    off: () => undefined,
   };
   return { backend, sent };
 }

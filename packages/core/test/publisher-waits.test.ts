@@ -3,7 +3,7 @@ import { Connection } from "../src/connection.js";
 import type { Backend, PublishRequest } from "../src/contract.js";
 import { InvalidOptionsError, PublishTimeoutError } from "../src/errors.js";
 import { Publisher } from "../src/publisher.js";
-import { plainCapabilities } from "./support/plain-capabilities.js";
+import { plainCapabilities, quietBackend } from "./support/test-backend.js";
 
 // What a send does while it waits (for a slot, for the connection) and how
 // its deadline and its AbortSignal end that wait. The backend here answers
@@ -15,25 +15,12 @@ const CAPABILITIES = plainCapabilities(1024);
 function stalledBackend(connected: Promise<void> = Promise.resolve()) {
   const published: { request: PublishRequest; confirm: () => void }[] = [];
   const backend: Backend = {
-    name: "stalled",
-    capabilities: CAPABILITIES,
+    ...quietBackend("stalled", CAPABILITIES),
     connect: () => connected,
-    close: async () => undefined,
-    declareExchange: async () => undefined,
-    declareQueue: async () => undefined,
-    bindQueue: async () => undefined,
-    unbindQueue: async () => undefined,
-    deleteExchange: async () => undefined,
-    deleteQueue: async () => undefined,
-    purgeQueue: async () => 0,
     publish: (request) =>
       new Promise<void>((confirm) => {
         published.push({ request, confirm });
       }),
-    get: async () => null,
-    consume: () => Promise.reject(new Error("not used here")),
-    on: () => undefined,
-    off: () => undefined,
   };
   return { backend, published };
 }
