@@ -70,6 +70,14 @@ export interface Capabilities {
    * declaring a classic queue in their place; absent means none.
    */
   readonly queueTypes?: readonly QueueType[];
+  /**
+   * Delayed delivery (`PublishRequest.delay`): a message sent with a delay
+   * is delivered no sooner than that many milliseconds after the broker took
+   * it, and a short delay is never held up behind a longer one sent before
+   * it. Optional, so that a backend written before delays refuses them;
+   * absent means none (core refuses a delay with `UnsupportedFeatureError`).
+   */
+  readonly delayedDelivery?: boolean;
 }
 
 /** Values a message header may hold: what AMQP tables, JSON and SQS attributes all carry. */
@@ -151,6 +159,14 @@ export interface PublishRequest {
   groupId?: string;
   /** The broker drops a later message with the same id within its window (`messageGroups`). */
   deduplicationId?: string;
+  /**
+   * Milliseconds before the message may be delivered (`delayedDelivery`),
+   * counted from when the broker has it; absent: at once. Core never sets
+   * it together with `mandatory` (whether a delayed message will find a
+   * queue is only known when it is due). The message is routed by
+   * `exchange` and `routingKey` as it would be without a delay.
+   */
+  delay?: number;
 }
 
 /** Where a delivered message came from and how. */
@@ -165,6 +181,18 @@ export interface DeliveryInfo {
   queue: string;
   /** The subscription's tag, or undefined for `get`. */
   consumerTag?: string;
+  /** The message group it was sent in (`messageGroups` backends: SQS FIFO's `MessageGroupId`). */
+  groupId?: string;
+  /**
+   * How many times the broker has delivered this copy of the message, this
+   * delivery included (1 the first time), where the broker keeps that count
+   * itself: a quorum queue's `x-delivery-count`, SQS's
+   * `ApproximateReceiveCount`, Redis's pending-entries delivery counter, the
+   * memory broker's own. It counts deliveries that were requeued, and those
+   * held by a consumer that died. Absent where the broker keeps no count
+   * (RabbitMQ classic queues): core then counts a redelivery as the second.
+   */
+  deliveryCount?: number;
 }
 
 /**
@@ -372,6 +400,13 @@ export interface Backend {
 
   /** Resolves once the broker has the message; rejects with a publish error otherwise. */
   publish(request: PublishRequest): Promise<void>;
+  /**
+   * The queue where a consumer's failure policy keeps the messages that
+   * failed every attempt, for a queue with no dead-letter exchange. Absent:
+   * `<queue>.failed`. A backend whose queue names cannot hold that (SQS: no
+   * dots, and a `.fifo` suffix) returns its own.
+   */
+  failedQueueName?(queue: string): string;
   /**
    * The size this backend counts against `maxMessageSize`, when it is not the
    * body length alone (e.g. SQS counts attributes). Core checks it before publishing.

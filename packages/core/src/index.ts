@@ -26,6 +26,12 @@ export type {
   QueueArguments,
 } from "./contract.js";
 export * from "./errors.js";
+export {
+  FAILURE_HEADERS,
+  type FailureRecord,
+  MAX_ERROR_MESSAGE,
+  readFailureRecord,
+} from "./failure-record.js";
 export { Message, type MessageState } from "./message.js";
 export { Publisher, type PublisherOptions, type SendOptions } from "./publisher.js";
 export { redactUrl } from "./redact.js";
