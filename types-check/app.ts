@@ -27,11 +27,15 @@ export async function importFeeds(): Promise<string[]> {
     queue: "feed",
     exchange: "feed",
     routingKey: "importer",
-    callbackErrorPolicy: "reject",
+    retry: { attempts: 5, backoff: { initial: 500, jitter: "equal" }, exhausted: "failed-queue" },
   };
   const consumer = new Consumer<FeedImport>(connection, options);
   const seen: string[] = [];
   consumer.registerCallback(async (data: FeedImport, message: Message<FeedImport>) => {
+    if (message.deliveryCount === 1 && message.failure === undefined && data.import_feed === "") {
+      await message.retry({ delay: 1_000 });
+      return;
+    }
     seen.push(data.import_feed);
     await message.ack();
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { deferred, withTimeout } from "@carrot/conformance";
 import {
-  CallbackError,
+  type CallbackError,
   Connection,
   Consumer,
   type ConsumerOptions,
@@ -16,7 +16,7 @@ import {
   UnroutableError,
   UnsupportedFeatureError,
 } from "@carrot/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { MemoryBackend, MemoryBroker } from "../src/index.js";
 
@@ -237,12 +237,83 @@ describe("subclassing with static defaults", () => {
   });
 });
 
-describe("callback failures", () => {
-  it("requeue-once: requeued the first time, rejected (dead-lettered) the second, reported each time", async () => {
+describe("the failure policy", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A consumer of q whose callback always throws; what it saw and what it reported. */
+  function failing(connection: Connection, options: ConsumerOptions<{ n: number }> = {}) {
+    const consumer = new Consumer<{ n: number }>(connection, { queue: "q", ...options });
+    const seen: { n: number; count: number }[] = [];
+    const reports: CallbackError[] = [];
+    const deliveries = [deferred<void>(), deferred<void>(), deferred<void>()];
+    const reported = [deferred<void>(), deferred<void>(), deferred<void>()];
+    consumer.on("error", (error) => {
+      reported[reports.push(error as CallbackError) - 1]?.resolve();
+    });
+    consumer.registerCallback((data, message) => {
+      deliveries[seen.push({ n: data.n, count: message.deliveryCount }) - 1]?.resolve();
+      throw new Error("boom");
+    });
+    return { consumer, seen, reports, deliveries, reported };
+  }
+
+  it("retries with backoff, then moves the message to the failed queue with its record; each step reported", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const start = Date.now();
     const connection = connect();
-    const consumer = new Consumer(connection, {
-      queue: "q",
+    const { consumer, seen, reports, deliveries, reported } = failing(connection, {
+      retry: { attempts: 3, backoff: { initial: 1_000, factor: 2, jitter: "none" } },
+    });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send({ n: 1 });
+    const waiting = consumer.wait({ limit: 3 });
+    await reported[0]!.promise; // the copy is held by the broker from here
+    // Never early: at 999 ms of 1000 the copy is not delivered; at 1000 it is.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(seen).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await deliveries[1]!.promise;
+    await reported[1]!.promise;
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(seen).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await waiting;
+    expect(seen).toEqual([
+      { n: 1, count: 1 },
+      { n: 1, count: 2 },
+      { n: 1, count: 3 },
+    ]);
+    expect(reports.map((error) => error.message)).toEqual([
+      "a callback on 'q' threw; the message was retried in 1000 ms (attempt 1 of 3)",
+      "a callback on 'q' threw; the message was retried in 2000 ms (attempt 2 of 3)",
+      "a callback on 'q' threw; the message was moved to 'q.failed' after 3 attempts",
+    ]);
+    expect((reports[2]!.cause as Error).message).toBe("boom");
+    expect(await consumer.fetch()).toBeNull();
+    const failed = (await new Consumer(connection, { queue: "q.failed" }).fetch())!;
+    expect(failed.payload).toEqual({ n: 1 });
+    expect(failed.failure).toEqual({
+      attempts: 3,
+      errorName: "Error",
+      errorMessage: "boom",
+      firstFailure: new Date(start),
+      lastFailure: new Date(start + 3_000),
+      originalExchange: "",
+      originalRoutingKey: "q",
+    });
+    expect(failed.deliveryInfo).toMatchObject({ exchange: "", routingKey: "q", queue: "q.failed" });
+    expect(await new Consumer(connection, { queue: "q.failed" }).fetch()).toBeNull();
+  });
+
+  it("dead-letters through the queue's dead-letter exchange, once, with the record", async () => {
+    const connection = connect();
+    const { consumer, reports } = failing(connection, {
+      exchange: "x",
+      routingKey: "k",
       queueArguments: { deadLetterExchange: "dlx" },
+      retry: { attempts: 2, backoff: { initial: 0 } },
     });
     const dead = new Consumer(connection, {
       queue: "dlq",
@@ -250,23 +321,113 @@ describe("callback failures", () => {
       exchangeType: "fanout",
     });
     await Promise.all([consumer.declare(), dead.declare()]);
-    const errors: CallbackError[] = [];
-    consumer.on("error", (error) => errors.push(error as CallbackError));
-    const redelivered: boolean[] = [];
-    consumer.registerCallback((_data, message) => {
-      redelivered.push(message.deliveryInfo.redelivered);
-      throw new Error("boom");
-    });
-    await new Publisher(connection, { routingKey: "q" }).send({ n: 1 });
+    await new Publisher(connection, { exchange: "x", routingKey: "k" }).send({ n: 1 });
     await consumer.wait({ limit: 2 });
-    expect(redelivered).toEqual([false, true]);
-    expect(errors.map((e) => e.message)).toEqual([
-      "a callback on 'q' threw; the message was requeued",
-      "a callback on 'q' threw; the message was rejected (dead-lettered where the queue has a dead-letter exchange)",
+    expect(reports.map((error) => error.message)).toEqual([
+      "a callback on 'q' threw; the message was retried at once (attempt 1 of 2)",
+      "a callback on 'q' threw; the message was dead-lettered to 'dlx' with routing key 'k' after 2 attempts",
     ]);
-    expect(errors[0]).toBeInstanceOf(CallbackError);
-    expect((errors[0]!.cause as Error).message).toBe("boom");
-    expect((await dead.fetch())?.payload).toEqual({ n: 1 });
+    const letter = (await dead.fetch())!;
+    expect(letter.payload).toEqual({ n: 1 });
+    expect(letter.failure).toMatchObject({
+      attempts: 2,
+      errorMessage: "boom",
+      originalExchange: "x",
+      originalRoutingKey: "k",
+    });
+    expect(letter.deliveryInfo).toMatchObject({ exchange: "dlx", routingKey: "k" });
+    await letter.ack();
+    expect(await dead.fetch()).toBeNull();
+    expect(await consumer.fetch()).toBeNull();
+  });
+
+  it('"drop" drops the message after its attempts, and says so', async () => {
+    const connection = connect();
+    const { consumer, reports } = failing(connection, {
+      retry: { attempts: 1, exhausted: "drop" },
+    });
+    await consumer.declare();
+    await new Publisher(connection, { routingKey: "q" }).send({ n: 1 });
+    await consumer.wait({ limit: 1 });
+    expect(reports.map((error) => error.message)).toEqual([
+      "a callback on 'q' threw; the message was dropped after 1 attempt (exhausted: \"drop\")",
+    ]);
+    expect(await consumer.fetch()).toBeNull();
+  });
+
+  it("a retried message goes behind the messages sent before it failed", async () => {
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, {
+      queue: "q",
+      prefetchCount: 1,
+      retry: { backoff: { initial: 0 } },
+    });
+    await consumer.declare();
+    const publisher = new Publisher<string>(connection, { routingKey: "q", serializer: "text" });
+    for (const text of ["a", "b", "c"]) await publisher.send(text);
+    const order: string[] = [];
+    consumer.on("error", () => undefined);
+    consumer.registerCallback(async (data, message) => {
+      order.push(data);
+      if (data === "a" && message.deliveryCount === 1) throw new Error("a fails once");
+      await message.ack();
+    });
+    await consumer.wait({ limit: 4 });
+    expect(order).toEqual(["a", "b", "c", "a"]);
+  });
+
+  it("message.retry() from the iterator: the copy comes back with its count and record", async () => {
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher<string>(connection, { routingKey: "q", serializer: "text" }).send("again");
+    const seen: [string, number, number | undefined][] = [];
+    for await (const message of consumer) {
+      seen.push([message.payload, message.deliveryCount, message.failure?.attempts]);
+      if (seen.length === 1) {
+        await message.retry({ delay: 0 });
+        expect(message.state).toBe("retried");
+        continue;
+      }
+      await message.ack();
+      break;
+    }
+    expect(seen).toEqual([
+      ["again", 1, undefined],
+      ["again", 2, 1],
+    ]);
+  });
+
+  it("message.retry({ delay }) from fetch(): not delivered before the delay", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    await new Publisher<string>(connection, { routingKey: "q", serializer: "text" }).send("later");
+    await (await consumer.fetch())!.retry({ delay: 5_000 });
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(await consumer.fetch()).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    const copy = (await consumer.fetch())!;
+    expect([copy.payload, copy.deliveryCount, copy.failure?.errorName]).toEqual([
+      "later",
+      2,
+      undefined,
+    ]);
+    await copy.ack();
+  });
+
+  it("send(data, { delay }): held by the broker until due", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const connection = connect();
+    const consumer = new Consumer<string>(connection, { queue: "q" });
+    await consumer.declare();
+    const publisher = new Publisher<string>(connection, { routingKey: "q", serializer: "text" });
+    await publisher.send("later", { delay: 1_000 });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(await consumer.fetch()).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await consumer.fetch())?.payload).toBe("later");
   });
 });
 

@@ -1,10 +1,11 @@
 import type {
+  Backend,
   Capabilities,
   ExchangeDeclaration,
   PublishRequest,
   QueueDeclaration,
 } from "./contract.js";
-import { UnsupportedFeatureError } from "./errors.js";
+import { MessageTooLargeError, UnsupportedFeatureError } from "./errors.js";
 
 /**
  * A backend that lacks a feature refuses it out loud instead of ignoring it:
@@ -58,6 +59,24 @@ export function assertPublishSupported(
   for (const id of ["groupId", "deduplicationId"] as const) {
     if (request[id] !== undefined && !caps.messageGroups)
       refuse(backend, `message groups and deduplication (${id} '${request[id]}')`);
+  }
+  if (request.delay !== undefined && !caps.delayedDelivery)
+    refuse(backend, `delayed delivery (a delay of ${request.delay} ms)`);
+}
+
+/**
+ * Everything core checks before a publish, whoever sends it (a Publisher,
+ * the failure policy): the features it needs, and its size against the
+ * backend's `maxMessageSize` (`MessageTooLargeError`, nothing sent).
+ */
+export function assertPublishable(backend: Backend, request: PublishRequest): void {
+  const caps = backend.capabilities;
+  assertPublishSupported(backend.name, caps, request);
+  const size = backend.measure ? backend.measure(request.message) : request.message.body.byteLength;
+  if (size > caps.maxMessageSize) {
+    throw new MessageTooLargeError(
+      `the message is ${size} bytes and the ${backend.name} backend takes at most ${caps.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
+    );
   }
 }
 

@@ -4,22 +4,15 @@ import { acceptedContentTypes, DEFAULT_ACCEPT } from "./codecs/codec-registry.js
 import type { Connection } from "./connection.js";
 import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
+import { FailurePolicy } from "./failure-policy.js";
 import { type DecodeRules, decodeBody, defaultDecompressedLimit, Message } from "./message.js";
 import { checkNumber } from "./number-options.js";
 import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
+import { type RetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
 import { type Schema, validate } from "./schema.js";
 import { settledWithin } from "./time-limits.js";
 import { checkExchangeType } from "./topology-input.js";
 import { warnUnhandled } from "./unhandled-warning.js";
-
-/** What happens to a message whose callback throws (and did not settle it). */
-export type CallbackErrorPolicy =
-  /** Requeue it the first time; reject it (dead-letter) if it fails again as a redelivery. The default. */
-  | "requeue-once"
-  /** Always requeue: retries forever, so only for failures known to be passing. */
-  | "requeue"
-  /** Reject at once (dead-letter where configured). */
-  | "reject";
 
 /**
  * What a Consumer consumes and how. Only `queue` is required; the rest have
@@ -79,18 +72,25 @@ export interface ConsumerOptions<T = unknown> {
   /** Validates every payload before the callback sees it. */
   schema?: Schema<T>;
   /**
-   * What happens to a message whose callback throws without settling it;
-   * default "requeue-once". The error is reported on `error` either way.
+   * The failure policy: what happens to a message whose callback throws
+   * without settling it, and to one given to `message.retry()`. It is sent
+   * again after a backoff, up to `attempts` deliveries in all, then
+   * dead-lettered, moved to the failed queue or dropped (`exhausted`).
+   * Default: 3 attempts, 1 s doubling to at most 60 s with full jitter,
+   * then the queue's dead-letter exchange if it has one, else the failed
+   * queue (`<queue>.failed`, or the backend's own name for it). Each
+   * outcome of a callback that threw is reported on `error`. A retried
+   * message goes to the back of the queue, behind those sent meanwhile.
    */
-  callbackErrorPolicy?: CallbackErrorPolicy;
+  retry?: RetryPolicy;
   /** The tag the broker knows this consumer by; default `carrot-` and a random UUID. */
   consumerTag?: string;
 }
 
 /**
  * Handles one message: `data` is its decoded (and validated) payload. It
- * settles the message with `message.ack()`, `reject()` or `requeue()`; one
- * that throws is dealt with by `callbackErrorPolicy`.
+ * settles the message with `message.ack()`, `reject()`, `requeue()` or
+ * `retry()`; one that throws leaves it to the consumer's `retry` policy.
  */
 export type ConsumerCallback<T> = (data: T, message: Message<T>) => unknown;
 /** Told each decode or callback failure, with the message when there is one. */
@@ -145,6 +145,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   readonly #errorListeners = new Set<ConsumerErrorListener<T>>();
   readonly #handledListeners = new Set<() => void>();
   readonly #rules: DecodeRules<T>;
+  readonly #policy: FailurePolicy;
   readonly #detach: () => void;
   #declared?: Promise<void>;
   #session?: Session;
@@ -153,13 +154,20 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   constructor(connection: Connection, options: ConsumerOptions<T> = {}) {
     this.connection = connection;
     this.options = classOptions(new.target, options, CONSUMER_OPTION_NAMES, "Consumer");
-    const { queue, exchangeType, prefetchCount, maxDecompressedSize } = this.options;
+    const { queue, exchangeType, prefetchCount, maxDecompressedSize, queueArguments } =
+      this.options;
     if (typeof queue !== "string" || queue === "")
       throw new InvalidOptionsError("a Consumer needs a queue name (options.queue)");
     if (exchangeType !== undefined) checkExchangeType(exchangeType);
     // AMQP's basic.qos carries it in 16 bits; every backend takes the same, so that options port.
     checkNumber("prefetchCount", prefetchCount, { min: 0, max: 65_535 });
     checkNumber("maxDecompressedSize", maxDecompressedSize, { min: 1, unit: "bytes" });
+    const retry = resolveRetryPolicy(
+      this.options.retry,
+      queueArguments,
+      this.options.noAck ?? false,
+    );
+    this.#policy = new FailurePolicy(connection, queue, retry, queueArguments);
     this.#rules = {
       accepted: acceptedContentTypes(this.options.accept ?? DEFAULT_ACCEPT),
       schema: this.options.schema,
@@ -293,7 +301,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   } = {}): Promise<Message<T> | null> {
     const backend = await this.#ready();
     const delivery = await backend.get(this.queue, { noAck });
-    return delivery ? new Message(delivery, this.#rules, { noAck }) : null;
+    return delivery ? new Message(delivery, this.#rules, { noAck, policy: this.#policy }) : null;
   }
 
   /** `for await (const message of consumer)`: the same as `iterate()` without options. */
@@ -466,7 +474,11 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   #message(delivery: Delivery, session: Session): Message<T> {
     const noAck = this.options.noAck ?? false;
-    const message = new Message(delivery, this.#rules, { noAck, unsettled: session.unsettled });
+    const message = new Message(delivery, this.#rules, {
+      noAck,
+      unsettled: session.unsettled,
+      policy: this.#policy,
+    });
     if (!noAck) session.unsettled.add(message);
     return message;
   }
@@ -517,9 +529,9 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       try {
         await this.receive(message.payload, message);
       } catch (error) {
-        const action = await this.#afterCallbackError(message);
+        const outcome = await message.afterCallbackError(error);
         this.#report(
-          new CallbackError(`a callback on '${this.queue}' threw; the message was ${action}`, {
+          new CallbackError(`a callback on '${this.queue}' threw; the message was ${outcome}`, {
             cause: error,
           }),
           message,
@@ -527,21 +539,6 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       }
     } finally {
       done(session);
-    }
-  }
-
-  async #afterCallbackError(message: Message<T>): Promise<string> {
-    if (message.state !== "pending") return `already ${message.state} by the callback`;
-    const policy = this.options.callbackErrorPolicy ?? "requeue-once";
-    const requeue =
-      policy === "requeue" || (policy === "requeue-once" && !message.deliveryInfo.redelivered);
-    try {
-      await (requeue ? message.requeue() : message.reject());
-      return requeue
-        ? "requeued"
-        : "rejected (dead-lettered where the queue has a dead-letter exchange)";
-    } catch {
-      return "left unsettled (the connection is gone; the broker will redeliver it)";
     }
   }
 

@@ -271,7 +271,12 @@ export class SchemaValidationError extends CarrotError {
   }[] = [];
 }
 
-/** A consumer callback threw; the message went through the consumer's failure policy. */
+/**
+ * A consumer callback threw (its error is the `cause`); the message went
+ * through the consumer's failure policy (`retry`), and the message says what
+ * became of it: "retried in 250 ms (attempt 1 of 3)", "moved to 'q.failed'
+ * after 3 attempts", "requeued as it was: its retry could not be sent (...)".
+ */
 export class CallbackError extends CarrotError {
   override readonly code = "ERR_CARROT_CALLBACK";
   override name = "CallbackError";

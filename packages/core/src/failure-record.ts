@@ -7,7 +7,7 @@
  * broker's tools (RabbitMQ's management UI, `redis-cli`, the SQS console),
  * and a headers exchange can route on them.
  */
-import type { HeaderValue, Headers } from "./contract.js";
+import type { Headers, HeaderValue } from "./contract.js";
 
 /** The headers of the failure record, by what they hold. */
 export const FAILURE_HEADERS = {
@@ -57,9 +57,11 @@ export interface FailureRecord {
  */
 export function readFailureRecord(headers: Headers): FailureRecord | undefined {
   const attempts = headers[FAILURE_HEADERS.attempts];
+  // First and alone: most messages have no record, and a message's info reads this.
+  if (!isCount(attempts)) return undefined;
   const firstFailure = asDate(headers[FAILURE_HEADERS.firstFailure]);
   const lastFailure = asDate(headers[FAILURE_HEADERS.lastFailure]);
-  if (!isCount(attempts) || !firstFailure || !lastFailure) return undefined;
+  if (!firstFailure || !lastFailure) return undefined;
   return {
     attempts,
     firstFailure,
@@ -81,7 +83,10 @@ export function withFailure(
   failure: {
     /** Deliveries so far, this one included. */
     attempts: number;
-    /** What this attempt failed with; absent for a retry asked for without an error. */
+    /**
+     * What this attempt failed with, whatever was thrown (`undefined`
+     * included, when given as a key); absent for a retry asked for without an error.
+     */
     error?: unknown;
     /** Where this copy was delivered from, for a first record. */
     exchange: string;
@@ -93,11 +98,10 @@ export function withFailure(
   const next: Headers = Object.assign(Object.create(null) as Headers, headers);
   for (const name of Object.values(FAILURE_HEADERS)) delete next[name];
   next[FAILURE_HEADERS.attempts] = failure.attempts;
-  const { error } = failure;
-  if (error !== undefined) {
-    const { name, message } = describe(error);
-    next[FAILURE_HEADERS.errorName] = name.slice(0, MAX_ERROR_NAME);
-    next[FAILURE_HEADERS.errorMessage] = message.slice(0, MAX_ERROR_MESSAGE);
+  if ("error" in failure) {
+    const { name, message } = describe(failure.error);
+    next[FAILURE_HEADERS.errorName] = headerText(name, MAX_ERROR_NAME);
+    next[FAILURE_HEADERS.errorMessage] = headerText(message, MAX_ERROR_MESSAGE);
   }
   next[FAILURE_HEADERS.firstFailure] = earlier?.firstFailure ?? failure.now;
   next[FAILURE_HEADERS.lastFailure] = failure.now;
@@ -106,10 +110,47 @@ export function withFailure(
   return next;
 }
 
-/** A thrown value's name and message, whatever was thrown. */
+/**
+ * A thrown value's name and message, whatever was thrown: an Error, any
+ * object with a string `name` or `message`, a primitive, a Symbol. Reading a
+ * thrown value is running its code (getters, `toString`, a revoked Proxy's
+ * traps): whatever of that throws gives a placeholder, never an exception
+ * out of the failure policy.
+ */
 function describe(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: typeof error, message: String(error) };
+  if (typeof error !== "object" || error === null) {
+    // String() (not a template) prints a Symbol; a primitive's own conversion cannot throw.
+    return { name: typeof error, message: String(error) };
+  }
+  return {
+    name: readString(() => (error as { name?: unknown }).name) ?? "object",
+    message:
+      readString(() => (error as { message?: unknown }).message) ??
+      readString(() => String(error)) ??
+      "(the thrown object could not be read)",
+  };
+}
+
+function readString(read: () => unknown): string | undefined {
+  try {
+    const value = read();
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Text a header of every backend carries as is: cut to `max` UTF-16 units,
+ * and each character that an SQS attribute or XML 1.0 refuses (controls but
+ * tab and line breaks, lone surrogates (a cut may make one), U+FFFE/U+FFFF)
+ * replaced by U+FFFD: an error message is the thrower's text, and a record
+ * the broker refuses would leave the message unsendable.
+ */
+function headerText(text: string, max: number): string {
+  return text
+    .slice(0, max)
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD");
 }
 
 function isCount(value: HeaderValue | undefined): value is number {

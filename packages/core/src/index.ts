@@ -7,7 +7,6 @@ export type { Compression } from "./codecs/compression.js";
 export { Connection } from "./connection.js";
 export type { ConnectionOptions } from "./connection-options.js";
 export {
-  type CallbackErrorPolicy,
   Consumer,
   type ConsumerCallback,
   type ConsumerErrorListener,
@@ -32,9 +31,22 @@ export {
   MAX_ERROR_MESSAGE,
   readFailureRecord,
 } from "./failure-record.js";
-export { Message, type MessageState } from "./message.js";
+export { Message, type MessageRetryOptions, type MessageState } from "./message.js";
 export { Publisher, type PublisherOptions, type SendOptions } from "./publisher.js";
 export { redactUrl } from "./redact.js";
+export {
+  BACKOFF_JITTERS,
+  type BackoffJitter,
+  DEFAULT_RETRY_BACKOFF,
+  type RetryBackoff,
+  retryDelay,
+} from "./retry-backoff.js";
+export {
+  DEFAULT_RETRY_ATTEMPTS,
+  EXHAUSTED_ACTIONS,
+  type ExhaustedAction,
+  type RetryPolicy,
+} from "./retry-policy.js";
 export type { Schema } from "./schema.js";
 export type { ExchangeInput, QueueInput } from "./topology-input.js";
 

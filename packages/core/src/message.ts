@@ -8,10 +8,31 @@ import {
   TooLargeToDecodeError,
   UnsupportedFeatureError,
 } from "./errors.js";
+import type { FailureOutcome, FailurePolicy, FailureRequest } from "./failure-policy.js";
+import { type FailureRecord, readFailureRecord } from "./failure-record.js";
+import { checkNumber, DELAY_RANGE } from "./number-options.js";
+import { checkOptionNames, MESSAGE_RETRY_NAMES } from "./option-names.js";
 import { type Schema, validateSync } from "./schema.js";
 
-/** Where a message is in its life: not settled yet, or how it was settled. */
-export type MessageState = "pending" | "acked" | "rejected" | "requeued";
+/**
+ * Where a message is in its life: not settled yet, or how it was settled.
+ * "retried": its consumer's failure policy sent a copy back to the queue for
+ * another attempt and acked this delivery (`message.retry()`, or a callback
+ * that threw). A message whose attempts were all used up is "rejected" when
+ * the policy moves it on (dead-lettered, to the failed queue, or dropped),
+ * as one the application rejects is dead-lettered or dropped.
+ */
+export type MessageState = "pending" | "acked" | "rejected" | "requeued" | "retried";
+
+/** What `message.retry()` takes. */
+export interface MessageRetryOptions {
+  /**
+   * Milliseconds before the copy is delivered (a whole number, 0 for at
+   * once); default: the consumer's backoff for this attempt. Needs the
+   * backend's `delayedDelivery` capability when above 0.
+   */
+  delay?: number;
+}
 
 /** How a consumer decodes what it receives: its accept list, optional schema and size limit. */
 export interface DecodeRules<T> {
@@ -34,19 +55,24 @@ export class Message<T = unknown> {
   /** The decoded payload, once `#decoded` (it may itself be undefined or null). */
   #payload?: T;
   #decoded = false;
+  /** `deliveryInfo`, read once: a retried copy's shows where the message was first sent. */
+  #info?: DeliveryInfo;
 
   /** The consumer's set of messages awaiting a settle; this one leaves it when settled. */
   readonly #unsettled?: Set<Message<unknown>>;
+  /** The consumer's failure policy, which `retry()` and a failed callback go through. */
+  readonly #policy?: FailurePolicy;
 
   /** A Consumer makes its messages: applications receive them, never build them. @internal */
   constructor(
     delivery: Delivery,
     rules: DecodeRules<T>,
-    options: { noAck: boolean; unsettled?: Set<Message<unknown>> },
+    options: { noAck: boolean; unsettled?: Set<Message<unknown>>; policy?: FailurePolicy },
   ) {
     this.#delivery = delivery;
     this.#rules = rules;
     this.#unsettled = options.unsettled;
+    this.#policy = options.policy;
     // A noAck delivery was acknowledged by the broker when it was sent.
     this.#state = options.noAck ? "acked" : "pending";
     this.noAck = options.noAck;
@@ -77,9 +103,38 @@ export class Message<T = unknown> {
   get properties(): MessageProperties {
     return this.#delivery.message.properties;
   }
-  /** How it arrived: its queue, exchange, routing key and whether it is a redelivery. */
+  /**
+   * How it arrived: its queue, exchange, routing key and whether it is a
+   * redelivery. For a copy the failure policy sent to one queue alone (a
+   * retry, or a move to the failed queue), the exchange and routing key the
+   * message was first published with (from its failure record), not the
+   * copy's own route (the default exchange, keyed by the queue's name).
+   */
   get deliveryInfo(): DeliveryInfo {
-    return this.#delivery.info;
+    this.#info ??= firstPublished(this.#delivery.info, this.#delivery.message.headers);
+    return this.#info;
+  }
+  /**
+   * How many times this message has been delivered, this delivery included
+   * (1 the first time): the attempts its failure record counts, plus the
+   * broker's count for this copy (quorum queues, SQS, Redis, memory), or
+   * where the broker keeps none (RabbitMQ classic queues) 2 for a
+   * redelivery and 1 otherwise. Counts requeues, retries, and deliveries
+   * to a consumer that died.
+   */
+  get deliveryCount(): number {
+    const { info, message } = this.#delivery;
+    const earlier = readFailureRecord(message.headers)?.attempts ?? 0;
+    return earlier + (info.deliveryCount ?? (info.redelivered ? 2 : 1));
+  }
+  /**
+   * Why it is here again, or in a dead-letter or failed queue: the failure
+   * record it carries (attempts, the last error's name and message, the
+   * first and last failure times, where it was first published), or
+   * undefined when it has none, or one that does not read.
+   */
+  get failure(): FailureRecord | undefined {
+    return readFailureRecord(this.#delivery.message.headers);
   }
   /** "pending" until settled, then how it was settled ("acked" from the start with `noAck`). */
   get state(): MessageState {
@@ -130,6 +185,55 @@ export class Message<T = unknown> {
     return this.#settle("requeued");
   }
 
+  /**
+   * Try it again later, through the consumer's failure policy (its `retry`
+   * option): a copy (the same body, headers and properties, plus the
+   * failure record) goes back to the end of the queue after `delay` ms,
+   * default the policy's backoff for this attempt, and this delivery is
+   * acked; `state` becomes "retried". Past the policy's `attempts` the
+   * message takes its `exhausted` path instead (dead-letter exchange, failed
+   * queue, or dropped), and `state` becomes "rejected". Resolves once done.
+   * If the copy cannot be sent, the message is requeued as it is (`state`
+   * "requeued") and this rejects with the send's error; if even the requeue
+   * fails, the broker delivers it again once the connection is gone.
+   */
+  retry(options: MessageRetryOptions = {}): Promise<void> {
+    try {
+      checkOptionNames(options, MESSAGE_RETRY_NAMES, "for retry()");
+      const delay = checkNumber("delay", options.delay, DELAY_RANGE);
+      if (delay !== undefined && this.#state === "pending") this.#policy?.checkDelay(delay);
+      return this.#throughPolicy(delay === undefined ? {} : { delay }).then((outcome) => {
+        if (outcome.sendError !== undefined) throw outcome.sendError;
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * What the consumer does with a message whose callback threw: the
+   * policy's path unless the callback settled it, and a sentence saying
+   * what became of it, for the consumer's report. Never rejects. @internal
+   */
+  async afterCallbackError(error: unknown): Promise<string> {
+    if (this.noAck)
+      return "not retried: it was consumed with noAck, so the broker forgot it as it sent it";
+    if (this.#state !== "pending") return `already ${this.#state} by the callback`;
+    return (await this.#throughPolicy({ error })).summary;
+  }
+
+  /** Claims the message for the policy (a second settle then throws), and runs it. */
+  #throughPolicy(request: FailureRequest): Promise<FailureOutcome> {
+    const policy = this.#policy;
+    if (!policy)
+      throw new UnsupportedFeatureError("only a message a Consumer received can be retried");
+    this.#transition(policy.exhausted(this.deliveryCount) ? "rejected" : "retried");
+    return policy.apply(this, this.#delivery, request).then((outcome) => {
+      this.#state = outcome.state;
+      return outcome;
+    });
+  }
+
   /** The backend's promise itself, not one more wrapped around it: this is every message's path. */
   #settle(to: Exclude<MessageState, "pending">): Promise<void> {
     try {
@@ -172,8 +276,33 @@ export class Message<T = unknown> {
   }
 }
 
+const VERBS: Record<Exclude<MessageState, "pending">, string> = {
+  acked: "ack",
+  rejected: "reject",
+  requeued: "requeue",
+  retried: "retry",
+};
+
 function verb(state: MessageState): string {
-  return state === "acked" ? "ack" : state === "rejected" ? "reject" : "requeue";
+  return VERBS[state as Exclude<MessageState, "pending">];
+}
+
+/**
+ * A copy the failure policy sent to the queue alone (by the default exchange,
+ * keyed by the queue's name: a retry, or a move to the failed queue): its
+ * info with the exchange and routing key its failure record kept. Any other
+ * delivery (a dead letter by its dead-letter exchange included): `info` itself.
+ */
+function firstPublished(info: DeliveryInfo, headers: Headers): DeliveryInfo {
+  if (info.exchange !== "" || info.routingKey !== info.queue) return info;
+  const record = readFailureRecord(headers);
+  if (record?.originalExchange === undefined && record?.originalRoutingKey === undefined)
+    return info;
+  return {
+    ...info,
+    exchange: record.originalExchange ?? info.exchange,
+    routingKey: record.originalRoutingKey ?? info.routingKey,
+  };
 }
 
 /**

@@ -21,6 +21,9 @@ export interface NumberRange {
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** A message's delay (`send(data, { delay })`, `message.retry({ delay })`): 0 is none. */
+export const DELAY_RANGE: NumberRange = { min: 0, max: MAX_TIMER_MS, unit: "milliseconds" };
+
 /**
  * `value` if it is a number in `range`; otherwise an InvalidOptionsError
  * naming the option, the value and the range. Undefined (not given) passes.

@@ -4,7 +4,10 @@ import type { ConnectionOptions } from "./connection-options.js";
 import type { ConsumerOptions } from "./consumer.js";
 import type { QueueArguments, ReconnectPolicy } from "./contract.js";
 import { InvalidOptionsError } from "./errors.js";
+import type { MessageRetryOptions } from "./message.js";
 import type { PublisherOptions, SendOptions } from "./publisher.js";
+import type { RetryBackoff } from "./retry-backoff.js";
+import type { RetryPolicy } from "./retry-policy.js";
 
 /**
  * The names an options object takes. `K` is its interface's keys: the
@@ -109,8 +112,25 @@ export const CONSUMER_OPTION_NAMES = optionNames<keyof ConsumerOptions>({
   accept: true,
   queueArguments: true,
   schema: true,
-  callbackErrorPolicy: true,
+  retry: true,
   consumerTag: true,
+});
+
+export const RETRY_POLICY_NAMES = optionNames<keyof RetryPolicy>({
+  attempts: true,
+  backoff: true,
+  exhausted: true,
+});
+
+export const RETRY_BACKOFF_NAMES = optionNames<keyof RetryBackoff>({
+  initial: true,
+  factor: true,
+  max: true,
+  jitter: true,
+});
+
+export const MESSAGE_RETRY_NAMES = optionNames<keyof MessageRetryOptions>({
+  delay: true,
 });
 
 /** The carrot-named queue arguments; `x-` names are the backend's and pass unchecked. */
@@ -161,5 +181,6 @@ export const SEND_OPTION_NAMES = optionNames<keyof SendOptions>({
   mandatory: true,
   groupId: true,
   deduplicationId: true,
+  delay: true,
   signal: true,
 });

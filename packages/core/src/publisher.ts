@@ -1,5 +1,5 @@
 import { abortError, unlessAborted } from "./abort-error.js";
-import { assertPublishSupported } from "./capability-checks.js";
+import { assertPublishable } from "./capability-checks.js";
 import { codecByName } from "./codecs/codec-registry.js";
 import {
   COMPRESSION_HEADER,
@@ -16,15 +16,9 @@ import type {
   PublishRequest,
   RawMessage,
 } from "./contract.js";
-import {
-  ClosedError,
-  EncodeError,
-  InvalidOptionsError,
-  MessageTooLargeError,
-  PublishTimeoutError,
-} from "./errors.js";
+import { ClosedError, EncodeError, InvalidOptionsError, PublishTimeoutError } from "./errors.js";
 import { InFlightLimit } from "./in-flight-limit.js";
-import { checkNumber, MAX_TIMER_MS, type NumberRange } from "./number-options.js";
+import { checkNumber, DELAY_RANGE, MAX_TIMER_MS, type NumberRange } from "./number-options.js";
 import {
   checkOptionNames,
   classOptions,
@@ -105,6 +99,18 @@ export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
    * deduplication window. Needs the `messageGroups` capability.
    */
   deduplicationId?: string;
+  /**
+   * Milliseconds before the message may be delivered: a whole number, 0 for
+   * none. The broker holds it, then routes it as it would have at once (by
+   * the bindings in force then); a short delay is never held up behind a
+   * longer one sent before it. Needs the `delayedDelivery` capability
+   * (`UnsupportedFeatureError` without it). It cannot be `mandatory`
+   * (`InvalidOptionsError`): whether a queue takes it is only known when it
+   * is due; nor carry an `expiration`: RabbitMQ holds delayed messages by
+   * dead-lettering them, which removes it, so a queue's `messageTtl` is the
+   * one way an expiry means the same on every backend.
+   */
+  delay?: number;
   /**
    * Aborts the send while it still waits: for a slot, for the connection, or
    * for its exchange to be declared. It then rejects with the signal's reason
@@ -250,15 +256,7 @@ export class Publisher<T = unknown> {
    * `waited` is what the send already spent of its deadline.
    */
   #publish(backend: Backend, request: PublishRequest, waited = 0): Promise<void> {
-    assertPublishSupported(backend.name, backend.capabilities, request);
-    const size = backend.measure
-      ? backend.measure(request.message)
-      : request.message.body.byteLength;
-    if (size > backend.capabilities.maxMessageSize) {
-      throw new MessageTooLargeError(
-        `the message is ${size} bytes and the ${backend.name} backend takes at most ${backend.capabilities.maxMessageSize}; nothing was sent. Compress it, or send a reference to the data instead`,
-      );
-    }
+    assertPublishable(backend, request);
     return this.#deadline.watch(backend.publish(request), this.#releaseSlot, waited);
   }
 
@@ -298,6 +296,7 @@ export class Publisher<T = unknown> {
     };
     if (options.groupId !== undefined || options.deduplicationId !== undefined)
       Object.assign(request, messageIds(options));
+    if (options.delay !== undefined) delayed(request, options.delay);
     return request;
   }
 
@@ -357,6 +356,22 @@ function messageIds(options: SendOptions): Pick<PublishRequest, "groupId" | "ded
     ids[name] = value;
   }
   return ids;
+}
+
+/** Adds a send's delay to its request; 0 is none. */
+function delayed(request: PublishRequest, delay: number): void {
+  if (checkNumber("delay", delay, DELAY_RANGE) === 0) return;
+  if (request.mandatory) {
+    throw new InvalidOptionsError(
+      `a delayed message cannot be mandatory: whether a queue takes it is only known when it is due, ${delay} ms after the send. Send it without mandatory, or without delay`,
+    );
+  }
+  if (request.message.properties.expiration !== undefined) {
+    throw new InvalidOptionsError(
+      `a delayed message cannot carry an expiration: on RabbitMQ the delay itself ends it. Give the queue a messageTtl instead, or send without delay`,
+    );
+  }
+  request.delay = delay;
 }
 
 const PROPERTY_NAMES = [
