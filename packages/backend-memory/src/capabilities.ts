@@ -17,5 +17,6 @@ export function memoryCapabilities(maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE): C
     maxMessageSize,
     leases: false,
     messageGroups: false,
+    delayedDelivery: true, // held by the broker, one timer for the earliest (delayed-messages.ts)
   });
 }

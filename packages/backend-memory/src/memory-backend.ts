@@ -8,6 +8,7 @@ import {
   type Delivery,
   DeliveryTracker,
   type ExchangeDeclaration,
+  InvalidOptionsError,
   NotFoundError,
   PrefetchWindow,
   type PublishRequest,
@@ -127,17 +128,28 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     return this.broker.queue(name, this).purge();
   }
 
-  async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
+  async publish({
+    exchange,
+    routingKey,
+    message,
+    mandatory,
+    delay,
+  }: PublishRequest): Promise<void> {
     // Awaited only when not open: the hot path takes no extra turn.
     const opening = this.#ready();
     if (opening) await opening;
     // The broker keeps its own copy of the body, as one across a network would.
-    this.broker.publish(
-      exchange,
-      routingKey,
-      { ...message, body: Buffer.from(message.body) },
-      mandatory,
-    );
+    const copy = { ...message, body: Buffer.from(message.body) };
+    if (!delay) {
+      this.broker.publish(exchange, routingKey, copy, mandatory);
+      return;
+    }
+    if (mandatory) {
+      throw new InvalidOptionsError(
+        "a delayed message cannot be mandatory: whether it reaches a queue is only known when it is due",
+      );
+    }
+    this.broker.publishLater(exchange, routingKey, copy, delay);
   }
 
   async get(queueName: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
@@ -196,14 +208,16 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     window?: PrefetchWindow,
   ): Delivery {
     const held = noAck ? undefined : this.#unsettled.hold({ queue, stored }, window);
+    const deliveryCount = ++stored.deliveries;
     return {
       message: stored.message,
       info: {
         exchange: stored.exchange,
         routingKey: stored.routingKey,
-        redelivered: stored.redelivered,
+        redelivered: deliveryCount > 1,
         queue: queue.name,
         consumerTag,
+        deliveryCount,
       },
       ack: async () => this.#unsettled.settle(held, acked),
       reject: async (requeue) =>

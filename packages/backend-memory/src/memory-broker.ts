@@ -12,6 +12,7 @@ import {
   Topology,
   UnroutableError,
 } from "@carrot/core/backend";
+import { type DelayedMessage, DelayedMessages } from "./delayed-messages.js";
 import { MemoryQueue } from "./memory-queue.js";
 import type { StoredMessage } from "./stored-message.js";
 
@@ -23,6 +24,10 @@ const named = new Map<string, MemoryBroker>();
  * in one process shares the broker of that name; a `new MemoryBroker()` passed
  * to a MemoryBackend is private to it.
  *
+ * Messages sent with a delay are the broker's, not their connection's: like
+ * its queues, they outlive every connection (and are routed when due with no
+ * connection open) but not the process.
+ *
  * Applications only create and share brokers: its other methods are the
  * MemoryBackend's (marked internal, so that the API reference shows what an
  * application uses), and a MemoryQueue reaches it as its `QueueHost`.
@@ -30,6 +35,7 @@ const named = new Map<string, MemoryBroker>();
 export class MemoryBroker {
   readonly #topology = new Topology();
   readonly #queues = new Map<string, MemoryQueue>();
+  readonly #delayed = new DelayedMessages((delayed) => this.#routeDue(delayed));
 
   /** The process-wide broker of this name (created on first use). */
   static named(name: string): MemoryBroker {
@@ -101,6 +107,20 @@ export class MemoryBroker {
     this.#enqueue(queues, exchange, routingKey, message);
   }
 
+  /**
+   * @internal Holds a message for `delay` ms, then routes it by the bindings
+   * in force when it is due. Its exchange must exist now, as for a publish
+   * at once (`NotFoundError`); whether it reaches a queue is only known then.
+   */
+  publishLater(exchange: string, routingKey: string, message: RawMessage, delay: number): void {
+    if (exchange !== "" && !this.#topology.exchange(exchange)) {
+      throw new NotFoundError(
+        `no exchange named '${exchange}': declare it before publishing to it, with a delay or without`,
+      );
+    }
+    this.#delayed.add(exchange, routingKey, message, delay);
+  }
+
   /** @internal Republishes a message that died in `queue` to its dead-letter exchange, if it has one. */
   deadLetter(queue: MemoryQueue, stored: StoredMessage, reason: DeadLetterReason): void {
     const { exchange, routingKey } = stored;
@@ -124,6 +144,16 @@ export class MemoryBroker {
     this.#enqueue(queues, target.exchange, target.routingKey, message);
   }
 
+  #routeDue({ exchange, routingKey, message }: DelayedMessage): void {
+    let queues: string[];
+    try {
+      queues = this.#topology.route(exchange, routingKey, message.headers);
+    } catch {
+      return; // its exchange was deleted while it waited: dropped, as an unroutable message is
+    }
+    this.#enqueue(queues, exchange, routingKey, message);
+  }
+
   #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
     queues.forEach((name, i) => {
       // Each queue gets its own copy of the mutable parts (the body is never
@@ -133,7 +163,7 @@ export class MemoryBroker {
         i === 0
           ? { ...message, headers }
           : { ...message, headers, properties: { ...message.properties } };
-      this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, redelivered: false });
+      this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, deliveries: 0 });
     });
   }
 }

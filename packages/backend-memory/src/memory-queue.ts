@@ -79,10 +79,9 @@ export class MemoryQueue {
     this.#afterChange();
   }
 
-  /** Back at the front, marked redelivered: an unacked message returned to the queue. */
+  /** Back at the front, its deliveries counted: an unacked message returned to the queue. */
   requeue(stored: StoredMessage): void {
     if (this.#deleted) return;
-    stored.redelivered = true;
     this.#ready.unshift(stored);
     this.#afterChange();
   }
