@@ -1,6 +1,8 @@
 import { type ConformanceGroup, registerGroup, registerSkippedGroup } from "./conformance-case.js";
 import { data } from "./groups/data.js";
+import { delays } from "./groups/delays.js";
 import { delivery } from "./groups/delivery.js";
+import { failures } from "./groups/failures.js";
 import { faults } from "./groups/faults.js";
 import { hostile } from "./groups/hostile.js";
 import { leases } from "./groups/leases.js";
@@ -20,7 +22,7 @@ export function describeBackend(name: string, options: SuiteOptions): void {
     [hostile, resolved.hostile !== undefined, NO_HOSTILE],
   ];
   resolved.runner.describe(`carrot conformance: ${name}`, () => {
-    for (const group of [routing, delivery, data, lifecycle, leases])
+    for (const group of [routing, delivery, data, lifecycle, leases, delays, failures])
       registerGroup(resolved, group);
     for (const [group, given, reason] of optional) {
       if (given) registerGroup(resolved, group);
@@ -50,6 +52,10 @@ export const describeData = describeOne(data);
 export const describeLifecycle = describeOne(lifecycle);
 /** Leases kept while messages are held, and extend() (needs `options.leases` where the backend has them). */
 export const describeLeases = describeOne(leases);
+/** Delayed delivery: on time within `options.delayToleranceMs`, never held back, routed and carried as without a delay. */
+export const describeDelays = describeOne(delays);
+/** The failure policy: attempts, backoff, exhausted messages, message.retry(), delivery counts. */
+export const describeFailures = describeOne(failures);
 
 /**
  * Cuts, refused and stalled connects through a fault-injecting proxy. Needs

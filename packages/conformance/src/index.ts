@@ -6,7 +6,9 @@ export { connectFailure } from "./connect-failure.js";
 export {
   describeBackend,
   describeData,
+  describeDelays,
   describeDelivery,
+  describeFailures,
   describeFaults,
   describeHostile,
   describeLeases,
@@ -16,13 +18,16 @@ export {
 export { FaultProxy, type ProxyTarget } from "./fault-proxy.js";
 export { freePort } from "./free-port.js";
 export { data } from "./groups/data.js";
+export { delays } from "./groups/delays.js";
 export { delivery } from "./groups/delivery.js";
+export { failures } from "./groups/failures.js";
 export { faults } from "./groups/faults.js";
 export { hostile } from "./groups/hostile.js";
 export { leases } from "./groups/leases.js";
 export { lifecycle } from "./groups/lifecycle.js";
 export { routing } from "./groups/routing.js";
 export {
+  DEFAULT_DELAY_TOLERANCE_MS,
   DEFAULT_TIMEOUT_MS,
   type FaultOptions,
   type ForeignMessage,

@@ -45,12 +45,22 @@ export interface SuiteOptions {
   messageGroups?: MessageGroupOptions;
   /**
    * How another PROCESS reaches the same broker, for the cases that kill one
-   * (`exclusive-kill`): the URL it passes to `new Connection(url)`, and the
-   * Node flags it needs (e.g. `["--import", "tsx"]` to run from TypeScript
-   * sources). In-process backends leave it out: a process kill means nothing
-   * to them, and those cases skip, saying so.
+   * (`exclusive-kill`, `count-crash`): the URL it passes to
+   * `new Connection(url)`, and the Node flags it needs (e.g.
+   * `["--import", "tsx"]` to run from TypeScript sources). In-process
+   * backends leave it out: a process kill means nothing to them, and those
+   * cases skip, saying so.
    */
   processes?: ProcessOptions;
+  /**
+   * How late a delayed message may arrive, in milliseconds past its delay
+   * (counted from when its `send` resolved), for a backend with
+   * `delayedDelivery` (default 3 000, `DEFAULT_DELAY_TOLERANCE_MS`). Never
+   * early: no tolerance applies before the delay. A backend whose delays
+   * are coarser (SQS rounds up to whole seconds; RabbitMQ's delay levels
+   * round up to the next level) states its own here, and its README says so.
+   */
+  delayToleranceMs?: number;
 }
 
 /** Turns on the `leases` group: connections with short leases (see `SuiteOptions.leases`). */
@@ -139,10 +149,20 @@ export interface ResolvedOptions {
   leases?: LeaseOptions;
   messageGroups?: MessageGroupOptions;
   processes?: ProcessOptions;
+  delayToleranceMs: number;
 }
 
 /** The default of `SuiteOptions.timeoutMs`: ms any one wait may take. Case deadlines are multiples of it. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The default of `SuiteOptions.delayToleranceMs`: how late a delayed message
+ * may come. One second for a backend that rounds delays up to whole seconds
+ * (SQS's `DelaySeconds`), one for a poll that was already waiting when the
+ * message became due (a long poll, a sweeper's tick), one for a loaded
+ * two-core machine running several brokers.
+ */
+export const DEFAULT_DELAY_TOLERANCE_MS = 3_000;
 
 export function resolveOptions(options: SuiteOptions): ResolvedOptions {
   if (typeof options?.connect !== "function") {
@@ -189,6 +209,11 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     throw new Error(
       "@carrot/conformance: processes.url must be the URL a child process connects with",
     );
+  const delayToleranceMs = options.delayToleranceMs ?? DEFAULT_DELAY_TOLERANCE_MS;
+  if (!(delayToleranceMs >= 0 && Number.isFinite(delayToleranceMs)))
+    throw new Error(
+      `@carrot/conformance: delayToleranceMs must be a finite number of milliseconds >= 0, got ${delayToleranceMs}`,
+    );
   return {
     connect: options.connect,
     runner: options.runner ?? globalRunner(),
@@ -199,5 +224,6 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     leases,
     messageGroups,
     processes,
+    delayToleranceMs,
   };
 }

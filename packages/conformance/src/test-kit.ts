@@ -46,6 +46,8 @@ export class TestKit {
   readonly expect: Expect;
   /** `SuiteOptions.timeoutMs`: how long any one wait may take. */
   readonly timeoutMs: number;
+  /** `SuiteOptions.delayToleranceMs`: how late a delayed message may arrive. */
+  readonly delayToleranceMs: number;
   /** Starts every name this copy of the case declares (see `name`), so that copies and runs never meet. */
   readonly prefix: string;
   readonly #options: ResolvedOptions;
@@ -67,6 +69,7 @@ export class TestKit {
     this.#options = options;
     this.expect = options.runner.expect;
     this.timeoutMs = options.timeoutMs;
+    this.delayToleranceMs = options.delayToleranceMs;
     this.prefix = uniquePrefix(caseId);
   }
 
@@ -198,6 +201,17 @@ export class TestKit {
     this.#publishers.push(publisher);
     if (options.exchange) this.#exchanges.add(options.exchange);
     return publisher;
+  }
+
+  /**
+   * The queue where a consumer's failure policy keeps the messages of
+   * `queue` that failed every attempt: the backend's `failedQueueName`,
+   * else `<queue>.failed` (the contract's rule, read from the backend as
+   * core reads it). Deleted at the end of the case.
+   */
+  async failedQueue(queue: string): Promise<string> {
+    const backend = await this.main.ready();
+    return this.trackQueue(backend.failedQueueName?.(queue) ?? `${queue}.failed`);
   }
 
   /** Declared through a connection directly: delete it at the end. */

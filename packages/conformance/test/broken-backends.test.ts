@@ -14,7 +14,9 @@ import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
 import { type ConformanceCase, runCase } from "../src/conformance-case.js";
 import { data } from "../src/groups/data.js";
+import { delays } from "../src/groups/delays.js";
 import { delivery } from "../src/groups/delivery.js";
+import { failures } from "../src/groups/failures.js";
 import { hostile } from "../src/groups/hostile.js";
 import { leases } from "../src/groups/leases.js";
 import { lifecycle } from "../src/groups/lifecycle.js";
@@ -54,6 +56,8 @@ function brokenConnect(
 }
 
 const LEASE_MS = 300;
+/** Memory's timers are late by a tick, not by a poll: a tight tolerance still fits a loaded machine. */
+const DELAY_TOLERANCE_MS = 500;
 
 /**
  * Leases as a backend with `leases` has them, emulated on memory: a
@@ -152,6 +156,49 @@ function withHeaders(change: (headers: Headers) => Headers): Mutation {
   });
 }
 
+/** Delayed sends changed on the way (`change` returns the requests to publish instead). */
+function withDelayed(change: (request: PublishRequest) => PublishRequest[]): Mutation {
+  return (inner) => ({
+    publish: async (request: PublishRequest) => {
+      const requests = request.delay === undefined ? [request] : change(request);
+      for (const each of requests) await inner.publish(each);
+    },
+  });
+}
+
+function undelayed(request: PublishRequest): PublishRequest {
+  const { delay: _, ...rest } = request;
+  return rest;
+}
+
+/**
+ * Delays served in the order they were sent, as one queue with a TTL per
+ * message serves them (RabbitMQ expires only the head): each delayed
+ * message is due no sooner than the one sent before it.
+ */
+const delaysInSendOrder: Mutation = (inner) => {
+  let lastDue = 0;
+  return {
+    publish: async (request: PublishRequest) => {
+      if (request.delay === undefined) return inner.publish(request);
+      lastDue = Math.max(lastDue, Date.now() + request.delay);
+      setTimeout(
+        () => void inner.publish(undelayed(request)).catch(() => {}),
+        lastDue - Date.now(),
+      );
+    },
+  };
+};
+
+/** A retry's copy (sent to the queue alone, with a failure record) published twice. */
+const retryCopiedTwice: Mutation = (inner) => ({
+  publish: async (request: PublishRequest) => {
+    await inner.publish(request);
+    if (request.exchange === "" && "x-carrot-attempts" in request.message.headers)
+      await inner.publish(request);
+  },
+});
+
 function find(id: string): ConformanceCase {
   const all = [
     ...routing.cases,
@@ -160,6 +207,8 @@ function find(id: string): ConformanceCase {
     ...lifecycle.cases,
     ...leases.cases,
     ...hostile.cases,
+    ...delays.cases,
+    ...failures.cases,
   ];
   const found = all.find((c) => c.id === id);
   if (!found) throw new Error(`no case '${id}'`);
@@ -332,6 +381,43 @@ const mutations: [name: string, caseId: string, mutation: Mutation][] = [
       },
     }),
   ],
+  ["delay ignored: delivered at once", "delay-honoured", withDelayed((r) => [undelayed(r)])],
+  ["a short delay held behind a longer one sent before it", "delay-not-blocked", delaysInSendOrder],
+  ["a delayed message routed twice", "delay-routing", withDelayed((r) => [r, r])],
+  [
+    "delay bookkeeping left in a delayed message's headers",
+    "delay-data",
+    withDelayed((r) => [
+      { ...r, message: { ...r.message, headers: { ...r.message.headers, "x-delay": r.delay! } } },
+    ]),
+  ],
+  [
+    "a retry's backoff ignored (delivered at once)",
+    "retry-attempts",
+    withDelayed((r) => [undelayed(r)]),
+  ],
+  ["a retry's copy delivered twice", "retry-attempts", retryCopiedTwice],
+  ["a retry's copy delivered twice", "retry-nothing-left", retryCopiedTwice],
+  [
+    "the failure record stripped on the way",
+    "retry-dead-letter",
+    withHeaders((headers) =>
+      Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith("x-carrot-"))),
+    ),
+  ],
+  [
+    "deliveryCount always 1",
+    "count-requeue",
+    withDelivery((d) => ({ ...d, info: { ...d.info, deliveryCount: 1 } })),
+  ],
+  [
+    "deliveryCount not kept for a delivery whose connection closed",
+    "count-conn-closed",
+    withDelivery((d) => ({
+      ...d,
+      info: { ...d.info, deliveryCount: d.info.redelivered ? 1 : d.info.deliveryCount },
+    })),
+  ],
   [
     "received headers with a prototype (a setter away from the data)",
     "hostile-messages",
@@ -418,6 +504,7 @@ function optionsFor(connect: () => Connection): ResolvedOptions {
     runner: vitest,
     stress: 1,
     timeoutMs: 1000,
+    delayToleranceMs: DELAY_TOLERANCE_MS,
     hostile: { write: writeWith(connect) },
     leases: { connect, leaseMs: LEASE_MS },
   };

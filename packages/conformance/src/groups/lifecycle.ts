@@ -1,9 +1,9 @@
 import { CallbackError, DeclarationConflictError, ResourceLockedError } from "@carrot/core";
+import { startChild } from "../child-process.js";
 import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
 import { deadLetterRoute, Endpoint } from "../endpoint.js";
 import { expectExactly, expectInOrder, expectRedelivered } from "../expect-messages.js";
-import { ownerProcess } from "../owner-process.js";
-import { redeliveredFlags, untilPayload } from "../received.js";
+import { redeliveredFlags, untilPayload, untilPayloadCount } from "../received.js";
 import type { TestKit } from "../test-kit.js";
 import { deferred, delay } from "../wait-for.js";
 import { expectDeath } from "../x-death.js";
@@ -97,23 +97,29 @@ const closeWaits: ConformanceCase = {
 const throwingCallback: ConformanceCase = {
   id: "callback-throws",
   title:
-    "a callback that throws leaves the consumer running and the message not lost (redelivered)",
+    "a callback that throws leaves the consumer running and the message not lost: the default policy tries it again, as delivery 2",
   async run(t) {
     const ep = new Endpoint(t, "q");
     const consumer = ep.consumer();
     const errors = t.errors(consumer);
     const got = await t.collect(consumer, async (message) => {
-      if (message.payload === "m1" && !message.deliveryInfo.redelivered) throw new Error("boom");
+      if (message.payload === "m1" && message.deliveryCount === 1) throw new Error("boom");
       await message.ack();
     });
     const publisher = ep.publisher();
     await publisher.send("m1");
-    await errors.count(1);
+    // The default backoff waits up to a second (full jitter) before the second try.
+    await untilPayloadCount(got, "m1", 2);
     await publisher.send(SENTINEL);
     await untilPayload(got, SENTINEL);
     await t.nothingMoreOn(got);
     expectInOrder(t.expect, got.items, ["m1", "m1", SENTINEL], "after the callback threw on m1");
-    t.expect(redeliveredFlags(got.items)).toEqual([false, true, false]);
+    t.expect(
+      got.items.map((m) => m.deliveryCount),
+      "deliveryCount of m1, m1 tried again, the sentinel",
+    ).toEqual([1, 2, 1]);
+    // Tried again as a copy sent to the queue, not requeued: a new message to the broker.
+    t.expect(redeliveredFlags(got.items)).toEqual([false, false, false]);
     t.expect(errors.items).toHaveLength(1);
     const [{ error, message }] = errors.items as [(typeof errors.items)[number]];
     t.expect(error).toBeInstanceOf(CallbackError);
@@ -354,7 +360,7 @@ const exclusiveOwnerKilled: ConformanceCase = {
       return t.skip(
         "no `processes` option: the backend has no other process to kill (in-process, as memory is), so the broker has nothing to detect",
       );
-    const owner = ownerProcess(processes, queue);
+    const owner = startChild(processes, "exclusive-owner", [queue]);
     t.atCleanup(() => owner.child.kill("SIGKILL"));
     await t.within("the owner process to declare its exclusive queue", () => owner.ready);
     await t
