@@ -1,5 +1,6 @@
 import { newHeaders, propertiesFromJson, type RawMessage } from "@carrot/core/backend";
 import type { Message, Options } from "amqplib";
+import { restoreHistory } from "./delay-history.js";
 import { fromTable, toTable } from "./header-table.js";
 
 /**
@@ -32,7 +33,8 @@ export function publishOptions(message: RawMessage, mandatory: boolean): Options
  * A message from amqplib (delivered, fetched or returned) as carrot's
  * RawMessage. Another client may have written anything the protocol
  * carries: what carrot cannot read makes the message `unreadable` (core
- * rejects and reports it), never an exception in the delivery path.
+ * rejects and reports it), never an exception in the delivery path. The
+ * traces of a delay queue are taken off, and the history it hid put back.
  */
 export function rawMessage(message: Message): RawMessage {
   const p = message.properties;
@@ -44,7 +46,8 @@ export function rawMessage(message: Message): RawMessage {
       body,
       contentType: p.contentType === undefined ? undefined : String(p.contentType),
       contentEncoding: p.contentEncoding === undefined ? undefined : String(p.contentEncoding),
-      headers: fromTable(p.headers),
+      // A delayed message arrives with the headers it was sent with (see delay-history.ts).
+      headers: restoreHistory(fromTable(p.headers)),
       properties: propertiesFromJson({
         messageId: optionalString(p.messageId),
         correlationId: optionalString(p.correlationId),

@@ -9,6 +9,7 @@ import {
   type ConsumeOptions,
   DEFAULT_RECONNECT_POLICY,
   type Delivery,
+  type DeliveryInfo,
   type ExchangeDeclaration,
   type PublishRequest,
   type QueueDeclaration,
@@ -22,6 +23,9 @@ import { REPLY } from "./amqp-errors.js";
 import { amqpCapabilities, defaultMaxMessageSize } from "./capabilities.js";
 import { ConnectionManager } from "./connection-manager.js";
 import { DeliveryChannel } from "./consumer-channel.js";
+import type { DelayPair } from "./delay-topology.js";
+import { DelayedPublisher } from "./delayed-publish.js";
+import { isQuorumQueue, quorumDeliveryCount } from "./delivery-count.js";
 import { toTable } from "./header-table.js";
 import { ConfirmPublisher } from "./publish-confirms.js";
 import { SharedChannel } from "./shared-channel.js";
@@ -48,6 +52,7 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
   readonly #topology: SharedChannel;
   readonly #fetching: SharedChannel;
   readonly #publisher: ConfirmPublisher;
+  readonly #delayed: DelayedPublisher;
   readonly #subscriptions = new Set<AmqpSubscription>();
   /** Exchanges known to exist: publishing to a missing one would close the shared publish channel. */
   readonly #knownExchanges = new Set<string>();
@@ -80,6 +85,11 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     this.#publisher = new ConfirmPublisher(this.#manager, (error) =>
       this.#publishChannelFailed(error),
     );
+    this.#delayed = new DelayedPublisher({
+      declared: (pair) => this.#delayPairDeclared(pair),
+      declare: (pair) => this.#declareDelayPair(pair),
+      publish: (request) => this.#publisher.publish(request),
+    });
     this.#policy = options.reconnect === false ? DEFAULT_RECONNECT_POLICY : options.reconnect;
   }
 
@@ -180,7 +190,9 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
       );
       this.#knownExchanges.add(exchange);
     }
-    await this.#publisher.publish(request);
+    if (request.delay !== undefined && request.delay > 0)
+      await this.#delayed.publish(request, request.delay);
+    else await this.#publisher.publish(request);
   }
 
   async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
@@ -200,7 +212,10 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
           this.#getChannels.get(channel) ?? new DeliveryChannel(channel, 0, this.#unflushedAcks);
         this.#getChannels.set(channel, deliveries);
         const { exchange, routingKey, redelivered } = message.fields;
-        return deliveries.delivery(message, { exchange, routingKey, redelivered, queue }, noAck);
+        const info: DeliveryInfo = { exchange, routingKey, redelivered, queue };
+        if (isQuorumQueue(this.#registry.queues.get(queue)))
+          info.deliveryCount = quorumDeliveryCount(message);
+        return deliveries.delivery(message, info, noAck);
       },
       false,
     );
@@ -218,6 +233,7 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
       events: this,
       policy: this.#policy,
       redeclare: (name) => this.#redeclare(name),
+      isQuorum: (name) => isQuorumQueue(this.#registry.queues.get(name)),
       ended: (ended) => this.#subscriptionEnded(ended),
       unflushedAcks: this.#unflushedAcks,
     });
@@ -251,6 +267,20 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
         await bindQueue(channel, binding);
       }
     });
+  }
+
+  /** Declared by this connection, and its exchange not since found missing by a publish. */
+  #delayPairDeclared(pair: DelayPair): boolean {
+    return (
+      this.#knownExchanges.has(pair.exchange.name) && this.#registry.queues.has(pair.queue.name)
+    );
+  }
+
+  /** Declared like any other topology, so that recovery declares it again after a reconnect. */
+  async #declareDelayPair(pair: DelayPair): Promise<void> {
+    await this.declareExchange(pair.exchange);
+    await this.declareQueue(pair.queue);
+    await this.bindQueue(pair.binding);
   }
 
   #subscriptionEnded(subscription: AmqpSubscription): void {

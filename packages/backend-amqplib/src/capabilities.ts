@@ -27,5 +27,7 @@ export function amqpCapabilities(maxMessageSize: number): Capabilities {
     leases: false,
     messageGroups: false,
     queueTypes: QUEUE_TYPES,
+    // Per-level delay queues that dead-letter to the target exchange: see delayed-publish.ts.
+    delayedDelivery: true,
   });
 }

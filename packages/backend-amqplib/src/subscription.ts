@@ -4,6 +4,7 @@ import {
   ConnectionLostError,
   type ConsumeOptions,
   type Delivery,
+  type DeliveryInfo,
   NotFoundError,
   type ReconnectPolicy,
   type Subscription,
@@ -13,6 +14,7 @@ import { channelError } from "./amqp-errors.js";
 import { boundedClose } from "./bounded-close.js";
 import type { ConnectionManager } from "./connection-manager.js";
 import { DeliveryChannel } from "./consumer-channel.js";
+import { quorumDeliveryCount } from "./delivery-count.js";
 
 export interface SubscriptionContext {
   manager: ConnectionManager;
@@ -21,6 +23,8 @@ export interface SubscriptionContext {
   policy: ReconnectPolicy;
   /** Declares the queue and its bindings again, if this connection declared them. */
   redeclare(queue: string): Promise<void>;
+  /** Whether this connection declared the queue as a quorum queue (see delivery-count.ts). */
+  isQuorum(queue: string): boolean;
   ended(subscription: AmqpSubscription): void;
   /** The connection's channels with acks not written yet. */
   unflushedAcks: Set<DeliveryChannel>;
@@ -43,6 +47,8 @@ export class AmqpSubscription implements Subscription {
   #current?: DeliveryChannel;
   #cancelled = false;
   #resuming = false;
+  /** The queue is one this connection declared as quorum: deliveries carry the broker's count. */
+  #quorum = false;
   /** Channel failures since the last delivery: where the resume backoff starts. */
   #failedInARow = 0;
 
@@ -74,6 +80,7 @@ export class AmqpSubscription implements Subscription {
    */
   async start(model?: ChannelModel, first = false): Promise<void> {
     const connection = model ?? (await this.#context.manager.ready());
+    this.#quorum = this.#context.isQuorum(this.queue);
     const channel = await connection.createChannel().catch((error: unknown) => {
       throw channelError(error, `opening a channel to consume from queue '${this.queue}'`);
     });
@@ -163,13 +170,14 @@ export class AmqpSubscription implements Subscription {
       return;
     }
     const { exchange, routingKey, redelivered } = message.fields;
-    const info = {
+    const info: DeliveryInfo = {
       exchange,
       routingKey,
       redelivered,
       queue: this.queue,
       consumerTag: this.consumerTag,
     };
+    if (this.#quorum) info.deliveryCount = quorumDeliveryCount(message);
     this.#onDelivery(current.delivery(message, info, this.#options.noAck));
     this.#failedInARow = 0;
   }

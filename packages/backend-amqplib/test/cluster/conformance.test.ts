@@ -1,40 +1,23 @@
 import { describeBackend } from "@carrot/conformance";
 import { Connection } from "@carrot/core";
-import type { BackendOptions, QueueDeclaration } from "@carrot/core/backend";
+import type { BackendOptions } from "@carrot/core/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmqplibBackend } from "../../src/index.js";
 import { clusterUrls, clusterWanted, SKIPPED } from "../support/cluster.js";
+import { delayPairsNoted } from "../support/delay-pairs.js";
 import { rawWriter } from "../support/raw-writer.js";
+import { QuorumWhereDurable } from "./quorum-where-durable.js";
 
-/**
- * For this test only: every durable, shared queue the suite declares is
- * declared as a quorum queue, the kind a cluster is for. The suite has no
- * option for a queue type; queues a quorum queue cannot be (transient,
- * exclusive, auto-delete, priority) stay classic.
- */
-class QuorumWhereDurable extends AmqplibBackend {
-  override declareQueue(queue: QueueDeclaration): Promise<void> {
-    return super.declareQueue(asQuorum(queue));
-  }
-}
-
-function asQuorum(queue: QueueDeclaration): QueueDeclaration {
-  const args = queue.arguments;
-  const classicOnly =
-    !queue.durable ||
-    queue.exclusive ||
-    queue.autoDelete ||
-    args.maxPriority !== undefined ||
-    args.queueType !== undefined ||
-    args["x-queue-type"] !== undefined;
-  return classicOnly ? queue : { ...queue, arguments: { ...args, queueType: "quorum" } };
-}
+/** Child processes (a consumer killed holding messages) declare durable queues as quorum too. */
+const CHILD_QUORUM = new URL("./quorum-where-durable-child.ts", import.meta.url).href;
 
 if (clusterWanted) {
   const urls = clusterUrls();
   const node1 = new URL(urls[0]!);
   const hostile = rawWriter(urls[0]!);
   afterAll(() => hostile.close());
+  const delayPairs = delayPairsNoted(QuorumWhereDurable);
+  const backend = (options: BackendOptions) => new delayPairs.Backend(options);
+  afterAll(() => delayPairs.remove(urls[0]!));
   // Each connection starts on the next node, so that a publisher and a consumer are on different ones.
   let next = 0;
   describeBackend("amqplib on a three-node RabbitMQ cluster, durable queues quorum", {
@@ -43,12 +26,15 @@ if (clusterWanted) {
       return new Connection({
         url: urls[first],
         alternates: urls.filter((_, i) => i !== first),
-        backend: (options: BackendOptions) => new QuorumWhereDurable(options),
+        backend,
       });
     },
     runner: { describe, it, expect, beforeAll, afterAll },
-    // The killed child owns an exclusive (so classic) queue: a plain connection to node 1 is enough.
-    processes: { url: urls[0]!, execArgv: ["--import", "tsx", "--conditions=@carrot/source"] },
+    // A killed child on node 1 (its connection there is what the cases kill).
+    processes: {
+      url: urls[0]!,
+      execArgv: ["--import", "tsx", "--conditions=@carrot/source", "--import", CHILD_QUORUM],
+    },
     hostile,
     faults: {
       target: { host: node1.hostname, port: Number(node1.port) },
@@ -57,7 +43,7 @@ if (clusterWanted) {
         through.port = String(port);
         return new Connection({
           url: through.href,
-          backend: (options: BackendOptions) => new QuorumWhereDurable(options),
+          backend,
           reconnect: { initialDelay: 50, maxDelay: 500 },
           heartbeat: 1,
           ...overrides,
