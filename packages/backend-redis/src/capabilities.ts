@@ -15,5 +15,6 @@ export function redisCapabilities(maxMessageSize: number): Capabilities {
     maxMessageSize,
     leases: true,
     messageGroups: false,
+    delayedDelivery: true, // a due set in Redis, released by every connection's sweeper
   });
 }

@@ -37,6 +37,24 @@ export class KeyLayout {
     return `{${this.prefix}}:due`;
   }
 
+  /**
+   * Sorted set of delayed messages: sequence number -> due time (ms, Redis's
+   * clock). In the topology's slot, with the version keys a release checks.
+   */
+  delayed(): string {
+    return `{${this.prefix}}:delayed`;
+  }
+
+  /** Hash of the delayed messages themselves: `<seq>:b` body, `<seq>:m` envelope JSON. */
+  delayedMessages(): string {
+    return `{${this.prefix}}:delayed:messages`;
+  }
+
+  /** Counter that numbers delayed messages: equal due times keep their send order. */
+  delayedSequence(): string {
+    return `{${this.prefix}}:delayed:seq`;
+  }
+
   /** Hash: exchange name -> JSON declaration. */
   exchanges(): string {
     return `{${this.prefix}}:exchanges`;

@@ -6,18 +6,25 @@ import type { Redis } from "ioredis";
  * restarted or failed-over Redis), so callers just call the methods below.
  */
 
-// A batch of publishes, each distinct route sent once. KEYS: due, then per
-// route its exchange's version key and (meta, stream, dead) per target queue.
-// ARGV: the number of routes; per route the expected binding version (""
-// for the default exchange), the number of target queues and their names;
-// then per message its route's number, expiration ms (""), body, envelope.
-// Returns per message the number of queues that stored it, -1 when the
-// bindings changed since the caller routed (it re-reads them and retries),
-// or an error string when Redis refused it (the batch's others go on).
+// Redis's clock in ms, as a Lua number: due times and expiries are its, not a client's.
+const CLOCK = `
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+// What the publish and release scripts share: storing one message in every
+// queue of its route, and reading the routes. KEYS[1] is the queues' due
+// set; a route's keys start where `readRoutes` is told. ARGV[1] is the
+// number of routes, then per route the expected binding version ("" for the
+// default exchange), the number of target queues and their names; its keys
+// are the exchange's version key, then meta, stream and dead per queue. The
+// version is read once: nothing changes it while the script runs.
 // A queue over its maxLength drops its oldest entries, into its dead stream
 // when it has a dead-letter exchange; queues with messages that can expire
 // or dead letters to drain are put on the due set for the sweeper.
-const PUBLISH = `
+const ROUTING = `${CLOCK}
 local now
 local metas = {}
 local function xadd(stream, trim, body, envelope, at)
@@ -43,10 +50,7 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
   end
   local at
   if limit then
-    if not now then
-      local t = redis.call('TIME')
-      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    end
+    now = now or clock()
     at = string.format('%.0f', now + limit)
     redis.call('ZADD', KEYS[1], 'LT', at, name)
   end
@@ -66,23 +70,24 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
   end
   return 1
 end
--- The routes: KEYS[k] the exchange's binding version, then meta, stream and
--- dead of each queue; ARGV[a] the version routed with ('' for the default
--- exchange), ARGV[a + 1] the number of queues, then their names. The
--- version is read once: nothing changes it while the script runs.
-local routes = {}
-local k, a = 2, 2
-for r = 1, tonumber(ARGV[1]) do
-  local n = tonumber(ARGV[a + 1])
-  local expected = ARGV[a]
-  routes[r] = {
-    stale = expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected,
-    k = k + 1, a = a + 2, n = n,
-  }
-  k = k + 1 + 3 * n
-  a = a + 2 + n
+-- The routes, their keys from KEYS[k]; returns them and the index of the
+-- first ARGV after them.
+local function readRoutes(k)
+  local routes = {}
+  local a = 2
+  for r = 1, tonumber(ARGV[1]) do
+    local n = tonumber(ARGV[a + 1])
+    local expected = ARGV[a]
+    routes[r] = {
+      stale = expected ~= '' and (redis.call('GET', KEYS[k]) or '0') ~= expected,
+      k = k + 1, a = a + 2, n = n,
+    }
+    k = k + 1 + 3 * n
+    a = a + 2 + n
+  end
+  return routes, a
 end
--- One message into each of its route's queues.
+-- One message into each of its route's queues; returns how many stored it.
 local function publish(route, expiration, body, envelope)
   local stored = 0
   for j = 0, route.n - 1 do
@@ -92,23 +97,103 @@ local function publish(route, expiration, body, envelope)
   end
   return stored
 end
--- The messages: route number, expiration, body, envelope.
+-- A message's result from its pcall: its value, or the error Redis gave, as a string.
+local function outcome(ok, value)
+  if ok then return value end
+  if type(value) == 'table' then return tostring(value.err) end
+  return tostring(value)
+end
+`;
+
+// A batch of publishes, each distinct route sent once. KEYS: due, delayed,
+// delayed messages, delayed sequence, then the routes' (see ROUTING). ARGV:
+// the routes, then per message its route's number, expiration ms (""),
+// delay ms ("" for none), body, envelope.
+// Returns per message the number of queues that stored it, -1 when the
+// bindings changed since the caller routed (it re-reads them and retries),
+// or an error string when Redis refused it (the batch's others go on).
+// A delayed message is held (result 1) in the delayed set, scored by its due
+// time on Redis's clock and numbered in send order, until a sweeper
+// releases it. Its route names no queue (they are chosen when it is due):
+// its version is checked all the same, which is how a deleted exchange shows.
+const PUBLISH = `${ROUTING}
+local function hold(delay, body, envelope)
+  local id = string.format('%016.0f', redis.call('INCR', KEYS[4]))
+  now = now or clock()
+  redis.call('HSET', KEYS[3], id .. ':b', body, id .. ':m', envelope)
+  redis.call('ZADD', KEYS[2], string.format('%.0f', now + tonumber(delay)), id)
+  return 1
+end
+local routes, a = readRoutes(5)
 local results = {}
 while a <= #ARGV do
   local route = routes[tonumber(ARGV[a])]
-  local result
-  if route.stale then
-    result = -1
-  else
-    local ok, stored = pcall(publish, route, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
-    if ok then result = stored
-    elseif type(stored) == 'table' then result = tostring(stored.err)
-    else result = tostring(stored) end
+  local result = -1
+  if not route.stale then
+    if ARGV[a + 2] == '' then
+      result = outcome(pcall(publish, route, ARGV[a + 1], ARGV[a + 3], ARGV[a + 4]))
+    else
+      result = outcome(pcall(hold, ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]))
+    end
   end
   results[#results + 1] = result
-  a = a + 4
+  a = a + 5
 end
 return results
+`;
+
+// Delayed messages, due, into their queues: each routed by the caller with
+// the bindings in force now, stored and removed from the delayed set at
+// once. KEYS: due, delayed, delayed messages, then the routes' (see
+// ROUTING). ARGV: the routes, then per message its route's number,
+// expiration ms ("") and its number in the delayed set.
+// Returns per message the number of queues that stored it; -1 when the
+// bindings changed (the caller routes it again); -2 when it is no longer
+// held, because another sweeper released it first: so no message is
+// released twice; or an error string when Redis refused to store it: then
+// it stays held for RELEASE_RETRY_MS more and is tried again.
+const RELEASE_RETRY_MS = 1000;
+const RELEASE = `${ROUTING}
+local function release(route, expiration, id)
+  if not redis.call('ZSCORE', KEYS[2], id) then return -2 end
+  local fields = {id .. ':b', id .. ':m'}
+  local held = redis.call('HMGET', KEYS[3], unpack(fields))
+  local ok, stored = true, 0
+  -- Half a message (another writer's) is dropped: there is nothing to deliver.
+  if held[1] and held[2] then ok, stored = pcall(publish, route, expiration, held[1], held[2]) end
+  if not ok then
+    now = now or clock()
+    redis.call('ZADD', KEYS[2], 'XX', string.format('%.0f', now + ${RELEASE_RETRY_MS}), id)
+    return outcome(ok, stored)
+  end
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], unpack(fields))
+  return stored
+end
+local routes, a = readRoutes(4)
+local results = {}
+while a <= #ARGV do
+  local route = routes[tonumber(ARGV[a])]
+  local result = -1
+  if not route.stale then result = release(route, ARGV[a + 1], ARGV[a + 2]) end
+  results[#results + 1] = result
+  a = a + 3
+end
+return results
+`;
+
+// KEYS: delayed, delayed messages. ARGV: the most to return. The delayed
+// messages due by Redis's clock, earliest first, flat: number, envelope
+// ("" when it is missing).
+const DUE = `${CLOCK}
+local out = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', clock()),
+  'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(due) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', KEYS[2], id .. ':m') or ''
+end
+return out
 `;
 
 // KEYS: stream, dead, meta, due. ARGV: group, queue name.
@@ -117,9 +202,8 @@ return results
 // the dead stream when the queue has a dead-letter exchange. Then reschedules
 // the queue on the due set: 0 while dead letters wait, else the new head's
 // expiry, else off the set. Returns the number of dead letters waiting.
-const SWEEP = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const SWEEP = `${CLOCK}
+local now = clock()
 local dlx = redis.call('HGET', KEYS[3], 'dlx')
 local last = '0-0'
 local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
@@ -153,9 +237,9 @@ return dead
 `;
 
 // The ids among ARGV[5..] that consumer ARGV[2] still owns in group ARGV[1]
-// of stream KEYS[1], as a set; ARGV[3] and ARGV[4] are the lowest and the
-// highest of them (ownedInRange computes them: Lua compares strings by the
-// server's locale). One XPENDING over that range, filtered by the consumer,
+// of stream KEYS[1], as a map from id to the PEL's delivery count; ARGV[3]
+// and ARGV[4] are the lowest and the highest of them (ownedInRange computes
+// them: Lua compares strings by the server's locale). One XPENDING over that range, filtered by the consumer,
 // answers for all of them; a call per id cost the script most of its time
 // (an ack of 100 took 256 µs of Redis's time, now 160). One per id only when
 // the range holds more of the consumer's entries than that query returned.
@@ -168,12 +252,12 @@ local function ownedIds()
   local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[4], limit, ARGV[2])
   if type(p) ~= 'table' or p.err then return owned end
   if #p < limit then
-    for _, e in ipairs(p) do owned[e[1]] = true end
+    for _, e in ipairs(p) do owned[e[1]] = e[4] end
     return owned
   end
   for i = 5, #ARGV do
     local q = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-    if type(q) == 'table' and q[1] ~= nil and q[1][2] == ARGV[2] then owned[ARGV[i]] = true end
+    if type(q) == 'table' and q[1] ~= nil and q[1][2] == ARGV[2] then owned[ARGV[i]] = q[1][4] end
   end
   return owned
 end
@@ -202,19 +286,32 @@ return lost
 
 // KEYS: stream. ARGV: group, consumer, lowest id, highest id, ids... Re-adds
 // each owned entry at the tail marked redelivered, then acks and deletes the
-// original. Returns lost ids.
-const REQUEUE = `${OWNED}
+// original. Returns lost ids. The new entry's `r` holds the deliveries of
+// the message before it, since Redis counts each entry's from 1: the old
+// entry's `r` (1 when it is no count) plus what the PEL counted for it, all
+// of them when `counted` is 1, all but the last when it is 0 (a read whose
+// entries never reached the application).
+function readd(counted: 0 | 1): string {
+  return `${OWNED}
 local lost = {}
 for i = 5, #ARGV do
-  if owned[ARGV[i]] then
+  local deliveries = owned[ARGV[i]]
+  if deliveries then
     local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
     if entry then
       local args = {KEYS[1], '*'}
+      local earlier = 0
       local f = entry[2]
       for j = 1, #f, 2 do
-        if f[j] ~= 'r' then args[#args + 1] = f[j]; args[#args + 1] = f[j + 1] end
+        if f[j] == 'r' then
+          local n = tonumber(f[j + 1])
+          if n and n >= 0 and n == math.floor(n) then earlier = n else earlier = 1 end
+        else
+          args[#args + 1] = f[j]; args[#args + 1] = f[j + 1]
+        end
       end
-      args[#args + 1] = 'r'; args[#args + 1] = '1'
+      args[#args + 1] = 'r'
+      args[#args + 1] = string.format('%.0f', math.max(0, earlier + deliveries - 1 + ${counted}))
       redis.call('XADD', unpack(args))
     end
     redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
@@ -225,6 +322,7 @@ for i = 5, #ARGV do
 end
 return lost
 `;
+}
 
 // KEYS: stream. ARGV: group, consumer, lowest id, highest id, ids... Resets
 // the idle clock of each entry this consumer owns (a lease renewal). Returns
@@ -296,14 +394,24 @@ type OwnershipScript = (
 ) => Promise<string[]>;
 
 /** Defined as `<name>InRange`, taking the lowest and highest id before the ids. */
-const OWNERSHIP_SCRIPTS = { carrotSettle: SETTLE, carrotRequeue: REQUEUE, carrotTouch: TOUCH };
+const OWNERSHIP_SCRIPTS = {
+  carrotSettle: SETTLE,
+  /** A requeue, and a give-back of what the application held: the delivery counts. */
+  carrotRequeue: readd(1),
+  /** Entries read but never handed to the application (a lost reply, a read after cancel). */
+  carrotReturnUnseen: readd(0),
+  carrotTouch: TOUCH,
+};
 
 export interface RedisScripts {
   carrotDropConsumer(stream: string, group: string, consumer: string): Promise<number>;
   carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<(number | string)[]>;
   carrotSettle: OwnershipScript;
   carrotRequeue: OwnershipScript;
+  carrotReturnUnseen: OwnershipScript;
   carrotTouch: OwnershipScript;
+  carrotRelease(numKeys: number, ...args: string[]): Promise<(number | string)[]>;
+  carrotDueDelayed(delayed: string, messages: string, limit: number): Promise<string[]>;
   carrotPurge(stream: string, group: string): Promise<number>;
   carrotDeclareQueue(
     meta: string,
@@ -328,6 +436,8 @@ export type ScriptedRedis = Redis & RedisScripts;
 
 export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("carrotPublish", { lua: PUBLISH });
+  redis.defineCommand("carrotRelease", { lua: RELEASE });
+  redis.defineCommand("carrotDueDelayed", { lua: DUE, numberOfKeys: 2 });
   redis.defineCommand("carrotPurge", { lua: PURGE, numberOfKeys: 1 });
   redis.defineCommand("carrotDeclareQueue", { lua: DECLARE_QUEUE, numberOfKeys: 2 });
   redis.defineCommand("carrotSweep", { lua: SWEEP, numberOfKeys: 4 });

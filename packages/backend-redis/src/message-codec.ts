@@ -1,4 +1,5 @@
 import {
+  type Envelope,
   EnvelopeReader,
   EnvelopeWriter,
   newHeaders,
@@ -6,7 +7,11 @@ import {
   type UnversionedNames,
 } from "@carrot/core/backend";
 
-/** A stream entry as stored: `b` body, `m` envelope JSON, `x` expiry (ms), `r` "1" when redelivered. */
+/**
+ * A stream entry as stored: `b` body, `m` envelope JSON, `x` expiry (ms),
+ * `r` when re-added (requeued, given back): the deliveries of the message
+ * before this entry, which Redis's pending-entries list counts from 1 again.
+ */
 export interface StoredEntry {
   id: string;
   message: RawMessage;
@@ -14,6 +19,8 @@ export interface StoredEntry {
   routingKey: string;
   expiresAt?: number;
   redelivered: boolean;
+  /** Deliveries of the message before this entry was added (`r`; 0 without it, and 1 for a count that is none). */
+  earlierDeliveries: number;
   /** In a dead stream: why the entry was dead-lettered. */
   deadReason?: string;
 }
@@ -27,6 +34,11 @@ const REDIS_UNVERSIONED: UnversionedNames = {
 
 const envelopes = new EnvelopeReader(REDIS_UNVERSIONED);
 const sentEnvelopes = new EnvelopeWriter((text) => text);
+
+/** The envelope stored as `text`, or the DecodeError that says why it cannot be read. */
+export function readEnvelope(text: string): Envelope | Error {
+  return envelopes.read(text);
+}
 
 /** The envelope: everything but the body, in core's envelope format. */
 export function encodeEnvelope(exchange: string, routingKey: string, message: RawMessage): string {
@@ -47,6 +59,7 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
   let envelopeText: string | undefined;
   let expiresAt: number | undefined;
   let redelivered = false;
+  let earlierDeliveries = 0;
   let deadReason: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!.toString("latin1"); // field names are ASCII: no UTF-8 decoding needed
@@ -54,8 +67,10 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
     if (name === "b") body = value;
     else if (name === "m") envelopeText = value.toString();
     else if (name === "x") expiresAt = Number(value.toString());
-    else if (name === "r") redelivered = true;
-    else if (name === "why") deadReason = value.toString();
+    else if (name === "r") {
+      redelivered = true;
+      earlierDeliveries = deliveriesBefore(value.toString());
+    } else if (name === "why") deadReason = value.toString();
   }
   const expiry = Number.isFinite(expiresAt) ? expiresAt : undefined;
   // An entry with a body alone (another client's XADD): its body is all there is.
@@ -69,6 +84,7 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
       routingKey: "",
       expiresAt: expiry,
       redelivered,
+      earlierDeliveries,
       deadReason,
       message,
     };
@@ -79,6 +95,7 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
     routingKey: e.routingKey,
     expiresAt: expiry,
     redelivered,
+    earlierDeliveries,
     deadReason,
     message: {
       body,
@@ -88,4 +105,10 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
       properties: e.properties,
     },
   };
+}
+
+/** An `r` field's count; entries re-added before counts were kept hold "1", as does any other writer's non-count. */
+function deliveriesBefore(text: string): number {
+  const count = Number(text);
+  return Number.isSafeInteger(count) && count >= 0 ? count : 1;
 }

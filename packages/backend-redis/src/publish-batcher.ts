@@ -9,18 +9,39 @@ import {
 } from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
+import { ScriptRoutes } from "./script-routes.js";
 
 /** One message, routed: where it goes and what is stored. */
 export interface RoutedPublish {
   route: RoutingDecision;
   /** Per-message TTL in ms, "" for none. */
   expiration: string;
+  /** Ms to hold the message before it is routed by the bindings then in force, "" for none. */
+  delay: string;
   body: Buffer;
   envelope: string;
 }
 
 /** A batch's bounds: the script blocks Redis while it runs, so it stays short. */
 const PUBLISH_BATCH: BatchLimits = { entries: 256, bytes: 1024 * 1024 };
+
+/** Each route's version-only twin, for delayed messages (see `heldRoute`). */
+const heldRoutes = new WeakMap<RoutingDecision, RoutingDecision>();
+
+/**
+ * The route a delayed message is sent with: its exchange's binding version
+ * alone, which the script checks (a deleted exchange shows there), and no
+ * queue, since the queues are chosen when it falls due. So a delayed publish
+ * touches only keys of the topology's hash slot.
+ */
+function heldRoute(route: RoutingDecision): RoutingDecision {
+  let held = heldRoutes.get(route);
+  if (!held) {
+    held = { exchange: route.exchange, version: route.version, queues: [] };
+    heldRoutes.set(route, held);
+  }
+  return held;
+}
 
 /** A batch awaiting its reply: the socket (counted by `ready` events) it went out on, null while queued offline. */
 interface InFlight {
@@ -77,24 +98,14 @@ export class PublishBatcher {
 
   #send(batch: RoutedPublish[]): Promise<BatchOutcome<number>[]> {
     // Each distinct route once (its keys and queues), then each message by its route's number.
-    const keys: string[] = [this.keys.due()];
-    const routeArgs: string[] = [];
+    const { keys } = this;
+    const routes = new ScriptRoutes(keys);
     const messageArgs: (string | Buffer)[] = [];
-    const routeNumbers = new Map<RoutingDecision, string>();
-    for (const publish of batch) {
-      const { route } = publish;
-      let number = routeNumbers.get(route);
-      if (number === undefined) {
-        number = String(routeNumbers.size + 1);
-        routeNumbers.set(route, number);
-        keys.push(this.keys.version(route.exchange));
-        for (const queue of route.queues) {
-          keys.push(this.keys.queueMeta(queue), this.keys.stream(queue), this.keys.dead(queue));
-        }
-        routeArgs.push(route.version, String(route.queues.length), ...route.queues);
-      }
-      messageArgs.push(number, publish.expiration, publish.body, publish.envelope);
+    for (const { route, expiration, delay, body, envelope } of batch) {
+      const sentRoute = delay === "" ? route : heldRoute(route);
+      messageArgs.push(routes.number(sentRoute), expiration, delay, body, envelope);
     }
+    const fixedKeys = [keys.due(), keys.delayed(), keys.delayedMessages(), keys.delayedSequence()];
     return new Promise((resolve) => {
       const sent: InFlight = {
         socket: this.redis.status === "ready" ? this.#socket : null,
@@ -103,10 +114,10 @@ export class PublishBatcher {
       this.#inFlight.add(sent);
       this.redis
         .carrotPublish(
-          keys.length,
-          ...keys,
-          String(routeNumbers.size),
-          ...routeArgs,
+          fixedKeys.length + routes.keys.length,
+          ...fixedKeys,
+          ...routes.keys,
+          ...routes.arguments(),
           ...messageArgs,
         )
         .then(

@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { type DeadLetterReason, isDeadLetterReason } from "@carrot/core/backend";
+import type { ReleaseRound } from "./delayed-release.js";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
 import { firstEntries } from "./stream-reads.js";
 
-/** Longest sleep between looks at the due set: other processes may add earlier work. */
+/** Longest sleep between looks at the due sets: other processes may add earlier work. */
 const MAX_SLEEP_MS = 1000;
+/** Shortest: the next look when work is due already (a full round, or Redis's clock a little behind ours). */
+const MIN_SLEEP_MS = 5;
+/** Release rounds per sweep before the queues get their turn; the rest are released 5 ms later. */
+const RELEASE_ROUNDS = 10;
 const DRAIN_LOCK_MS = 10_000;
 
 export interface SweeperHost {
@@ -14,19 +19,29 @@ export interface SweeperHost {
   readonly keys: KeyLayout;
   /** Redis's clock, in ms. */
   now(): number;
+  /** Moves one bounded batch of due delayed messages into their queues. */
+  releaseDelayed(): Promise<ReleaseRound>;
   deadLetter(queue: string, entry: StoredEntry, reason: DeadLetterReason): Promise<void>;
   reportError(error: unknown): void;
 }
 
 /**
- * Expires queue heads and drains dead letters, so that TTL and maxLength
- * dead-lettering happen with no consumer on the queue. Queues that need it
- * are on the due set (scored by when); every connection sweeps what is due,
- * the scripts make concurrent sweeps safe, and a per-queue lock keeps two
- * processes from re-publishing the same dead letters twice.
+ * Releases delayed messages, expires queue heads and drains dead letters, so
+ * that delays, TTL and maxLength dead-lettering happen with no consumer on
+ * the queue. Due work is on two sorted sets scored by when (Redis's clock):
+ * delayed messages, and queues that need a look; every connection sweeps
+ * what is due, the scripts make concurrent sweeps safe, and a per-queue
+ * lock keeps two processes from re-publishing the same dead letters twice.
+ * It sleeps until the earliest due time it knows of, at most a second (other
+ * processes may add earlier work), and is woken sooner by this connection's
+ * own publishes.
  */
 export class QueueSweeper {
   #timer?: NodeJS.Timeout;
+  /** When the timer fires (our clock), Infinity when none is set. */
+  #timerAt = Number.POSITIVE_INFINITY;
+  /** The earliest wake asked for while a sweep ran (Redis's clock): applied when it ends. */
+  #wakeAt = Number.POSITIVE_INFINITY;
   #running = false;
   #stopped = false;
 
@@ -36,9 +51,19 @@ export class QueueSweeper {
     this.#schedule(0);
   }
 
-  /** Sweep soon: this connection just published something that may need it. */
+  /** Sweep now: this connection just published something that may need it. */
   poke(): void {
-    if (!this.#running) this.#schedule(0);
+    this.wakeAt(this.host.now());
+  }
+
+  /** Sweep by `at` (Redis's clock, ms) if the next sweep is later: something falls due then. */
+  wakeAt(at: number): void {
+    if (this.#running) {
+      this.#wakeAt = Math.min(this.#wakeAt, at);
+      return;
+    }
+    const ms = Math.max(0, at - this.host.now());
+    if (Date.now() + ms < this.#timerAt) this.#schedule(ms);
   }
 
   stop(): void {
@@ -49,6 +74,7 @@ export class QueueSweeper {
   #schedule(ms: number): void {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
+    this.#timerAt = Date.now() + ms;
     this.#timer = setTimeout(() => void this.#sweep(), ms);
     this.#timer.unref();
   }
@@ -56,9 +82,13 @@ export class QueueSweeper {
   async #sweep(): Promise<void> {
     if (this.#running || this.#stopped) return;
     this.#running = true;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     let next = MAX_SLEEP_MS;
     try {
       const { command, keys } = this.host;
+      for (let round = 0; round < RELEASE_ROUNDS; round++) {
+        if (this.#stopped || !(await this.host.releaseDelayed()).more) break;
+      }
       const due = await command.zrangebyscore(
         keys.due(),
         "-inf",
@@ -72,15 +102,33 @@ export class QueueSweeper {
         const dead = await this.#sweepQueue(queue);
         if (dead > 0 && (await this.#drain(queue))) await this.#sweepQueue(queue);
       }
-      const [, score] = await command.zrange(keys.due(), "0", "0", "WITHSCORES");
-      if (score !== undefined)
-        next = Math.min(MAX_SLEEP_MS, Math.max(5, Number(score) - this.host.now()));
+      const earliest = await this.#earliestDue();
+      next = Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, earliest - this.host.now()));
     } catch (error) {
       this.host.reportError(error);
     } finally {
       this.#running = false;
-      this.#schedule(next);
+      const asked = this.#wakeAt;
+      this.#wakeAt = Number.POSITIVE_INFINITY;
+      this.#schedule(Math.min(next, Math.max(0, asked - this.host.now())));
     }
+  }
+
+  /** The earliest score of the two due sets (Redis's clock), Infinity when both are empty. */
+  async #earliestDue(): Promise<number> {
+    const { command, keys } = this.host;
+    const replies = await command
+      .pipeline()
+      .zrange(keys.due(), "0", "0", "WITHSCORES")
+      .zrange(keys.delayed(), "0", "0", "WITHSCORES")
+      .exec();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [error, reply] of replies ?? []) {
+      if (error) throw error;
+      const score = (reply as string[])[1];
+      if (score !== undefined) earliest = Math.min(earliest, Number(score));
+    }
+    return earliest;
   }
 
   #sweepQueue(queue: string): Promise<number> {

@@ -31,6 +31,7 @@ import {
 import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
 import { commandError, connectError, lostError, redisSecrets } from "./connection-errors.js";
+import { releaseDue } from "./delayed-release.js";
 import { KeyLayout } from "./key-layout.js";
 import { LeaseGroup, touchLeases } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
@@ -42,7 +43,7 @@ import { openRedis } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
 import { SettleBatcher } from "./settle-batcher.js";
 import { type DeliveryContext, StreamDelivery } from "./stream-delivery.js";
-import { autoClaim, readGroup } from "./stream-reads.js";
+import { autoClaim, type CountedEntry, readGroup, withDeliveryCounts } from "./stream-reads.js";
 import { StreamSubscription, type SubscriptionHost } from "./stream-subscription.js";
 import { TopologyStore } from "./topology-store.js";
 
@@ -161,10 +162,12 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     });
     this.#batcher = new SettleBatcher(command, this.keys.group);
     this.#watch(command);
+    const topology = this.#topology;
     this.#sweeper = new QueueSweeper({
       command,
       keys: this.keys,
       now: () => Date.now() + this.#clockOffset,
+      releaseDelayed: () => releaseDue({ command, keys: this.keys, topology, reportError: report }),
       deadLetter: (queue, entry, reason) => this.#deadLetter(queue, entry, reason),
       reportError: report,
     });
@@ -288,7 +291,13 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     });
   }
 
-  async publish({ exchange, routingKey, message, mandatory }: PublishRequest): Promise<void> {
+  async publish({
+    exchange,
+    routingKey,
+    message,
+    mandatory,
+    delay = 0,
+  }: PublishRequest): Promise<void> {
     const topology =
       this.#lifecycle.state === "open" ? this.#topology! : (await this.#ready()).topology;
     const publishes = this.#publishes!;
@@ -298,6 +307,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const expiration = message.properties.expiration;
+    // Whole ms, rounded up: never early.
+    const held = delay > 0 ? String(Math.ceil(delay)) : "";
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
       const route =
         topology.routeCached(exchange, routingKey, headers) ??
@@ -307,6 +318,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       const stored = await publishes.publish({
         route,
         expiration: expiration === undefined ? "" : String(expiration),
+        delay: held,
         body,
         envelope,
       });
@@ -314,7 +326,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         topology.invalidate(exchange);
         continue;
       }
-      if (expiration !== undefined) this.#sweeper!.poke();
+      if (held !== "") this.#sweeper!.wakeAt(Date.now() + this.#clockOffset + delay);
+      else if (expiration !== undefined) this.#sweeper!.poke();
       if (stored === 0 && mandatory) {
         throw new UnroutableError(
           `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
@@ -335,7 +348,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       for (;;) {
         const read = await this.#readOne(command, queue, stream, leases.consumer);
         if (!read) return null;
-        const delivery = this.#accept(context, read.entry, read.redelivered, noAck);
+        const delivery = this.#accept(context, read.entry, read.deliveries, noAck);
         if (delivery) return delivery;
       }
     });
@@ -374,8 +387,8 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       heartbeat: this.#options.settings.heartbeat,
       heldIds: () => this.#keeper!.heldIds(leases),
       reportError: (error) => this.#reportError(error),
-      deliver: (entry, redelivered) => {
-        const delivery = this.#accept(context, entry, redelivered, options.noAck);
+      deliver: (entry, deliveries) => {
+        const delivery = this.#accept(context, entry, deliveries, options.noAck);
         if (delivery) onDelivery(delivery);
       },
     };
@@ -399,7 +412,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     queue: string,
     stream: string,
     consumer: string,
-  ): Promise<{ entry: StoredEntry; redelivered: boolean } | null> {
+  ): Promise<CountedEntry | null> {
     try {
       const { group } = this.keys;
       const { visibilityTimeout } = this.#options.settings;
@@ -412,10 +425,10 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         "0-0",
         1,
       );
-      const first = claimed.entries[0];
-      if (first) return { entry: first, redelivered: true };
+      const [reclaimed] = await withDeliveryCounts(command, stream, group, claimed.entries);
+      if (reclaimed) return reclaimed;
       const [entry] = await readGroup(command, stream, group, consumer, 1);
-      return entry ? { entry, redelivered: false } : null;
+      return entry ? { entry, deliveries: 1 } : null;
     } catch (error) {
       if (/NOGROUP/.test(String(error))) {
         throw new NotFoundError(`no queue named '${queue}': declare it first`, {
@@ -452,7 +465,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   #accept(
     context: DeliveryContext,
     entry: StoredEntry,
-    redelivered: boolean,
+    deliveries: number,
     noAck: boolean,
   ): Delivery | undefined {
     const { queue, leases, settles } = context;
@@ -472,7 +485,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
         `its body is ${message.body.byteLength} bytes; this backend takes at most ${this.capabilities.maxMessageSize}`,
       );
     }
-    return new StreamDelivery(context, entry, redelivered, noAck);
+    return new StreamDelivery(context, entry, deliveries, noAck);
   }
 
   /** Re-routes a rejected or expired message through its queue's dead-letter exchange. */

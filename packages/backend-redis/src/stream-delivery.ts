@@ -44,7 +44,12 @@ export class StreamDelivery extends Lease<LeaseGroup> implements Delivery {
   /** Undefined when consumed with noAck: nothing to settle. */
   readonly #held?: HeldDelivery<StreamDelivery>;
 
-  constructor(context: DeliveryContext, entry: StoredEntry, redelivered: boolean, noAck: boolean) {
+  /**
+   * `deliveries`: the pending-entries list's count for the entry, this
+   * delivery included (1 for a fresh read, more once reclaimed); the
+   * deliveries of the entries it was re-added from come on top.
+   */
+  constructor(context: DeliveryContext, entry: StoredEntry, deliveries: number, noAck: boolean) {
     super(context.leases, entry.id);
     this.#context = context;
     this.#entry = entry;
@@ -52,9 +57,10 @@ export class StreamDelivery extends Lease<LeaseGroup> implements Delivery {
     this.info = {
       exchange: entry.exchange,
       routingKey: entry.routingKey,
-      redelivered: redelivered || entry.redelivered,
+      redelivered: deliveries > 1 || entry.redelivered,
       queue: context.queue,
       consumerTag: context.consumerTag,
+      deliveryCount: entry.earlierDeliveries + deliveries,
     };
     if (noAck) return;
     this.#held = context.tracker.hold(this, context.window);

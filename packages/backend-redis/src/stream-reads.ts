@@ -71,6 +71,39 @@ export async function pendingIds(
   return pending.map(([id]) => id);
 }
 
+/** A read entry, with how many times Redis has delivered it (the PEL's count, this delivery included). */
+export interface CountedEntry {
+  /** The entry as read. */
+  entry: StoredEntry;
+  /** The PEL's delivery counter: 1 for a fresh read, 2 or more once reclaimed. */
+  deliveries: number;
+}
+
+/**
+ * Entries this consumer just claimed (XAUTOCLAIM), each with the
+ * pending-entries list's delivery counter: XREADGROUP, XCLAIM and XAUTOCLAIM
+ * count, XCLAIM JUSTID (a lease renewal) does not. One XPENDING per entry,
+ * in one pipeline: reclaims are rare.
+ */
+export async function withDeliveryCounts(
+  redis: Redis,
+  stream: string,
+  group: string,
+  entries: StoredEntry[],
+): Promise<CountedEntry[]> {
+  if (entries.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const { id } of entries) pipeline.xpending(stream, group, id, id, 1);
+  const replies = (await pipeline.exec()) ?? [];
+  return entries.map((entry, i) => {
+    const [error, reply] = replies[i] ?? [];
+    if (error) throw error;
+    const [pending] = (reply ?? []) as [string, string, number, number][];
+    // No longer pending (deleted since the claim): a claimed entry was delivered twice at least.
+    return { entry, deliveries: pending?.[3] ?? 2 };
+  });
+}
+
 /** The first `count` entries of a stream, oldest first. */
 export async function firstEntries(
   redis: Redis,

@@ -4,7 +4,7 @@ import type { KeyLayout } from "./key-layout.js";
 import { blockingReply } from "./liveness.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
-import { autoClaim, pendingIds, readGroup } from "./stream-reads.js";
+import { autoClaim, pendingIds, readGroup, withDeliveryCounts } from "./stream-reads.js";
 
 /** Entries read per call when prefetch is unlimited. */
 const UNLIMITED_BATCH = 100;
@@ -16,8 +16,11 @@ export interface SubscriptionHost {
   readonly claimInterval: number;
   /** Milliseconds; a blocking read unanswered two of them past its block time has a dead connection (0: never). */
   readonly heartbeat: number;
-  /** Hands an entry to the application; a held delivery takes a place in the window. */
-  deliver(entry: StoredEntry, redelivered: boolean): void;
+  /**
+   * Hands an entry to the application; a held delivery takes a place in the
+   * window. `deliveries`: the PEL's count for it, this delivery included.
+   */
+  deliver(entry: StoredEntry, deliveries: number): void;
   /** Ids this process holds for the consumer, settling ones included (they are not orphans). */
   heldIds(): Set<string>;
   reportError(error: unknown): void;
@@ -124,7 +127,8 @@ export class StreamSubscription {
       heartbeat > 0 ? block + 2 * heartbeat : undefined,
     );
     if (this.window.cancelled) return this.#returnUnseen(entries);
-    for (const entry of entries) this.host.deliver(entry, false);
+    // A fresh read (">") is the entry's first delivery.
+    for (const entry of entries) this.host.deliver(entry, 1);
   }
 
   async #reclaim(room: number): Promise<void> {
@@ -141,8 +145,10 @@ export class StreamSubscription {
     this.#claimCursor = claimed.cursor;
     // Scan on while the cursor has more; otherwise wait a claim interval.
     this.#nextClaim = claimed.cursor === "0-0" ? Date.now() + claimInterval : 0;
-    if (this.window.cancelled) return this.#returnUnseen(claimed.entries);
-    for (const entry of claimed.entries) this.host.deliver(entry, true);
+    const { entries } = claimed;
+    const counted = await withDeliveryCounts(command, this.stream, keys.group, entries);
+    if (this.window.cancelled) return this.#returnUnseen(entries);
+    for (const { entry, deliveries } of counted) this.host.deliver(entry, deliveries);
   }
 
   /**
@@ -185,10 +191,10 @@ export class StreamSubscription {
     return !this.window.cancelled;
   }
 
-  /** Entries read after cancel was asked: straight back to the queue. */
+  /** Entries read after cancel was asked: straight back to the queue, this delivery not counted. */
   async #returnUnseen(entries: StoredEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.host.command.carrotRequeue(
+    await this.host.command.carrotReturnUnseen(
       this.stream,
       this.host.keys.group,
       this.consumer,
@@ -199,7 +205,7 @@ export class StreamSubscription {
   /**
    * Entries this consumer owns in Redis but not in this process: an
    * XREADGROUP whose reply was lost to a dropped connection. Back to the
-   * queue, marked redelivered.
+   * queue, marked redelivered; the lost read is not counted as a delivery.
    */
   async #returnOrphans(): Promise<void> {
     const { command, keys } = this.host;
@@ -207,7 +213,7 @@ export class StreamSubscription {
     const held = this.host.heldIds();
     const orphans = pending.filter((id) => !held.has(id));
     if (orphans.length > 0) {
-      await this.host.command.carrotRequeue(
+      await this.host.command.carrotReturnUnseen(
         this.stream,
         this.host.keys.group,
         this.consumer,

@@ -25,6 +25,14 @@ const shortLeases = { visibilityTimeout: 1000, claimInterval: 100 };
 describeBackend("redis", {
   connect: () => new Connection(redisUrl(prefix, settings)),
   runner: { describe, it, expect, beforeAll, afterAll },
+  // The count-crash case kills a consumer process holding messages: another reclaims them.
+  processes: {
+    url: redisUrl(prefix, settings),
+    execArgv: ["--import", "tsx", "--conditions=@carrot/source"],
+  },
+  // Released at the due time by the publishing connection's sweep, by every
+  // other connection's within a second: a second, and room for a loaded machine.
+  delayToleranceMs: 1_500,
   leases: {
     connect: () => new Connection(redisUrl(prefix, shortLeases)),
     leaseMs: shortLeases.visibilityTimeout,
