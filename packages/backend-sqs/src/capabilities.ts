@@ -9,7 +9,8 @@ import { type Capabilities, EXCHANGE_TYPES } from "@carrot/core/backend";
  * bound" may be stale) and exclusive queues (SQS has no connections).
  * `messageGroups`: `groupId` and `deduplicationId` become MessageGroupId and
  * MessageDeduplicationId (see fifo-ids.ts); standard queues take the group
- * (fair queues) and refuse the deduplication id.
+ * (fair queues) and refuse the deduplication id. `delayedDelivery`: SQS's
+ * `DelaySeconds`, and holds past what it takes (delayed-delivery.ts).
  */
 export function sqsCapabilities(maxMessageSize: number): Capabilities {
   return Object.freeze({
@@ -25,5 +26,6 @@ export function sqsCapabilities(maxMessageSize: number): Capabilities {
     maxMessageSize,
     leases: true,
     messageGroups: true,
+    delayedDelivery: true,
   });
 }

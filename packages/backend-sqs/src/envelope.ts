@@ -6,6 +6,7 @@ import {
   newHeaders,
   type RawMessage,
 } from "@carrot/core/backend";
+import { COPY_RESERVE_BYTES } from "./message-copies.js";
 
 /**
  * How a carrot message is laid out on SQS. SQS gives a message a text body
@@ -133,8 +134,9 @@ const ROUTING_RESERVE = 1024;
  * The size limits of a backend whose queues take `queueLimit` bytes.
  * `maxBody` is the capability: the largest body a binary message with no
  * headers may have, counting its worst case (base64, 4 characters per 3
- * bytes) and leaving room for exchange and routing key. Every message is
- * held to it, whatever its content, so that the limit is one number.
+ * bytes) and leaving room for exchange and routing key, and for carrot's
+ * delay and count attributes (message-copies.ts). Every message is held to it, whatever its content,
+ * so that the limit is one number.
  */
 export class SizeLimit {
   readonly maxBody: number;
@@ -142,7 +144,7 @@ export class SizeLimit {
   readonly #worstCases = new EnvelopeWriter(envelopeAttribute);
 
   constructor(queueLimit: number) {
-    this.#room = queueLimit - ROUTING_RESERVE;
+    this.#room = queueLimit - ROUTING_RESERVE - COPY_RESERVE_BYTES;
     const baseline = this.#worstCaseSize({
       body: new Uint8Array(0),
       contentType: "application/octet-stream",

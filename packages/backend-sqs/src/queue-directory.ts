@@ -29,6 +29,9 @@ import {
 } from "./queue-tags.js";
 import type { ResolvedSqsOptions } from "./sqs-options.js";
 
+/** SQS keeps messages 4 days unless the queue says otherwise. */
+const DEFAULT_RETENTION_SECONDS = 345_600;
+
 /** What this process knows of one carrot queue on SQS. */
 export interface QueueInfo {
   name: string;
@@ -37,6 +40,8 @@ export interface QueueInfo {
   contentBasedDeduplication: boolean;
   /** The queue's MaximumMessageSize: what a message must fit, attributes included. */
   maxMessageSize: number;
+  /** The queue's MessageRetentionPeriod, in seconds: SQS deletes older messages, held ones too. */
+  retentionSeconds: number;
   /** The carrot declaration from the queue's tags (undefined for a queue carrot did not create). */
   declaration?: QueueDeclaration;
 }
@@ -179,7 +184,11 @@ export class QueueDirectory {
       this.#client.send(
         new GetQueueAttributesCommand({
           QueueUrl: url,
-          AttributeNames: ["MaximumMessageSize", "ContentBasedDeduplication"],
+          AttributeNames: [
+            "MaximumMessageSize",
+            "ContentBasedDeduplication",
+            "MessageRetentionPeriod",
+          ],
         }),
       ),
       this.#client.send(new ListQueueTagsCommand({ QueueUrl: url })),
@@ -199,6 +208,7 @@ export class QueueDirectory {
       fifo: isFifoName(name),
       contentBasedDeduplication: attributes.ContentBasedDeduplication === "true",
       maxMessageSize: Number(attributes.MaximumMessageSize ?? 262_144),
+      retentionSeconds: Number(attributes.MessageRetentionPeriod ?? DEFAULT_RETENTION_SECONDS),
       declaration,
     };
   }

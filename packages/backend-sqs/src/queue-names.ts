@@ -42,6 +42,21 @@ export function sqsQueueName(name: string, prefix: string): string {
   return prefix + escaped.slice(0, room) + hash + suffix;
 }
 
+/**
+ * The queue a consumer's failure policy keeps the messages that failed every
+ * attempt in: `<queue>-failed`, and `<base>-failed.fifo` for a FIFO queue
+ * (its messages keep their group there). Not core's `<queue>.failed`: on SQS
+ * a FIFO queue's name must end in `.fifo`, and "." would be escaped
+ * (`orders_2efailed`). Its SQS name is made like any other: past 80
+ * characters (prefix included) it is cut and hashed, so it never meets the
+ * source queue's name.
+ */
+export function failedQueueName(queue: string): string {
+  return isFifoName(queue)
+    ? `${queue.slice(0, -FIFO_SUFFIX.length)}-failed${FIFO_SUFFIX}`
+    : `${queue}-failed`;
+}
+
 export function isFifoName(name: string): boolean {
   return name.endsWith(FIFO_SUFFIX);
 }

@@ -1,7 +1,6 @@
 import {
   ListQueuesCommand,
   type Message,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -21,6 +20,7 @@ import {
   DeclarationConflictError,
   DecodeError,
   type Delivery,
+  type DeliveryInfo,
   DeliveryTracker,
   deadLetterMessage,
   deadLetterTarget,
@@ -37,6 +37,7 @@ import {
   type RawMessage,
   redactUrl,
   type Subscription,
+  UnsupportedFeatureError,
   unpublishedDeadLetter,
 } from "@carrot/core/backend";
 import { translateAwsError } from "./aws-errors.js";
@@ -44,10 +45,20 @@ import { BindingTable } from "./binding-table.js";
 import { bodyIntact } from "./body-checksum.js";
 import { sqsCapabilities } from "./capabilities.js";
 import { ClientAgents } from "./client-agents.js";
+import {
+  DELAY_ATTRIBUTE,
+  delayOnWire,
+  MAX_HOLD_SECONDS,
+  RECEIVE_SYSTEM_ATTRIBUTES,
+} from "./delayed-delivery.js";
+import { deliveryCount } from "./delivery-count.js";
 import { fromWire, type Routed, SizeLimit, toWire } from "./envelope.js";
 import { messageIds } from "./fifo-ids.js";
 import { changeVisibilities, RENEWAL_BATCH } from "./lease-keeper.js";
+import { COPY_RESERVE_BYTES, copyOf, entrySize } from "./message-copies.js";
+import { MessageHolds } from "./message-holds.js";
 import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
+import { failedQueueName } from "./queue-names.js";
 import { watchReachability } from "./reachability.js";
 import { type SendEntry, SqsBatches } from "./sqs-batches.js";
 import {
@@ -99,6 +110,10 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   /** The unsettled deliveries (their leases): settled once, given back on close. */
   readonly #tracker: DeliveryTracker<Lease<string>>;
   readonly #lifecycle: ConnectionLifecycle<OpenedClients>;
+  /** Holds back messages received before they are due. */
+  readonly #holds: MessageHolds;
+  /** The longest visibility one hold asks for: what the delivery count reckons holds by. */
+  readonly #holdSeconds: number;
 
   constructor(options: SqsBackendOptions = {}) {
     super();
@@ -131,6 +146,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         ).then(() => undefined),
     });
     this.#lifecycle = new ConnectionLifecycle(this, this.#where, "SQS connection");
+    this.#holdSeconds = Math.min(this.#options.maxHold, MAX_HOLD_SECONDS);
+    this.#holds = new MessageHolds(
+      this.#batches,
+      { maxNativeDelay: this.#options.maxNativeDelay, holdSeconds: this.#holdSeconds },
+      (error) => this.emit("error", { error }),
+    );
   }
 
   /** The SDK client (for what carrot does not cover); available after connect. */
@@ -364,24 +385,25 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     let count = 0;
     for (;;) {
       const { Messages = [] } = await this.#call(`purge queue '${name}'`, () =>
-        client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: info.url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: this.#options.visibilityTimeout,
-          }),
-        ),
+        client.send(this.#receiveCommand(info, 10, 0)),
       );
       if (Messages.length === 0) return count;
-      await Promise.all(
-        Messages.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
-      );
-      count += Messages.length;
+      // Messages not due yet are not on the queue yet, as for a delayed AMQP message: held back, not purged.
+      const { ready, held } = this.#holds.take(info, Messages);
+      await Promise.all([
+        ...ready.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
+        held,
+      ]);
+      count += ready.length;
     }
   }
 
   // Messages
+
+  /** `<queue>-failed`, or `<base>-failed.fifo` for a FIFO queue (see queue-names.ts). */
+  failedQueueName(queue: string): string {
+    return failedQueueName(queue);
+  }
 
   measure(message: RawMessage): number {
     return this.#size.measure(message);
@@ -418,33 +440,61 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   }
 
   /**
-   * Checks the exact size and the message ids against every target queue
-   * first: refused for one, sent to none.
+   * Checks the exact size, the message ids and the delay against every
+   * target queue first: refused for one, sent to none.
    */
   #enqueue(queues: QueueInfo[], request: PublishRequest): Promise<void> {
     if (queues.length === 0) return Promise.resolve();
-    const { exchange, routingKey, message } = request;
+    const { exchange, routingKey, message, delay } = request;
     const wire = toWire(message, { exchange, routingKey });
+    // Room is kept for what a copy of it adds (message-copies.ts), and that covers a delay's attribute.
+    const size = wire.size + COPY_RESERVE_BYTES;
     const entries: SendEntry[] = [];
     for (const queue of queues) {
-      if (wire.size > queue.maxMessageSize) {
+      if (size > queue.maxMessageSize) {
         return Promise.reject(
           new MessageTooLargeError(
-            `the message is ${wire.size} bytes on SQS (body and attributes) and queue '${queue.name}' takes at most ${queue.maxMessageSize}; nothing was sent`,
+            `the message is ${size} bytes on SQS (body and attributes, and ${COPY_RESERVE_BYTES} kept for carrot's delay and count attributes) and queue '${queue.name}' takes at most ${queue.maxMessageSize}; nothing was sent`,
           ),
         );
       }
       try {
         const ids = messageIds(request, queue);
-        entries.push({ queue, body: wire.body, attributes: wire.attributes, ids });
+        const entry = { queue, body: wire.body, attributes: wire.attributes, ids };
+        entries.push(delay ? this.#delayed(entry, delay) : entry);
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    if (entries.length === 1) return this.#batches.send(entries[0] as SendEntry, wire.size);
-    return Promise.all(entries.map((entry) => this.#batches.send(entry, wire.size))).then(
+    if (entries.length === 1) return this.#batches.send(entries[0] as SendEntry, size);
+    return Promise.all(entries.map((entry) => this.#batches.send(entry, size))).then(
       () => undefined,
     );
+  }
+
+  /**
+   * The entry with its delay (delayed-delivery.ts). SQS deletes a message
+   * its retention period after it was sent, held back or not: a FIFO queue,
+   * which holds the message itself, refuses a delay that ends later.
+   */
+  #delayed(entry: SendEntry, delay: number): SendEntry {
+    const { queue } = entry;
+    if (queue.fifo && delay >= queue.retentionSeconds * 1000) {
+      throw new UnsupportedFeatureError(
+        `the sqs backend cannot delay a message by ${delay} ms on FIFO queue '${queue.name}': SQS deletes its messages ${queue.retentionSeconds} s after they were sent (MessageRetentionPeriod), held back or not; nothing was sent`,
+      );
+    }
+    const { delaySeconds, attribute } = delayOnWire(
+      delay,
+      queue.fifo,
+      this.#options.maxNativeDelay,
+    );
+    if (attribute === undefined) return { ...entry, delaySeconds };
+    return {
+      ...entry,
+      delaySeconds,
+      attributes: { ...entry.attributes, [DELAY_ATTRIBUTE]: attribute },
+    };
   }
 
   async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {
@@ -453,8 +503,12 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     const { Messages = [] } = await this.#call(`get from '${queue}'`, () =>
       client.send(this.#receiveCommand(info, 1, 0)),
     );
-    const [message] = this.#intact(info, Messages);
-    if (!message) return null;
+    const {
+      ready: [message],
+      held,
+    } = this.#holds.take(info, this.#intact(info, Messages));
+    await held;
+    if (!message) return null; // none, or one not due yet (now held back)
     if (noAck) await this.#batches.delete(info.url, message.ReceiptHandle as string);
     return this.#delivery(info, message, noAck);
   }
@@ -477,20 +531,24 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       visibilityTimeout: this.#options.visibilityTimeout,
       reconnect: this.#options.reconnect,
       deliver: async (received, sub) => {
-        const messages = this.#intact(info, received);
+        const { ready: messages, held } = this.#holds.take(info, this.#intact(info, received));
         if (options.noAck) {
           // At most once: gone from the queue before the application sees them.
           await Promise.all(
             messages.map((m) => this.#batches.delete(info.url, m.ReceiptHandle as string)),
           );
           for (const m of messages) onDelivery(this.#delivery(info, m, true, options.consumerTag));
-          return;
+        } else {
+          for (const m of messages)
+            onDelivery(this.#delivery(info, m, false, options.consumerTag, sub));
         }
-        for (const m of messages)
-          onDelivery(this.#delivery(info, m, false, options.consumerTag, sub));
+        // Awaited, so that close() finds no hold half done (a copy sent, its original not yet deleted).
+        await held;
       },
-      handBack: (messages) =>
-        Promise.all(messages.map((m) => this.#giveBack(info, m))).then(() => undefined),
+      handBack: async (received) => {
+        const { ready, held } = this.#holds.take(info, received);
+        await Promise.all([...ready.map((m) => this.#giveBack(info, m)), held]);
+      },
       onError: (error) =>
         this.emit("error", {
           error: translateAwsError(error, this.#where, `receive from '${queue}'`),
@@ -509,14 +567,18 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
   }
 
   /**
-   * A message a cancelled subscription received but never delivered. Made
-   * visible again it would count as received twice (`redelivered`, and one
-   * step nearer the redrive limit) without anyone having seen it; so a first
-   * receive on a standard queue goes back as a copy of itself, and the
-   * original is deleted once the copy is in. FIFO queues (where a copy would
-   * be deduplicated away or reordered), messages received before, and
-   * bodies changed on the way (a copy would store the change) get
-   * visibility 0.
+   * A message a cancelled subscription received but never delivered (its
+   * last long poll, still in flight when it stopped, took it: on close, often
+   * one the closing connection had just given back). Made visible again it
+   * would count as one more delivery (`redelivered`, `deliveryCount`)
+   * without anyone having seen it; so on a standard queue it goes back as a
+   * copy of itself that carries its deliveries (message-copies.ts), and the
+   * original is deleted once the copy is in. Visibility 0 instead, where SQS
+   * counts this receive: FIFO queues (a copy would be deduplicated away or
+   * reordered), queues with a native RedrivePolicy (a copy would restart
+   * SQS's count toward `x-max-receive-count`), bodies changed on the way (a
+   * copy would store the change), and a copy that fails. Messages not due
+   * yet never come here: they are held back.
    */
   #giveBack(info: QueueInfo, message: Message): Promise<void> {
     const handle = message.ReceiptHandle as string;
@@ -524,25 +586,14 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       this.#batches.changeVisibility(info.url, handle, 0).catch(() => undefined);
     if (
       info.fifo ||
-      message.Attributes?.ApproximateReceiveCount !== "1" ||
+      info.declaration?.arguments["x-max-receive-count"] !== undefined ||
       !bodyIntact(message.Body ?? "", message.MD5OfBody)
     )
       return makeVisible();
-    const attributes: Record<string, MessageAttributeValue> = {};
-    for (const [name, { DataType, StringValue, BinaryValue }] of Object.entries(
-      message.MessageAttributes ?? {},
-    )) {
-      attributes[name] = {
-        DataType,
-        ...(StringValue !== undefined ? { StringValue } : {}),
-        ...(BinaryValue !== undefined ? { BinaryValue } : {}),
-      };
-    }
-    // A fair-queue tenant (MessageGroupId on a standard queue) stays with the copy.
-    const group = message.Attributes?.MessageGroupId;
-    const ids = group === undefined ? {} : { MessageGroupId: group };
+    // Due already: the copy goes without the delay. A fair-queue tenant stays with it.
+    const copy = copyOf(info, message, this.#holdSeconds);
     return this.#batches
-      .send({ queue: info, body: message.Body ?? "", attributes, ids }, 0)
+      .send(copy, entrySize(copy))
       .then(
         () => this.#batches.delete(info.url, handle),
         () => makeVisible(),
@@ -577,7 +628,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       WaitTimeSeconds: waitTimeSeconds,
       VisibilityTimeout: this.#options.visibilityTimeout,
       MessageAttributeNames: ["All"],
-      MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+      MessageSystemAttributeNames: RECEIVE_SYSTEM_ATTRIBUTES,
     });
   }
 
@@ -599,15 +650,22 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
         this.#leases.release(lease);
         return action();
       });
+    const count = deliveryCount(received, this.#holdSeconds);
+    const delivery: DeliveryInfo = {
+      exchange,
+      routingKey,
+      // Delivered before: receives that only held the message back do not count.
+      redelivered: count > 1,
+      queue: info.name,
+      consumerTag,
+      deliveryCount: count,
+    };
+    // On a standard queue a group is a fair-queue tenant, not a group core must keep.
+    const groupId = info.fifo ? received.Attributes?.MessageGroupId : undefined;
+    if (groupId !== undefined) delivery.groupId = groupId;
     return {
       message,
-      info: {
-        exchange,
-        routingKey,
-        redelivered: Number(received.Attributes?.ApproximateReceiveCount ?? "1") > 1,
-        queue: info.name,
-        consumerTag,
-      },
+      info: delivery,
       ack: () => settle(() => this.#batches.delete(info.url, handle)),
       reject: (requeue) =>
         settle(() =>

@@ -17,6 +17,8 @@ export interface SendEntry {
   body: string;
   attributes: Record<string, MessageAttributeValue>;
   ids?: MessageIds;
+  /** SQS's own delay (standard queues, whole seconds up to 900). */
+  delaySeconds?: number;
 }
 
 interface VisibilityEntry {
@@ -90,11 +92,12 @@ export class SqsBatches {
         const sent = await this.#sendClient().send(
           new SendMessageBatchCommand({
             QueueUrl: url,
-            Entries: entries.map(({ body, attributes, ids }, i) => ({
+            Entries: entries.map(({ body, attributes, ids, delaySeconds }, i) => ({
               Id: String(i),
               MessageBody: body,
               MessageAttributes: attributes,
               ...ids,
+              ...(delaySeconds === undefined ? undefined : { DelaySeconds: delaySeconds }),
             })),
           }),
         );

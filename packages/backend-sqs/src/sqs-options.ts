@@ -15,6 +15,7 @@ import {
   type ReconnectPolicy,
   redactUrl,
 } from "@carrot/core/backend";
+import { MAX_DELAY_SECONDS } from "./delayed-delivery.js";
 import { checkPrefix } from "./queue-names.js";
 
 /**
@@ -37,8 +38,21 @@ export interface SqsBackendOptions {
   maxMessageSize?: number;
   /** Milliseconds the binding table is cached before a rescan; default 2000. */
   bindingRefresh?: number;
-  /** Seconds a message may be kept alive by its lease; default 43 200 (SQS's 12-hour cap). */
+  /**
+   * Seconds a message may be kept alive by its lease, and kept invisible by
+   * one hold of a delayed message (FIFO queues); default 43 200 (SQS's
+   * 12-hour cap; holds ask a minute less). Every process on a queue should
+   * use the same value: the delivery count of a delayed message reckons its
+   * holds with it.
+   */
   maxHold?: number;
+  /**
+   * The longest delay, in seconds, that a standard queue is given as SQS's
+   * own `DelaySeconds` (1-900); a longer delay is the rest by holds (a copy
+   * re-sent every `maxNativeDelay` seconds). Default 900, SQS's limit: lower
+   * it only in tests, to exercise long delays in seconds.
+   */
+  maxNativeDelay?: number;
   /**
    * Seconds between probes of an idle connection (disconnect/reconnect
    * events); off by default. A request still unanswered two heartbeats
@@ -74,6 +88,7 @@ const OPTION_NAMES = optionNames<keyof SqsBackendOptions>({
   maxMessageSize: true,
   bindingRefresh: true,
   maxHold: true,
+  maxNativeDelay: true,
   heartbeat: true,
   connectTimeout: true,
   reconnect: true,
@@ -87,6 +102,7 @@ const NUMBER_RANGES = {
   maxMessageSize: { min: 1024, max: MAX_SQS_MESSAGE_SIZE, unit: "bytes" },
   bindingRefresh: { min: 0, max: 3_600_000, unit: "milliseconds" },
   maxHold: { min: 1, max: 43_200, unit: "seconds" },
+  maxNativeDelay: { min: 1, max: MAX_DELAY_SECONDS, unit: "seconds" },
 } as const satisfies Record<string, NumberRange>;
 type NumberName = keyof typeof NUMBER_RANGES;
 const NUMBER_NAMES = Object.keys(NUMBER_RANGES) as NumberName[];
@@ -105,6 +121,7 @@ export function resolveSqsOptions(options: SqsBackendOptions): ResolvedSqsOption
     maxMessageSize: number("maxMessageSize", 256 * 1024),
     bindingRefresh: number("bindingRefresh", 2000),
     maxHold: number("maxHold", 43_200),
+    maxNativeDelay: number("maxNativeDelay", MAX_DELAY_SECONDS),
     heartbeat: checkNumber("SQS option heartbeat", options.heartbeat, HEARTBEAT_RANGE) || undefined,
     connectTimeout:
       checkNumber("SQS option connectTimeout", options.connectTimeout, CONNECT_TIMEOUT_RANGE) ??
@@ -115,7 +132,7 @@ export function resolveSqsOptions(options: SqsBackendOptions): ResolvedSqsOption
 }
 
 /**
- * `sqs://[region]?endpoint=...&prefix=...&visibilityTimeout=...&waitTimeSeconds=...&maxMessageSize=...&bindingRefresh=...&maxHold=...`
+ * `sqs://[region]?endpoint=...&prefix=...&visibilityTimeout=...&waitTimeSeconds=...&maxMessageSize=...&bindingRefresh=...&maxHold=...&maxNativeDelay=...`
  * (`?region=` also works). Credentials never go in the URL: they come from
  * the AWS provider chain. `transportOptions` are the SQSClient's config.
  */

@@ -5,6 +5,7 @@ import {
   type ReconnectPolicy,
   type Subscription,
 } from "@carrot/core/backend";
+import { RECEIVE_SYSTEM_ATTRIBUTES } from "./delayed-delivery.js";
 
 /**
  * One consumer on one queue: long-polling receivers that never hold more
@@ -92,7 +93,7 @@ export class SqsSubscription implements Subscription {
             WaitTimeSeconds: this.#o.waitTimeSeconds,
             VisibilityTimeout: this.#o.visibilityTimeout,
             MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+            MessageSystemAttributeNames: RECEIVE_SYSTEM_ATTRIBUTES,
           }),
         );
         messages = response.Messages ?? [];
