@@ -141,6 +141,24 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     this.#knownQueues.add(queue.name);
   }
 
+  /**
+   * A passive queue.declare, on the serial topology channel: RabbitMQ
+   * answers a missing queue by closing the channel, which then reaches only
+   * this caller, and the next operation opens a fresh one.
+   */
+  async checkQueue(name: string): Promise<void> {
+    await this.#topology.run(`checking queue '${name}'`, (channel) => channel.checkQueue(name));
+    this.#knownQueues.add(name);
+  }
+
+  /** A passive exchange.declare, on the topology channel for the same reason. */
+  async checkExchange(name: string): Promise<void> {
+    await this.#topology.run(`checking exchange '${name}'`, (channel) =>
+      channel.checkExchange(name),
+    );
+    this.#knownExchanges.add(name);
+  }
+
   async bindQueue(binding: BindingDeclaration): Promise<void> {
     await this.#topology.run(
       `binding queue '${binding.queue}' to exchange '${binding.exchange}'`,

@@ -101,6 +101,16 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     if (queue.exclusive) this.#exclusiveQueues.add(queue.name);
   }
 
+  async checkQueue(name: string): Promise<void> {
+    await this.#ready();
+    this.broker.queue(name, this);
+  }
+
+  async checkExchange(name: string): Promise<void> {
+    await this.#ready();
+    this.broker.checkExchange(name);
+  }
+
   async bindQueue(binding: BindingDeclaration): Promise<void> {
     await this.#ready();
     this.broker.bind(binding, this);

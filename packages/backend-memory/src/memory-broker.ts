@@ -52,6 +52,12 @@ export class MemoryBroker {
     this.#topology.declareExchange(exchange);
   }
 
+  /** @internal The MemoryBackend's side of `checkExchange`: `NotFoundError` unless it exists. */
+  checkExchange(name: string): void {
+    if (!this.#topology.exchange(name))
+      throw new NotFoundError(`no exchange named '${name}': declare it first`);
+  }
+
   /** @internal The MemoryBackend's side of `deleteExchange`. */
   deleteExchange(name: string): void {
     this.#topology.deleteExchange(name);

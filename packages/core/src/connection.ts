@@ -16,6 +16,7 @@ import type {
 } from "./contract.js";
 import { ClosedError, ConnectionError } from "./errors.js";
 import { BackendEventEmitter } from "./events.js";
+import { assertExchangeExists, assertQueueExists } from "./passive-declarations.js";
 import {
   type ExchangeInput,
   exchangeDeclaration,
@@ -159,18 +160,28 @@ export class Connection {
 
   // Topology, for applications and tests that manage it outside Publisher/Consumer.
 
-  /** Declares an exchange (idempotent); a different existing one fails with DeclarationConflictError. */
+  /**
+   * Declares an exchange (idempotent); a different existing one fails with
+   * DeclarationConflictError. With `passive`, creates nothing: NotFoundError
+   * unless it exists.
+   */
   async declareExchange(exchange: ExchangeInput): Promise<void> {
     const declaration = exchangeDeclaration(exchange);
     const backend = await this.ready();
+    if (exchange.passive) return assertExchangeExists(backend, declaration.name);
     assertExchangeSupported(backend.name, backend.capabilities, declaration);
     await backend.declareExchange(declaration);
   }
 
-  /** Declares a queue (idempotent); a different existing one fails with DeclarationConflictError. */
+  /**
+   * Declares a queue (idempotent); a different existing one fails with
+   * DeclarationConflictError. With `passive`, creates nothing: NotFoundError
+   * unless it exists.
+   */
   async declareQueue(queue: QueueInput): Promise<void> {
     const declaration = queueDeclaration(queue);
     const backend = await this.ready();
+    if (queue.passive) return assertQueueExists(backend, declaration.name);
     assertQueueSupported(backend.name, backend.capabilities, declaration);
     await backend.declareQueue(declaration);
   }

@@ -11,7 +11,7 @@ import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
 import { type RetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
 import { type Schema, validate } from "./schema.js";
 import { settledWithin } from "./time-limits.js";
-import { checkExchangeType } from "./topology-input.js";
+import { checkDeclareMode, checkExchangeType } from "./topology-input.js";
 import { warnUnhandled } from "./unhandled-warning.js";
 
 /**
@@ -51,6 +51,26 @@ export interface ConsumerOptions<T = unknown> {
    * own `autoDelete`, false by default, and the two must agree.
    */
   exchangeAutoDelete?: boolean;
+  /**
+   * Create nothing, only check: `declare()` asserts that the queue, and the
+   * exchange if one is named, exist, and fails with `NotFoundError` if not;
+   * so a misspelt queue fails the first `wait()`, `fetch()` or loop at once
+   * instead of being created empty and waited on for ever. Their settings
+   * (`durable`, `queueArguments`...) are not compared with the existing
+   * ones. The binding to `exchange` is still made, as kombu's passive
+   * queues make it: a binding creates neither queue nor exchange. Needs a
+   * backend that can check without creating (`UnsupportedFeatureError`
+   * otherwise). Default false.
+   */
+  passive?: boolean;
+  /**
+   * false: declare nothing, not even the binding; the queue, its exchange
+   * and bindings are the infrastructure's (its own tooling, its own
+   * permissions). Consuming a queue that does not exist then fails with the
+   * broker's `NotFoundError`. The failure policy still declares its failed
+   * queue when it first needs it. Default true.
+   */
+  declare?: boolean;
   /** The broker considers messages acknowledged when it sends them: no ack, no redelivery. */
   noAck?: boolean;
   /**
@@ -159,6 +179,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (typeof queue !== "string" || queue === "")
       throw new InvalidOptionsError("a Consumer needs a queue name (options.queue)");
     if (exchangeType !== undefined) checkExchangeType(exchangeType);
+    checkDeclareMode(this.options);
     // AMQP's basic.qos carries it in 16 bits; every backend takes the same, so that options port.
     checkNumber("prefetchCount", prefetchCount, { min: 0, max: 65_535 });
     checkNumber("maxDecompressedSize", maxDecompressedSize, { min: 1, unit: "bytes" });
@@ -208,7 +229,11 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     for (const callback of this.#callbacks) await callback(data, message);
   }
 
-  /** Declares the exchange, the queue and the binding (idempotent; done before consuming). */
+  /**
+   * Declares the exchange, the queue and the binding (idempotent; done
+   * before consuming). With `passive`, checks that they exist instead; with
+   * `declare: false`, does nothing.
+   */
   declare(): Promise<void> {
     this.#declared ??= this.#declare().catch((error: unknown) => {
       this.#declared = undefined; // let a later call try again
@@ -219,6 +244,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   async #declare(): Promise<void> {
     const o = this.options;
+    if (o.declare === false) return;
+    const passive = o.passive ?? false;
     const exchange = o.exchange ?? "";
     if (exchange !== "") {
       await this.connection.declareExchange({
@@ -226,6 +253,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
         type: o.exchangeType ?? "direct",
         durable: o.durable ?? true,
         autoDelete: o.exchangeAutoDelete ?? false,
+        passive,
       });
     }
     await this.connection.declareQueue({
@@ -234,6 +262,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       exclusive: o.exclusive ?? false,
       autoDelete: o.autoDelete ?? false,
       arguments: o.queueArguments ?? {},
+      passive,
     });
     if (exchange !== "") {
       await this.connection.bindQueue({

@@ -397,6 +397,22 @@ export interface Backend {
   deleteQueue(name: string): Promise<void>;
   /** Removes every ready message; resolves to how many. */
   purgeQueue(name: string): Promise<number>;
+  /**
+   * Resolves if the queue exists and this connection may use it; rejects
+   * with `NotFoundError` if it does not (`ResourceLockedError` if another
+   * connection holds it exclusively). Creates and changes nothing, and
+   * compares no settings: what a `passive` declaration asks (AMQP's passive
+   * `queue.declare`). Optional, so that a backend written before it refuses
+   * `passive`: absent, core refuses it with `UnsupportedFeatureError`.
+   */
+  checkQueue?(name: string): Promise<void>;
+  /**
+   * Resolves if the exchange exists; rejects with `NotFoundError` if it
+   * does not. Creates and changes nothing, and compares no settings (AMQP's
+   * passive `exchange.declare`). Core never asks about the default exchange
+   * (""). Optional, as `checkQueue` is: the two come together.
+   */
+  checkExchange?(name: string): Promise<void>;
 
   /** Resolves once the broker has the message; rejects with a publish error otherwise. */
   publish(request: PublishRequest): Promise<void>;

@@ -48,7 +48,7 @@ export {
   type RetryPolicy,
 } from "./retry-policy.js";
 export type { Schema } from "./schema.js";
-export type { ExchangeInput, QueueInput } from "./topology-input.js";
+export type { ExchangeInput, PassiveOption, QueueInput } from "./topology-input.js";
 
 import { Connection } from "./connection.js";
 /** carrot's name for {@link Connection}, the same class. */

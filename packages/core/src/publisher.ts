@@ -28,7 +28,7 @@ import {
 import { type Schema, validate } from "./schema.js";
 import { SendDeadline } from "./send-deadline.js";
 import { SendWait } from "./send-wait.js";
-import { checkExchangeType } from "./topology-input.js";
+import { checkDeclareMode, checkExchangeType } from "./topology-input.js";
 
 /**
  * Where a Publisher sends and how. Every option has a default; a misspelt
@@ -54,8 +54,26 @@ export interface PublisherOptions<T = unknown> {
   compression?: Compression;
   /** Validates every payload before it is sent. */
   schema?: Schema<T>;
-  /** Fail sends that no queue receives with UnroutableError. */
+  /**
+   * Fail sends that no queue receives with UnroutableError, instead of
+   * resolving while the broker drops them (an exchange with no queue bound
+   * for the routing key). Needs the `mandatory` capability. Default false.
+   */
   mandatory?: boolean;
+  /**
+   * Create nothing, only check: `declare()` and the first send assert that
+   * the exchange exists, and fail with `NotFoundError` if not, instead of
+   * creating a misspelt exchange that no queue is bound to. Its settings are
+   * not compared with the existing one's. Needs a backend that can check
+   * without creating (`UnsupportedFeatureError` otherwise). Default false.
+   */
+  passive?: boolean;
+  /**
+   * false: declare nothing; the exchange is the infrastructure's. A send to
+   * an exchange that does not exist then fails with the broker's
+   * `NotFoundError`. Default true.
+   */
+  declare?: boolean;
   /** Headers added to every message. */
   headers?: Headers;
   /**
@@ -156,6 +174,7 @@ export class Publisher<T = unknown> {
     this.options = classOptions(new.target, options, PUBLISHER_OPTION_NAMES, "Publisher");
     const { exchangeType, deliveryMode, sendTimeout, maxInFlight } = this.options;
     if (exchangeType !== undefined) checkExchangeType(exchangeType);
+    checkDeclareMode(this.options);
     checkDeliveryMode(deliveryMode);
     this.#limit = new InFlightLimit(
       checkNumber("maxInFlight", maxInFlight, MAX_IN_FLIGHT_RANGE) ?? DEFAULT_MAX_IN_FLIGHT,
@@ -176,15 +195,19 @@ export class Publisher<T = unknown> {
     return this.options.exchange ?? "";
   }
 
-  /** Declares the exchange (idempotent; done before the first send). */
+  /**
+   * Declares the exchange (idempotent; done before the first send). With
+   * `passive`, checks that it exists instead; with `declare: false`, does nothing.
+   */
   declare(): Promise<void> {
     this.#declared ??= (async () => {
-      if (this.exchange === "") return;
+      if (this.exchange === "" || this.options.declare === false) return;
       await this.connection.declareExchange({
         name: this.exchange,
         type: this.options.exchangeType ?? "direct",
         durable: this.options.durable ?? true,
         autoDelete: this.options.autoDelete ?? false,
+        passive: this.options.passive ?? false,
       });
     })().catch((error: unknown) => {
       this.#declared = undefined; // let a later send try again

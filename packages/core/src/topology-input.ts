@@ -9,18 +9,31 @@ import {
 import { InvalidOptionsError } from "./errors.js";
 import { checkOptionNames, QUEUE_ARGUMENT_NAMES } from "./option-names.js";
 
+/** How `Connection.declareQueue` and `declareExchange` declare: create, or only check. */
+export interface PassiveOption {
+  /**
+   * Create nothing: only assert that it exists, `NotFoundError` if it does
+   * not (AMQP's passive declare). Its other settings are not compared with
+   * the existing one's. Needs a backend that can check without creating
+   * (`UnsupportedFeatureError` otherwise). Default false.
+   */
+  passive?: boolean;
+}
+
 /**
  * An exchange as `Connection.declareExchange` takes it: a name, and any
  * settings that differ from carrot's defaults (type "direct", durable, not
- * auto-delete, no arguments).
+ * auto-delete, no arguments); or `passive`.
  */
-export type ExchangeInput = Pick<ExchangeDeclaration, "name"> & Partial<ExchangeDeclaration>;
+export type ExchangeInput = Pick<ExchangeDeclaration, "name"> &
+  Partial<ExchangeDeclaration> &
+  PassiveOption;
 /**
  * A queue as `Connection.declareQueue` takes it: a name, and any settings
  * that differ from carrot's defaults (durable, not exclusive, not
- * auto-delete, no arguments).
+ * auto-delete, no arguments); or `passive`.
  */
-export type QueueInput = Pick<QueueDeclaration, "name"> & Partial<QueueDeclaration>;
+export type QueueInput = Pick<QueueDeclaration, "name"> & Partial<QueueDeclaration> & PassiveOption;
 
 export function exchangeDeclaration(input: ExchangeInput): ExchangeDeclaration {
   return {
@@ -53,6 +66,24 @@ export function checkExchangeType(type: string): ExchangeType {
     );
   }
   return type as ExchangeType;
+}
+
+/**
+ * A Consumer's or Publisher's `passive` and `declare`, checked together:
+ * `passive` checks what `declare: false` leaves alone, so asking for both
+ * is a mistake that would otherwise pick one without a word.
+ */
+export function checkDeclareMode(options: { passive?: boolean; declare?: boolean }): void {
+  for (const name of ["passive", "declare"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== "boolean")
+      throw new InvalidOptionsError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  if (options.passive && options.declare === false) {
+    throw new InvalidOptionsError(
+      "passive: true checks that the topology exists and declare: false leaves it alone; give one of them",
+    );
+  }
 }
 
 /** AMQP carries names as short strings: at most 255 bytes of UTF-8. */

@@ -1,4 +1,9 @@
-import { CallbackError, DeclarationConflictError, ResourceLockedError } from "@carrot/core";
+import {
+  CallbackError,
+  DeclarationConflictError,
+  NotFoundError,
+  ResourceLockedError,
+} from "@carrot/core";
 import { startChild } from "../child-process.js";
 import type { ConformanceCase, ConformanceGroup } from "../conformance-case.js";
 import { deadLetterRoute, Endpoint } from "../endpoint.js";
@@ -51,6 +56,73 @@ const conflictingDeclare: ConformanceCase = {
     await ep.publisher().send("still-works");
     const [message] = await got.count(1);
     t.expect(message!.payload).toBe("still-works");
+  },
+};
+
+const passiveConsumer: ConformanceCase = {
+  id: "passive",
+  title:
+    "passive: a consumer of a missing exchange or queue fails with NotFoundError and creates neither; of existing ones it binds and consumes, comparing no settings (checkQueue, checkExchange; refused without them)",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const backend = await t.main.ready();
+    if (!backend.checkQueue || !backend.checkExchange) {
+      await t.refused(() => ep.consumer(t.main, { passive: true }).declare());
+      await t.refused(() => t.main.declareQueue({ name: ep.queue, passive: true }));
+      return;
+    }
+    const passive = () => ep.consumer(t.main, { passive: true });
+    // The exchange is checked first, then the queue; the misspelt one fails at once.
+    await t.expect(passive().declare()).rejects.toBeInstanceOf(NotFoundError);
+    await t.main.declareExchange({ name: ep.exchange, durable: false });
+    await t.expect(passive().fetch()).rejects.toBeInstanceOf(NotFoundError);
+    await t
+      .expect(t.main.declareQueue({ name: ep.queue, passive: true }))
+      .rejects.toBeInstanceOf(NotFoundError);
+    // The checks created nothing, and the connection works on (RabbitMQ closed
+    // a channel for each): declared now with other settings than the
+    // consumer's defaults, the queue conflicts with no earlier declaration.
+    await t.main.declareQueue({ name: ep.queue, durable: false });
+    await t.main.declareQueue({ name: ep.queue, passive: true });
+    // Passive compares no settings (the consumer's say durable), and it binds.
+    const got = await t.collect(passive());
+    await t
+      .publisher<string>(t.main, {
+        exchange: ep.exchange,
+        routingKey: ep.routingKey,
+        durable: false,
+      })
+      .send("through-the-binding");
+    await untilPayload(got, "through-the-binding");
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["through-the-binding"], "the passive consumer");
+  },
+};
+
+const undeclaredConsumer: ConformanceCase = {
+  id: "declare-false",
+  title:
+    "declare: false: a consumer declares nothing, not even its binding, and consumes the queue the infrastructure declared",
+  async run(t) {
+    const ep = new Endpoint(t, "q");
+    const consumer = ep.consumer(t.main, { declare: false });
+    await consumer.declare();
+    // Nothing declared: the names take other settings than the consumer's defaults without a conflict.
+    await t.main.declareExchange({ name: ep.exchange, durable: false });
+    await t.main.declareQueue({ name: ep.queue, durable: false });
+    const publisher = t.publisher<string>(t.main, {
+      exchange: ep.exchange,
+      routingKey: ep.routingKey,
+      durable: false,
+    });
+    const got = await t.collect(consumer);
+    // Not bound by the consumer: this one goes nowhere, the next one through the infrastructure's binding.
+    await publisher.send("unbound");
+    await t.main.bindQueue({ queue: ep.queue, exchange: ep.exchange, routingKey: ep.routingKey });
+    await publisher.send("bound");
+    await untilPayload(got, "bound");
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["bound"], "the consumer that declared nothing");
   },
 };
 
@@ -404,12 +476,14 @@ const closeDisconnects: ConformanceCase = {
   },
 };
 
-/** Declarations and conflicts, throwing callbacks, close, persistence, TTL, priority, message groups, maxLength, exclusive queues, connection events. `describeLifecycle` runs it. */
+/** Declarations and conflicts, passive and no declarations, throwing callbacks, close, persistence, TTL, priority, message groups, maxLength, exclusive queues, connection events. `describeLifecycle` runs it. */
 export const lifecycle: ConformanceGroup = {
   name: "lifecycle",
   cases: [
     idempotentDeclare,
     conflictingDeclare,
+    passiveConsumer,
+    undeclaredConsumer,
     closeWaits,
     throwingCallback,
     persistence,

@@ -306,7 +306,61 @@ const deleteExchange: ConformanceCase = {
   },
 };
 
-/** Exchange types and bindings: direct, fanout, topic and headers routing, bindings seen across connections, unbind, deleted queues and exchanges, mandatory. `describeRouting` runs it. */
+const passivePublisher: ConformanceCase = {
+  id: "passive-publisher",
+  title:
+    "passive: a publisher to a missing exchange fails with NotFoundError and creates it not; to an existing one it sends, comparing no settings (checkExchange; refused without it)",
+  async run(t) {
+    const exchange = t.name("x");
+    const publisher = t.publisher<string>(t.main, { exchange, routingKey: "k", passive: true });
+    const backend = await t.main.ready();
+    if (!backend.checkExchange) {
+      await t.refused(() => publisher.send("unchecked"));
+      return;
+    }
+    await t.expect(publisher.send("misspelt")).rejects.toBeInstanceOf(NotFoundError);
+    await t.expect(publisher.declare()).rejects.toBeInstanceOf(NotFoundError);
+    // Not created by the checks: it takes other settings than the publisher's defaults.
+    const queue = t.name("q");
+    const consumer = t.consumer<string>(t.main, {
+      queue,
+      exchange,
+      routingKey: "k",
+      durable: false,
+    });
+    const got = await t.collect(consumer);
+    await publisher.send("checked");
+    await untilPayload(got, "checked");
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["checked"], got.label);
+  },
+};
+
+const undeclaredPublisher: ConformanceCase = {
+  id: "declare-false-publisher",
+  title:
+    "declare: false: a publisher declares nothing; a send to a missing exchange fails with NotFoundError, to the exchange the infrastructure declared it arrives",
+  async run(t) {
+    const exchange = t.name("x");
+    const publisher = t.publisher<string>(t.main, { exchange, routingKey: "k", declare: false });
+    await publisher.declare();
+    await t.expect(publisher.send("nowhere")).rejects.toBeInstanceOf(NotFoundError);
+    const queue = t.name("q");
+    const consumer = t.consumer<string>(t.main, {
+      queue,
+      exchange,
+      routingKey: "k",
+      durable: false,
+    });
+    const got = await t.collect(consumer);
+    await publisher.send("arrives");
+    await untilPayload(got, "arrives");
+    await t.nothingMoreOn(got);
+    expectExactly(t.expect, got.items, ["arrives"], got.label);
+  },
+};
+
+/** Exchange types and bindings: direct, fanout, topic and headers routing, bindings seen across connections, unbind, deleted queues and exchanges, mandatory, passive and undeclared publishers. `describeRouting` runs it. */
 export const routing: ConformanceGroup = {
   name: "routing",
   cases: [
@@ -319,5 +373,7 @@ export const routing: ConformanceGroup = {
     unbind,
     deleteQueue,
     deleteExchange,
+    passivePublisher,
+    undeclaredPublisher,
   ],
 };
