@@ -343,6 +343,31 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     table.recordQueue(info.url, info.declaration ?? queue);
   }
 
+  /** `passive`: the queue exists, as SQS says now (not as this process remembers it). */
+  async checkQueue(name: string): Promise<void> {
+    const { directory } = this.#open();
+    directory.forget(name);
+    await this.#call(`check queue '${name}'`, () => directory.info(name));
+  }
+
+  /**
+   * `passive`: the exchange exists. SQS keeps no exchanges: one exists for
+   * carrot once this connection declared it or a queue's binding tags name
+   * it, so one that another process declared and bound nothing to fails.
+   */
+  async checkExchange(name: string): Promise<void> {
+    if (this.#exchanges.has(name)) return;
+    const { table } = this.#open();
+    const snapshot = await this.#call(`check exchange '${name}'`, () =>
+      table.snapshot({ fresh: true }),
+    );
+    if (table.bindingsOf(snapshot, name).type === undefined) {
+      throw new NotFoundError(
+        `no exchange named '${name}': on SQS an exchange exists once this connection declared it or a queue is bound to it`,
+      );
+    }
+  }
+
   async bindQueue(binding: BindingDeclaration): Promise<void> {
     const { directory, table } = this.#open();
     const type = await this.#exchangeType(binding.exchange);
