@@ -3,5 +3,11 @@ import { sourceConditions } from "../vitest.shared.js";
 
 export default mergeConfig(
   sourceConditions,
-  defineProject({ test: { name: "examples", include: ["**/*.test.ts"] } }),
+  defineProject({
+    test: {
+      name: "examples",
+      include: ["**/*.test.ts"],
+      globalSetup: ["support/broker-setup.ts"],
+    },
+  }),
 );

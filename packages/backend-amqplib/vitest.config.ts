@@ -9,8 +9,9 @@ export default mergeConfig(
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
-      // The three-node cluster of test/cluster/, when CARROT_RABBITMQ_CLUSTER=1.
-      globalSetup: ["test/support/cluster-setup.ts"],
+      // RabbitMQ for the run (CARROT_AMQP_URL); the three-node cluster of
+      // test/cluster/, when CARROT_RABBITMQ_CLUSTER=1.
+      globalSetup: ["test/support/broker-setup.ts", "test/support/cluster-setup.ts"],
     },
   }),
 );

@@ -10,7 +10,7 @@ import {
 } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leaks, recordShown } from "../../core/test/support/secret-leaks.js";
-import { AMQP_URL, deferred, unique, within } from "./support/broker.js";
+import { AMQP_URL, deferred, ON_DEFAULT_BROKER, unique, within } from "./support/broker.js";
 import { FaultProxy } from "./support/fault-proxy.js";
 
 // Long enough that a stray match is no accident, in base64 too.
@@ -103,8 +103,8 @@ describe("no secret in what the amqplib backend shows", () => {
   });
 
   // A user of its own, so that the password checked for is one in use; made
-  // with rabbitmqctl, so only against the local broker.
-  describe.runIf(!process.env.CARROT_AMQP_URL)("with a user whose password is a secret", () => {
+  // with rabbitmqctl, so only against the machine's own broker on 5672, which rabbitmqctl manages.
+  describe.runIf(ON_DEFAULT_BROKER)("with a user whose password is a secret", () => {
     const user = unique("secrets-user");
     beforeAll(async () => {
       await rabbitmqctl("add_user", user, PASSWORD);

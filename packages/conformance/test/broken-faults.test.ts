@@ -6,11 +6,16 @@ import { runCase } from "../src/conformance-case.js";
 import { faults } from "../src/groups/faults.js";
 import { resolveOptions } from "../src/options.js";
 
-// The fault cases test themselves too: the amqplib backend, on the machine's
-// RabbitMQ, with one promise broken on the connections that go through the
-// proxy, and the case that guards that promise must fail on it.
+// The fault cases test themselves too: the amqplib backend, on the RabbitMQ
+// the global setup found or started (CARROT_AMQP_URL), with one promise broken
+// on the connections that go through the proxy, and the case that guards that
+// promise must fail on it.
 
-const url = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const url = process.env.CARROT_AMQP_URL;
+if (!url)
+  throw new Error(
+    "CARROT_AMQP_URL is not set: run these tests through vitest, whose global setup finds or starts RabbitMQ",
+  );
 const broker = new URL(url);
 
 type Wire = Pick<Backend, "publish" | "consume">;

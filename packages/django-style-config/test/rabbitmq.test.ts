@@ -8,7 +8,13 @@ import { settingsDir } from "./support/settings-dir.js";
 // seed's settings.py names, `DjangoAMQPConnection()`, a consumer and a
 // publisher. The amqp backend is reached only through core's scheme lookup.
 
-const broker = new URL(process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672");
+// CARROT_AMQP_URL: the broker the global setup (support/broker-setup.ts) found or started.
+const url = process.env.CARROT_AMQP_URL;
+if (!url)
+  throw new Error(
+    "CARROT_AMQP_URL is not set: run this test through vitest, whose global setup finds or starts RabbitMQ",
+  );
+const broker = new URL(url);
 
 /** The broker's address as the seed's settings.py spelled it. */
 const seedSettings = {

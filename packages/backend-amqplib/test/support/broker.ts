@@ -1,8 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { type ChannelModel, connect } from "amqplib";
 
-/** The RabbitMQ the tests run against (`CARROT_AMQP_URL`, default the local broker). */
-export const AMQP_URL = process.env.CARROT_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+/** Where a RabbitMQ installed with its defaults listens. */
+const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/**
+ * The RabbitMQ the tests run against: CARROT_AMQP_URL, which the global setup
+ * (broker-setup.ts) sets to the broker it found or started. The processes a
+ * test starts inherit it.
+ */
+export const AMQP_URL = requiredUrl();
+
+/** Whether that is the machine's own RabbitMQ on its default port, which rabbitmqctl manages. */
+export const ON_DEFAULT_BROKER = AMQP_URL === DEFAULT_AMQP_URL;
+
+function requiredUrl(): string {
+  const url = process.env.CARROT_AMQP_URL;
+  if (!url)
+    throw new Error(
+      "CARROT_AMQP_URL is not set: run these tests through vitest, whose global setup finds or starts RabbitMQ",
+    );
+  return url;
+}
 
 /** A name no other test uses. */
 export function unique(prefix: string): string {
