@@ -9,6 +9,9 @@ export default mergeConfig(
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
+      // Redis for the run (CARROT_REDIS_URL): found, or started; the Redis
+      // Cluster of test/cluster/, when CARROT_REDIS_CLUSTER=1.
+      globalSetup: ["test/support/broker-setup.ts", "test/support/cluster-setup.ts"],
     },
   }),
 );

@@ -5,6 +5,7 @@ import {
   ConnectionLostError,
   clientError,
   connectFailure,
+  InvalidOptionsError,
   secretOf,
 } from "@carrot/core/backend";
 import type { RedisOptions } from "ioredis";
@@ -59,14 +60,24 @@ export function lostError(
 /**
  * A failed command as a carrot error: Redis's refusal (a reply error) as a
  * ConnectionError, or an AuthenticationError when the user lacks the
- * permission; anything else from ioredis is the connection failing, a
- * ConnectionLostError. Carrot's own errors pass as they are.
+ * permission, or an InvalidOptionsError when a Redis Cluster node redirects
+ * a `redis://` connection; anything else from ioredis is the connection
+ * failing, a ConnectionLostError. Carrot's own errors pass as they are.
  */
 export function commandError(error: unknown, action: string): CarrotError {
   if (error instanceof CarrotError) return error;
   const message = firstLine(error);
   const options = { clientCode: replyCode(error) };
   if (isReplyError(error)) {
+    if (/^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
+      // A cluster node reached as one Redis (when INFO could not tell at connect).
+      return clientError(
+        InvalidOptionsError,
+        `redis refused to ${action} (${message}): the server is a node of a Redis Cluster; connect with redis+cluster://host:port[,host:port...]`,
+        error,
+        options,
+      );
+    }
     return AUTH_FAILURE.test(message)
       ? clientError(
           AuthenticationError,

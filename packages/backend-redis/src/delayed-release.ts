@@ -14,7 +14,7 @@ import type { TopologyStore } from "./topology-store.js";
 export const RELEASE_BATCH = 100;
 
 /** A route to no queue: releasing by it drops the message (its exchange is gone, or it cannot be read). */
-const NOWHERE: RoutingDecision = { exchange: "", queues: [], version: "" };
+export const NOWHERE: RoutingDecision = { exchange: "", queues: [], version: "" };
 
 /** What a release works with: the command connection and the binding table. */
 export interface ReleaseHost {
@@ -84,7 +84,7 @@ export async function releaseDue(host: ReleaseHost): Promise<ReleaseRound> {
 }
 
 /** A held message's route now and its TTL; NOWHERE, reported, when it can no longer be routed. */
-async function routeHeld(
+export async function routeHeld(
   host: ReleaseHost,
   text: string,
 ): Promise<{ route: RoutingDecision; expiration: string }> {

@@ -6,10 +6,10 @@ export type { KeyLayout } from "./key-layout.js";
 export { RedisBackend } from "./redis-backend.js";
 export type { RedisBackendSettings } from "./redis-options.js";
 
-/** `redis://` and `rediss://` (TLS); Sentinel and other ioredis options through `transportOptions`. */
+/** `redis://` and `rediss://` (TLS), `redis+cluster://` and `rediss+cluster://` (a Redis Cluster); Sentinel and other ioredis options through `transportOptions`. */
 export const redisBackend: BackendFactory = {
   name: "redis",
-  schemes: ["redis", "rediss"],
+  schemes: ["redis", "rediss", "redis+cluster", "rediss+cluster"],
   create(options: BackendOptions) {
     return new RedisBackend(resolveRedisOptions(options));
   },

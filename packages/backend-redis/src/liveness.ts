@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
+import type { RedisClient } from "./redis-connector.js";
 
 /**
  * A Redis connection can die without a word: a NAT or a firewall that
@@ -11,9 +12,15 @@ import type { Redis } from "ioredis";
  * peer never answers the FIN, so it would never close.
  */
 
-/** Kills the connection's socket (when it is up): ioredis sees it close and reconnects. */
-function drop(redis: Redis): void {
-  if (redis.status === "ready") redis.stream.destroy();
+/**
+ * Kills the connection's socket (when it is up): ioredis sees it close and
+ * reconnects. A Cluster client's node sockets all go: ioredis finds the
+ * nodes again through the slot table.
+ */
+function drop(redis: RedisClient): void {
+  if (redis.status !== "ready") return;
+  if (redis instanceof Redis) redis.stream.destroy();
+  else for (const node of redis.nodes("all")) if (node.status === "ready") node.stream.destroy();
 }
 
 /**
@@ -21,7 +28,7 @@ function drop(redis: Redis): void {
  * unanswered two intervals after it was sent means a dead connection, which
  * is dropped. Returns what stops the watch.
  */
-export function pingEvery(redis: Redis, intervalMs: number): () => void {
+export function pingEvery(redis: RedisClient, intervalMs: number): () => void {
   let sentAt: number | undefined;
   const timer = setInterval(() => {
     if (redis.status !== "ready") {
@@ -52,7 +59,7 @@ export function pingEvery(redis: Redis, intervalMs: number): () => void {
  * reply that has not come by then means a dead connection, which is
  * dropped, failing it too.
  */
-export function blockingReply<T>(redis: Redis, command: Promise<T>, ms?: number): Promise<T> {
+export function blockingReply<T>(redis: RedisClient, command: Promise<T>, ms?: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = ms === undefined ? undefined : setTimeout(() => drop(redis), ms);
     const closed = () => {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-connector.js";
 
 /**
  * The Lua scripts that make each multi-step operation atomic. ioredis's
@@ -15,8 +15,10 @@ end
 `;
 
 // What the publish and release scripts share: storing one message in every
-// queue of its route, and reading the routes. KEYS[1] is the queues' due
-// set; a route's keys start where `readRoutes` is told. ARGV[1] is the
+// queue of its route, and reading the routes. `mark(name, at)` puts a queue
+// on the sweeper's due set by `at` (one Redis: KEYS[1], in the same script;
+// a cluster: returned, since the due set is in another slot). A route's keys
+// start where `readRoutes` is told. ARGV[1] is the
 // number of routes, then per route the expected binding version ("" for the
 // default exchange), the number of target queues and their names; its keys
 // are the exchange's version key, then meta, stream and dead per queue. The
@@ -24,9 +26,11 @@ end
 // A queue over its maxLength drops its oldest entries, into its dead stream
 // when it has a dead-letter exchange; queues with messages that can expire
 // or dead letters to drain are put on the due set for the sweeper.
-const ROUTING = `${CLOCK}
+function routing(mark: string): string {
+  return `${CLOCK}
 local now
 local metas = {}
+${mark}
 local function xadd(stream, trim, body, envelope, at)
   if trim then
     if at then return redis.call('XADD', stream, 'MAXLEN', '=', trim, '*', 'b', body, 'm', envelope, 'x', at) end
@@ -52,7 +56,7 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
   if limit then
     now = now or clock()
     at = string.format('%.0f', now + limit)
-    redis.call('ZADD', KEYS[1], 'LT', at, name)
+    mark(name, at)
   end
   -- Without a dead-letter exchange the stream trims itself; with one, the overflow is moved below.
   xadd(stream, (q[3] and not q[4]) and q[3] or nil, body, envelope, at)
@@ -65,7 +69,7 @@ local function store(meta, stream, dead, name, expiration, body, envelope)
         redis.call('XADD', dead, '*', unpack(f))
         redis.call('XDEL', stream, e[1])
       end
-      redis.call('ZADD', KEYS[1], 0, name)
+      mark(name, '0')
     end
   end
   return 1
@@ -104,6 +108,27 @@ local function outcome(ok, value)
   return tostring(value)
 end
 `;
+}
+
+// One Redis: the due set is KEYS[1], marked in the same script as the store.
+const ROUTING = routing(`
+local function mark(name, at) redis.call('ZADD', KEYS[1], 'LT', at, name) end
+`);
+
+// A cluster: the earliest mark of each queue, returned for the caller to put
+// on the due set (another slot) once the store succeeded.
+const SLOT_ROUTING = routing(`
+local marked = {}
+local function mark(name, at)
+  local was = marked[name]
+  if not was or tonumber(at) < tonumber(was) then marked[name] = at end
+end
+local function marks()
+  local out = {}
+  for name, at in pairs(marked) do out[#out + 1] = name; out[#out + 1] = at end
+  return out
+end
+`);
 
 // A batch of publishes, each distinct route sent once. KEYS: due, delayed,
 // delayed messages, delayed sequence, then the routes' (see ROUTING). ARGV:
@@ -182,6 +207,58 @@ end
 return results
 `;
 
+// A cluster's store: messages into queues of one slot, routed and checked by
+// the caller (the binding versions are in the topology's slot). KEYS: meta,
+// stream and dead of each queue. ARGV: the number of queues, their names,
+// then per message its expiration ms (""), body, envelope, the number of its
+// queues here and their indexes (from 1). Returns {results, marks}: per
+// message the number of queues that stored it or the error Redis gave (the
+// others go on), and the queues to put on the due set, flat: name, at.
+const SLOT_STORE = `${SLOT_ROUTING}
+local n = tonumber(ARGV[1])
+local function storeIn(first, count, expiration, body, envelope)
+  local stored = 0
+  for i = first, first + count - 1 do
+    local q = tonumber(ARGV[i])
+    local k = 3 * (q - 1)
+    stored = stored + store(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[1 + q], expiration, body, envelope)
+  end
+  return stored
+end
+local results = {}
+local a = n + 2
+while a <= #ARGV do
+  local count = tonumber(ARGV[a + 3])
+  results[#results + 1] = outcome(pcall(storeIn, a + 4, count, ARGV[a], ARGV[a + 1], ARGV[a + 2]))
+  a = a + 4 + count
+end
+return {results, marks()}
+`;
+
+// A cluster's release, step one. KEYS: delayed, delayed messages. ARGV: the
+// most to return, the lease ms. The delayed messages due by Redis's clock,
+// each leased (its score moved the lease ahead) so that other sweepers leave
+// it while this one stores it in its queues' slots; flat: number, due score,
+// envelope, body ("" when missing). A sweeper that dies meanwhile leaves it
+// to be released again when the lease ends: at least once.
+const CLAIM_DUE = `${CLOCK}
+local out = {}
+local now = clock()
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now),
+  'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
+local leased = string.format('%.0f', now + tonumber(ARGV[2]))
+for i = 1, #due, 2 do
+  local id = due[i]
+  redis.call('ZADD', KEYS[1], 'XX', leased, id)
+  local held = redis.call('HMGET', KEYS[2], id .. ':m', id .. ':b')
+  out[#out + 1] = id
+  out[#out + 1] = due[i + 1]
+  out[#out + 1] = held[1] or ''
+  out[#out + 1] = held[2] or ''
+end
+return out
+`;
+
 // KEYS: delayed, delayed messages. ARGV: the most to return. The delayed
 // messages due by Redis's clock, earliest first, flat: number, envelope
 // ("" when it is missing).
@@ -202,12 +279,16 @@ return out
 // the dead stream when the queue has a dead-letter exchange. Then reschedules
 // the queue on the due set: 0 while dead letters wait, else the new head's
 // expiry, else off the set. Returns the number of dead letters waiting.
-const SWEEP = `${CLOCK}
+// On a cluster (`reschedule` below) the due set is in another slot: KEYS are
+// stream, dead, meta, and it returns {dead letters, when next due (-1: never)}
+// for the caller to reschedule.
+function sweep(reschedule: string, gone: string): string {
+  return `${CLOCK}
 local now = clock()
 local dlx = redis.call('HGET', KEYS[3], 'dlx')
 local last = '0-0'
 local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
-if not ok then redis.call('ZREM', KEYS[4], ARGV[2]); return 0 end
+if not ok then ${gone} end
 for _, g in ipairs(groups) do
   local name, id
   for j = 1, #g, 2 do
@@ -230,11 +311,23 @@ while true do
   redis.call('XDEL', KEYS[1], head[1])
 end
 local dead = redis.call('XLEN', KEYS[2])
-if dead > 0 then redis.call('ZADD', KEYS[4], 0, ARGV[2])
+${reschedule}
+`;
+}
+
+const SWEEP = sweep(
+  `if dead > 0 then redis.call('ZADD', KEYS[4], 0, ARGV[2])
 elseif nextAt then redis.call('ZADD', KEYS[4], nextAt, ARGV[2])
 else redis.call('ZREM', KEYS[4], ARGV[2]) end
-return dead
-`;
+return dead`,
+  `redis.call('ZREM', KEYS[4], ARGV[2]); return 0`,
+);
+
+const SLOT_SWEEP = sweep(
+  `if dead > 0 then return {dead, 0} end
+return {0, nextAt or -1}`,
+  "return {0, -1}",
+);
 
 // The ids among ARGV[5..] that consumer ARGV[2] still owns in group ARGV[1]
 // of stream KEYS[1], as a map from id to the PEL's delivery count; ARGV[3]
@@ -377,6 +470,20 @@ redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
 return false
 `;
 
+// KEYS: exchanges, the exchange's bindings, its version. ARGV: exchange
+// name, new version, "set" (field, queue pairs follow) or "del" (fields).
+// Changes the bindings and the version together, only while the exchange
+// exists: a bind racing its deletion would otherwise leave bindings and a
+// version behind for an exchange that is gone. Returns 0 when it is gone.
+const CHANGE_BINDINGS = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local fields = {unpack(ARGV, 4)}
+if ARGV[3] == 'set' then redis.call('HSET', KEYS[2], unpack(fields))
+else redis.call('HDEL', KEYS[2], unpack(fields)) end
+redis.call('SET', KEYS[3], ARGV[2])
+return 1
+`;
+
 // KEYS: stream. ARGV: group, consumer. Removes the consumer from the group
 // only when it owns nothing: DELCONSUMER would drop its pending entries.
 const DROP_CONSUMER = `
@@ -413,6 +520,35 @@ export interface RedisScripts {
   carrotRelease(numKeys: number, ...args: string[]): Promise<(number | string)[]>;
   carrotDueDelayed(delayed: string, messages: string, limit: number): Promise<string[]>;
   carrotPurge(stream: string, group: string): Promise<number>;
+  carrotChangeBindings(
+    exchanges: string,
+    bindings: string,
+    version: string,
+    exchange: string,
+    newVersion: string,
+    op: "set" | "del",
+    ...fields: string[]
+  ): Promise<number>;
+  /** A cluster's store of messages into queues of one slot (`SLOT_STORE`). */
+  carrotSlotStore(
+    numKeys: number,
+    ...args: (string | Buffer)[]
+  ): Promise<[(number | string)[], string[]]>;
+  /** A cluster's lease of due delayed messages (`CLAIM_DUE`), as bytes: bodies are binary. */
+  carrotClaimDueBuffer(
+    delayed: string,
+    messages: string,
+    limit: number,
+    leaseMs: number,
+  ): Promise<Buffer[]>;
+  /** A cluster's sweep of one queue: {dead letters, next due or -1} (`SLOT_SWEEP`). */
+  carrotSlotSweep(
+    stream: string,
+    dead: string,
+    meta: string,
+    group: string,
+    queue: string,
+  ): Promise<[number, number]>;
   carrotDeclareQueue(
     meta: string,
     stream: string,
@@ -432,9 +568,9 @@ export interface RedisScripts {
   ): Promise<number>;
 }
 
-export type ScriptedRedis = Redis & RedisScripts;
+export type ScriptedRedis = RedisClient & RedisScripts;
 
-export function withScripts(redis: Redis): ScriptedRedis {
+export function withScripts<C extends RedisClient>(redis: C): C & RedisScripts {
   redis.defineCommand("carrotPublish", { lua: PUBLISH });
   redis.defineCommand("carrotRelease", { lua: RELEASE });
   redis.defineCommand("carrotDueDelayed", { lua: DUE, numberOfKeys: 2 });
@@ -442,6 +578,10 @@ export function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("carrotDeclareQueue", { lua: DECLARE_QUEUE, numberOfKeys: 2 });
   redis.defineCommand("carrotSweep", { lua: SWEEP, numberOfKeys: 4 });
   redis.defineCommand("carrotDropConsumer", { lua: DROP_CONSUMER, numberOfKeys: 1 });
+  redis.defineCommand("carrotChangeBindings", { lua: CHANGE_BINDINGS, numberOfKeys: 3 });
+  redis.defineCommand("carrotSlotStore", { lua: SLOT_STORE });
+  redis.defineCommand("carrotClaimDue", { lua: CLAIM_DUE, numberOfKeys: 2 });
+  redis.defineCommand("carrotSlotSweep", { lua: SLOT_SWEEP, numberOfKeys: 3 });
   const commands = redis as unknown as Record<string, OwnershipScript>;
   for (const [name, lua] of Object.entries(OWNERSHIP_SCRIPTS)) {
     redis.defineCommand(`${name}InRange`, { lua, numberOfKeys: 1 });
@@ -449,7 +589,7 @@ export function withScripts(redis: Redis): ScriptedRedis {
     commands[name] = (stream, group, consumer, ...ids) =>
       inRange(stream, group, consumer, ...ownedInRange(ids));
   }
-  return redis as ScriptedRedis;
+  return redis as C & RedisScripts;
 }
 
 /** The ids, after the lowest and the highest of them (what the ownership scripts take). */

@@ -97,67 +97,80 @@ export class PublishBatcher {
   }
 
   #send(batch: RoutedPublish[]): Promise<BatchOutcome<number>[]> {
-    // Each distinct route once (its keys and queues), then each message by its route's number.
-    const { keys } = this;
-    const routes = new ScriptRoutes(keys);
-    const messageArgs: (string | Buffer)[] = [];
-    for (const { route, expiration, delay, body, envelope } of batch) {
-      const sentRoute = delay === "" ? route : heldRoute(route);
-      messageArgs.push(routes.number(sentRoute), expiration, delay, body, envelope);
-    }
-    const fixedKeys = [keys.due(), keys.delayed(), keys.delayedMessages(), keys.delayedSequence()];
+    const args = publishArguments(this.keys, batch);
     return new Promise((resolve) => {
       const sent: InFlight = {
         socket: this.redis.status === "ready" ? this.#socket : null,
         lost: () => resolve(batch.map(({ route }) => lostError(route.exchange))),
       };
       this.#inFlight.add(sent);
-      this.redis
-        .carrotPublish(
-          fixedKeys.length + routes.keys.length,
-          ...fixedKeys,
-          ...routes.keys,
-          ...routes.arguments(),
-          ...messageArgs,
-        )
-        .then(
-          (results) => {
-            if (!this.#inFlight.delete(sent)) return; // failed already with its socket
-            resolve(
-              batch.map(({ route }, i) => {
-                const result = results[i];
-                return typeof result === "number"
-                  ? result
-                  : refusedError(route.exchange, String(result));
-              }),
-            );
-          },
-          (error: unknown) => {
-            if (!this.#inFlight.delete(sent)) return;
-            // A reply from Redis means the script did not run: nothing was stored.
-            const refused = error instanceof Error && error.name === "ReplyError";
-            resolve(
-              batch.map(({ route }) =>
-                refused
-                  ? refusedError(route.exchange, (error as Error).message, error)
-                  : lostError(route.exchange, error),
-              ),
-            );
-          },
-        );
+      this.redis.carrotPublish(...args).then(
+        (results) => {
+          if (!this.#inFlight.delete(sent)) return; // failed already with its socket
+          resolve(
+            batch.map(({ route }, i) => {
+              const result = results[i];
+              return typeof result === "number"
+                ? result
+                : refusedError(route.exchange, String(result));
+            }),
+          );
+        },
+        (error: unknown) => {
+          if (!this.#inFlight.delete(sent)) return;
+          // A reply from Redis means the script did not run: nothing was stored.
+          const refused = error instanceof Error && error.name === "ReplyError";
+          resolve(
+            batch.map(({ route }) =>
+              refused
+                ? refusedError(route.exchange, (error as Error).message, error)
+                : lostError(route.exchange, error),
+            ),
+          );
+        },
+      );
     });
   }
 }
 
+/**
+ * The publish script's arguments for `batch`: the number of keys, the keys,
+ * then each distinct route once (its keys and queues) and each message by
+ * its route's number.
+ */
+export function publishArguments(
+  keys: KeyLayout,
+  batch: readonly RoutedPublish[],
+): [number, ...(string | Buffer)[]] {
+  const routes = new ScriptRoutes(keys);
+  const messageArgs: (string | Buffer)[] = [];
+  for (const { route, expiration, delay, body, envelope } of batch) {
+    const sentRoute = delay === "" ? route : heldRoute(route);
+    messageArgs.push(routes.number(sentRoute), expiration, delay, body, envelope);
+  }
+  const fixedKeys = [keys.due(), keys.delayed(), keys.delayedMessages(), keys.delayedSequence()];
+  return [
+    fixedKeys.length + routes.keys.length,
+    ...fixedKeys,
+    ...routes.keys,
+    ...routes.arguments(),
+    ...messageArgs,
+  ];
+}
+
 /** `reply`: the ReplyError when Redis refused the whole batch, kept as a sanitized cause. */
-function refusedError(exchange: string, reason: string, reply?: unknown): PublishNackedError {
+export function refusedError(
+  exchange: string,
+  reason: string,
+  reply?: unknown,
+): PublishNackedError {
   const message = `redis refused the publish to '${exchange}': ${reason}`;
   return reply === undefined
     ? new PublishNackedError(message)
     : clientError(PublishNackedError, message, reply);
 }
 
-function lostError(exchange: string, cause?: unknown): PublishOutcomeUnknownError {
+export function lostError(exchange: string, cause?: unknown): PublishOutcomeUnknownError {
   const message = `the redis connection failed while publishing to '${exchange}'; the message may or may not be stored`;
   return cause === undefined
     ? new PublishOutcomeUnknownError(message)

@@ -17,6 +17,8 @@ const DRAIN_LOCK_MS = 10_000;
 export interface SweeperHost {
   readonly command: ScriptedRedis;
   readonly keys: KeyLayout;
+  /** On a Redis Cluster: the due set is in another slot than the queues (see `#sweepAcrossSlots`). */
+  readonly cluster: boolean;
   /** Redis's clock, in ms. */
   now(): number;
   /** Moves one bounded batch of due delayed messages into their queues. */
@@ -133,6 +135,7 @@ export class QueueSweeper {
 
   #sweepQueue(queue: string): Promise<number> {
     const { command, keys } = this.host;
+    if (this.host.cluster) return this.#sweepAcrossSlots(queue);
     return command.carrotSweep(
       keys.stream(queue),
       keys.dead(queue),
@@ -141,6 +144,34 @@ export class QueueSweeper {
       keys.group,
       queue,
     );
+  }
+
+  /**
+   * A cluster's sweep of one queue: the sweep script (the queue's slot)
+   * says when it is next due, and the due set (the topology's slot) is set
+   * to that. A publish that stored meanwhile may have marked the queue
+   * before that reschedule overwrote its mark: so the queue is swept once
+   * more, and what that finds is marked as publishes mark (`ZADD LT`). A
+   * store after the second sweep marks after the reschedule, and stays.
+   */
+  async #sweepAcrossSlots(queue: string): Promise<number> {
+    const { command, keys } = this.host;
+    const sweep = () =>
+      command.carrotSlotSweep(
+        keys.stream(queue),
+        keys.dead(queue),
+        keys.queueMeta(queue),
+        keys.group,
+        queue,
+      );
+    const [dead, next] = await sweep();
+    if (dead > 0 || next >= 0) await command.zadd(keys.due(), dead > 0 ? 0 : next, queue);
+    else await command.zrem(keys.due(), queue);
+    const [deadNow, nextNow] = await sweep();
+    if (deadNow > 0 || nextNow >= 0) {
+      await command.zadd(keys.due(), "LT", deadNow > 0 ? 0 : nextNow, queue);
+    }
+    return deadNow;
   }
 
   /** Re-publishes the queue's dead letters, then deletes them (at least once). */

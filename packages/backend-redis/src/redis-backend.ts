@@ -28,8 +28,9 @@ import {
   unpublishedDeadLetter,
   withTimeout,
 } from "@carrot/core/backend";
-import type { Redis } from "ioredis";
 import { redisCapabilities } from "./capabilities.js";
+import { ClusterPublisher } from "./cluster-publisher.js";
+import { releaseDueAcrossSlots } from "./cluster-release.js";
 import { commandError, connectError, lostError, redisSecrets } from "./connection-errors.js";
 import { releaseDue } from "./delayed-release.js";
 import { KeyLayout } from "./key-layout.js";
@@ -39,7 +40,7 @@ import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
 import { PublishBatcher } from "./publish-batcher.js";
 import { QueueSweeper } from "./queue-sweeper.js";
-import { openRedis } from "./redis-connector.js";
+import { openRedis, type RedisClient } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
 import { SettleBatcher } from "./settle-batcher.js";
 import { type DeliveryContext, StreamDelivery } from "./stream-delivery.js";
@@ -77,7 +78,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   #command?: ScriptedRedis;
   /** Publishes only: never resent after a reconnect (a resend could store a message twice). */
   #publisher?: ScriptedRedis;
-  #publishes?: PublishBatcher;
+  #publishes?: PublishBatcher | ClusterPublisher;
   #topology?: TopologyStore;
   #keeper?: LeaseKeeper<LeaseGroup>;
   #batcher?: SettleBatcher;
@@ -125,16 +126,17 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
 
   /** Opens the command and publish connections and reads Redis's clock; starts nothing. */
   async #open(): Promise<OpenedRedis> {
-    const { redis, display, connectTimeout } = this.#options;
+    const { redis, display, connectTimeout, cluster } = this.#options;
     const command = withScripts(
       // Not enableAutoPipelining: in ioredis 6 its commands can hang for good when the
       // connection drops mid-pipeline. Concurrent commands are pipelined on the socket anyway.
-      await openRedis(redis, display, connectTimeout),
+      await openRedis(redis, display, connectTimeout, cluster),
     );
     const publisher = await openRedis(
       { ...redis, autoResendUnfulfilledCommands: false },
       display,
       connectTimeout,
+      cluster,
     ).catch((error: unknown) => {
       command.disconnect();
       throw error;
@@ -147,13 +149,26 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
 
   /** The connect is kept: what works on the connections is made, and the background work starts. */
   #adopt({ command, publisher, clockOffset }: OpenedRedis): void {
-    const { settings } = this.#options;
+    const { settings, cluster } = this.#options;
     this.#command = command;
     this.#publisher = publisher;
     this.#clockOffset = clockOffset;
-    this.#publishes = new PublishBatcher(publisher, this.keys);
     this.#topology = new TopologyStore(command, this.keys);
     const report = (error: unknown) => this.#reportError(error);
+    const topology = this.#topology;
+    // The mode is chosen once: one Redis keeps its single-script publish and release.
+    const slots = cluster && {
+      keys: this.keys,
+      replicas: settings.replicas,
+      replicaTimeout: this.#options.connectTimeout,
+      reportError: report,
+    };
+    this.#publishes = slots
+      ? new ClusterPublisher({ ...slots, redis: publisher })
+      : new PublishBatcher(publisher, this.keys);
+    const releaseDelayed = slots
+      ? () => releaseDueAcrossSlots({ ...slots, redis: command, command, topology })
+      : () => releaseDue({ command, keys: this.keys, topology, reportError: report });
     this.#keeper = new LeaseKeeper({
       leaseMs: settings.visibilityTimeout,
       fixedLease: true,
@@ -162,12 +177,12 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     });
     this.#batcher = new SettleBatcher(command, this.keys.group);
     this.#watch(command);
-    const topology = this.#topology;
     this.#sweeper = new QueueSweeper({
       command,
       keys: this.keys,
+      cluster: Boolean(cluster),
       now: () => Date.now() + this.#clockOffset,
-      releaseDelayed: () => releaseDue({ command, keys: this.keys, topology, reportError: report }),
+      releaseDelayed,
       deadLetter: (queue, entry, reason) => this.#deadLetter(queue, entry, reason),
       reportError: report,
     });
@@ -177,7 +192,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 
   /** Turns ioredis's connection events into carrot's. */
-  #watch(command: Redis): void {
+  #watch(command: RedisClient): void {
     const host = this.#options.display;
     const secrets = redisSecrets(this.#options.redis);
     let attempts = 0;
@@ -280,6 +295,16 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     await this.#run(`delete exchange '${name}'`, ({ topology }) => topology.deleteExchange(name));
   }
 
+  async checkQueue(name: string): Promise<void> {
+    await this.#run(`check queue '${name}'`, ({ topology }) => topology.assertQueueExists(name));
+  }
+
+  async checkExchange(name: string): Promise<void> {
+    await this.#run(`check exchange '${name}'`, ({ topology }) =>
+      topology.assertExchangeExists(name),
+    );
+  }
+
   async deleteQueue(name: string): Promise<void> {
     await this.#run(`delete queue '${name}'`, ({ topology }) => topology.deleteQueue(name));
   }
@@ -367,7 +392,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     );
     const stream = this.keys.stream(queue);
     const leases = this.#leaseGroup(stream, options.consumerTag);
-    const { redis, display, connectTimeout } = this.#options;
+    const { redis, display, connectTimeout, cluster } = this.#options;
     // A blocking read cut off by a reconnect fails instead of being resent:
     // resent, it would block again before the subscription can give back
     // what the lost reply held.
@@ -375,6 +400,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       { ...redis, autoResendUnfulfilledCommands: false },
       display,
       connectTimeout,
+      cluster,
     );
     blocking.on("error", () => {}); // the subscription's loop reports what matters
     const window = new PrefetchWindow(options.prefetch);

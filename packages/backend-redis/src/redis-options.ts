@@ -10,7 +10,8 @@ import {
   parseBrokerUrl,
   redactUrl,
 } from "@carrot/core/backend";
-import type { RedisOptions } from "ioredis";
+import type { ClusterOptions, RedisOptions } from "ioredis";
+import { type ClusterTarget, clusterSeeds, isClusterUrl } from "./cluster-url.js";
 
 /** What this backend adds to Redis itself: names, the reclaim clock, limits. */
 export interface RedisBackendSettings {
@@ -28,6 +29,13 @@ export interface RedisBackendSettings {
    * `heartbeat` (seconds), default 30.
    */
   heartbeat: number;
+  /**
+   * Replicas that must have a publish (`WAIT`) before it is confirmed, on a
+   * Redis Cluster: 1 by default there, so that a master killed right after
+   * confirming loses nothing confirmed; 0 on one Redis (its durability is
+   * its AOF setting), where it is not used.
+   */
+  replicas: number;
 }
 
 /** Everything a RedisBackend is built from, checked: what `resolveRedisOptions` makes of carrot's connection options. */
@@ -40,14 +48,26 @@ export interface ResolvedRedisOptions {
   display: string;
   /** Milliseconds `connect()` may take before it fails with `ConnectTimeoutError`. */
   connectTimeout: number;
+  /**
+   * A Redis Cluster (`redis+cluster://`, or `transportOptions.cluster`): the
+   * seed nodes and ioredis's Cluster options; undefined for one Redis (or Sentinel).
+   */
+  cluster?: ClusterTarget;
 }
 
-const SETTING_NAMES = ["prefix", "visibilityTimeout", "claimInterval", "maxMessageSize"] as const;
+const SETTING_NAMES = [
+  "prefix",
+  "visibilityTimeout",
+  "claimInterval",
+  "maxMessageSize",
+  "replicas",
+] as const;
 /** The number settings and their ranges: timers' milliseconds, and Redis's largest string (512 MiB). */
 const SETTING_RANGES: Readonly<Record<string, NumberRange>> = {
   visibilityTimeout: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
   claimInterval: { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" },
   maxMessageSize: { min: 1, max: 512 * 1024 * 1024, unit: "bytes" },
+  replicas: { min: 0, max: 100, unit: "replicas" },
 };
 const PORT_RANGE: NumberRange = { min: 1, max: 65_535 };
 // RabbitMQ 4's default, so that code tested on one backend fits the others.
@@ -61,13 +81,21 @@ const DEFAULT_HEARTBEAT = 30;
  * naming the redacted URL, and so that query parameters carry our settings.
  */
 export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptions {
-  const url = parseUrl(options.url);
-  if (options.alternates.length > 0) {
+  const clusterUrl = options.url !== undefined && isClusterUrl(options.url);
+  const seeds = clusterUrl ? clusterSeeds(options.url as string) : undefined;
+  const url = seeds ? checkedQuery(seeds.url) : parseUrl(options.url);
+  const transport = { ...options.transportOptions };
+  const clusterOption = transport.cluster;
+  delete transport.cluster;
+  const cluster =
+    seeds || clusterOption !== undefined
+      ? clusterTarget(options, seeds?.nodes, clusterOption)
+      : undefined;
+  if (!cluster && options.alternates.length > 0) {
     throw new InvalidOptionsError(
-      "the redis backend does not fail over between URLs (alternates); use Redis Sentinel through transportOptions ({ sentinels, name })",
+      "the redis backend does not fail over between URLs (alternates); use Redis Sentinel through transportOptions ({ sentinels, name }), or a Redis Cluster (redis+cluster://host:port,host:port)",
     );
   }
-  const transport = { ...options.transportOptions };
   const raw: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) {
     raw[name] = url?.searchParams.get(name) ?? transport[name];
@@ -84,6 +112,7 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
     ),
     maxMessageSize: setting("maxMessageSize", raw.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
     heartbeat: (options.heartbeat ?? DEFAULT_HEARTBEAT) * 1000,
+    replicas: setting("replicas", raw.replicas, cluster ? 1 : 0),
   };
   if (settings.prefix === "" || /[{}]/.test(settings.prefix)) {
     throw new InvalidOptionsError(
@@ -96,6 +125,11 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
     ? checkNumber(`the port of ${redactUrl(url.href)}`, Number(url.port), PORT_RANGE)
     : (options.port ?? 6379);
   const db = url ? database(url) : 0;
+  if (cluster && db !== 0) {
+    throw new InvalidOptionsError(
+      `a Redis Cluster has database 0 only, got /${db} in ${cluster.display}`,
+    );
+  }
   const tls = url?.protocol === "rediss:" || options.tls ? tlsOptions(options.tls) : undefined;
   const policy = options.reconnect;
   const redis: RedisOptions = {
@@ -114,12 +148,81 @@ export function resolveRedisOptions(options: BackendOptions): ResolvedRedisOptio
       : () => null,
     ...transport,
   };
+  if (cluster) {
+    // Every node the cluster names is reached with the URL's credentials and TLS.
+    cluster.nodes = cluster.nodes.length > 0 ? cluster.nodes : [{ host, port }];
+    cluster.display = clusterDisplay(cluster.nodes, Boolean(tls));
+  }
   return {
     settings,
     redis,
-    display: displayName(redis, Boolean(tls)),
+    display: cluster ? cluster.display : displayName(redis, Boolean(tls)),
     connectTimeout: options.connectTimeout,
+    cluster,
   };
+}
+
+/**
+ * The cluster's seed nodes: the URL's, then each alternate's (`redis+cluster://`
+ * URLs too), then `transportOptions.cluster.nodes`; the rest of
+ * `transportOptions.cluster` is ioredis's ClusterOptions.
+ */
+function clusterTarget(
+  options: BackendOptions,
+  urlNodes: ClusterTarget["nodes"] | undefined,
+  option: unknown,
+): ClusterTarget {
+  if (option !== undefined && (typeof option !== "object" || option === null)) {
+    throw new InvalidOptionsError(
+      "transportOptions.cluster is an object: { nodes: ['host:port', ...], ...ioredis ClusterOptions }",
+    );
+  }
+  const { nodes: optionNodes, ...clusterOptions } = (option ?? {}) as {
+    nodes?: unknown;
+  } & ClusterOptions;
+  const nodes = [...(urlNodes ?? [])];
+  for (const alternate of options.alternates) {
+    if (!isClusterUrl(alternate)) {
+      throw new InvalidOptionsError(
+        `the alternates of a Redis Cluster connection are more seed nodes, as redis+cluster:// URLs; got '${redactUrl(alternate)}'`,
+      );
+    }
+    nodes.push(...clusterSeeds(alternate).nodes);
+  }
+  if (optionNodes !== undefined) {
+    if (!Array.isArray(optionNodes)) {
+      throw new InvalidOptionsError(
+        "transportOptions.cluster.nodes is an array of 'host:port' strings or { host, port } objects",
+      );
+    }
+    for (const node of optionNodes) nodes.push(seedNode(node));
+  }
+  return { nodes, options: clusterOptions, display: "" };
+}
+
+/** One seed node of `transportOptions.cluster.nodes`. */
+function seedNode(node: unknown): { host: string; port: number } {
+  if (typeof node === "string") {
+    const seeds = clusterSeeds(`redis+cluster://${node}`).nodes;
+    if (seeds.length === 1) return seeds[0] as { host: string; port: number };
+  } else if (typeof node === "object" && node !== null) {
+    const { host, port } = node as { host?: unknown; port?: unknown };
+    if (typeof host === "string" && host !== "") {
+      return {
+        host,
+        port: checkNumber("a cluster node's port", port as number | undefined, PORT_RANGE) ?? 6379,
+      };
+    }
+  }
+  throw new InvalidOptionsError(
+    `a cluster node is 'host:port' or { host, port }, got ${JSON.stringify(node)}`,
+  );
+}
+
+/** A cluster as errors and events name it: its seed nodes, never credentials. */
+function clusterDisplay(nodes: readonly { host: string; port: number }[], tls: boolean): string {
+  const shown = nodes.map(({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`);
+  return `${tls ? "rediss" : "redis"}+cluster://${shown.join(",")}`;
 }
 
 /**
@@ -147,6 +250,10 @@ function parseUrl(text: string | undefined): URL | undefined {
       `the redis backend serves redis:// and rediss:// URLs, got '${redactUrl(text)}'`,
     );
   }
+  return checkedQuery(url);
+}
+
+function checkedQuery(url: URL): URL {
   for (const key of url.searchParams.keys()) checkQueryName(key, url);
   return url;
 }

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { decodeEntry, type StoredEntry } from "./message-codec.js";
+import type { RedisClient } from "./redis-connector.js";
 
 // ioredis 6's `call`/`callBuffer` lose the command name under auto-pipelining
 // (it shifts the name off, then replays the rest on the pipeline), and the
@@ -12,13 +12,13 @@ interface LooseStreamCommands {
   xpending(...args: (string | number)[]): Promise<[string, string, number, number][]>;
 }
 
-function loose(redis: Redis): LooseStreamCommands {
+function loose(redis: RedisClient): LooseStreamCommands {
   return redis as unknown as LooseStreamCommands;
 }
 
 /** XREADGROUP of new entries (`>`), blocking up to `block` ms when given. */
 export async function readGroup(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   consumer: string,
@@ -33,7 +33,7 @@ export async function readGroup(
 
 /** XAUTOCLAIM: entries idle for `minIdle` ms, now owned by `consumer`; and the next cursor. */
 export async function autoClaim(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   consumer: string,
@@ -61,7 +61,7 @@ export async function autoClaim(
 
 /** Ids the consumer owns in the group's pending-entries list (up to `count`). */
 export async function pendingIds(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   consumer: string,
@@ -86,7 +86,7 @@ export interface CountedEntry {
  * in one pipeline: reclaims are rare.
  */
 export async function withDeliveryCounts(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   entries: StoredEntry[],
@@ -106,7 +106,7 @@ export async function withDeliveryCounts(
 
 /** The first `count` entries of a stream, oldest first. */
 export async function firstEntries(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   count: number,
 ): Promise<StoredEntry[]> {

@@ -1,9 +1,9 @@
 import { backoffDelay, DEFAULT_RECONNECT_POLICY, type PrefetchWindow } from "@carrot/core/backend";
-import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import { blockingReply } from "./liveness.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
+import type { RedisClient } from "./redis-connector.js";
 import { autoClaim, pendingIds, readGroup, withDeliveryCounts } from "./stream-reads.js";
 
 /** Entries read per call when prefetch is unlimited. */
@@ -44,7 +44,7 @@ export class StreamSubscription {
 
   constructor(
     readonly host: SubscriptionHost,
-    readonly blocking: Redis,
+    readonly blocking: RedisClient,
     readonly queue: string,
     readonly consumer: string,
     /** Its prefetch; cancelled with the subscription. */

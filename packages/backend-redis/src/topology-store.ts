@@ -13,7 +13,6 @@ import {
   RouteCache,
   type RoutingDecision,
 } from "@carrot/core/backend";
-import type { ChainableCommander } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
@@ -85,6 +84,12 @@ export class TopologyStore {
     }
   }
 
+  /** `passive`: the exchange is declared; `NotFoundError` otherwise. */
+  async assertExchangeExists(name: string): Promise<void> {
+    if ((await this.redis.hexists(this.keys.exchanges(), name)) === 0)
+      throw missing("exchange", name);
+  }
+
   async deleteQueue(name: string): Promise<void> {
     await this.assertQueueExists(name);
     const exchanges = await this.redis.smembers(this.keys.queueBound(name));
@@ -100,24 +105,24 @@ export class TopologyStore {
       const bindings = await this.redis.hgetall(this.keys.bindings(exchange));
       const mine = Object.keys(bindings).filter((field) => bindings[field] === name);
       // None left when the exchange was deleted first: nothing changed, and no version to write.
-      if (mine.length === 0) continue;
-      await this.#changeBindings(exchange, (tx) => tx.hdel(this.keys.bindings(exchange), ...mine));
+      if (mine.length > 0) await this.#changeBindings(exchange, "del", mine);
     }
   }
 
   async bind(binding: BindingDeclaration): Promise<void> {
     await this.#assertBindable(binding);
-    await this.#changeBindings(binding.exchange, (tx) =>
-      tx.hset(this.keys.bindings(binding.exchange), bindingField(binding), binding.queue),
-    );
+    const field = bindingField(binding);
+    if (!(await this.#changeBindings(binding.exchange, "set", [field, binding.queue]))) {
+      throw missing("exchange", binding.exchange);
+    }
     await this.redis.sadd(this.keys.queueBound(binding.queue), binding.exchange);
   }
 
   async unbind(binding: BindingDeclaration): Promise<void> {
     await this.#assertBindable(binding);
-    await this.#changeBindings(binding.exchange, (tx) =>
-      tx.hdel(this.keys.bindings(binding.exchange), bindingField(binding)),
-    );
+    if (!(await this.#changeBindings(binding.exchange, "del", [bindingField(binding)]))) {
+      throw missing("exchange", binding.exchange);
+    }
   }
 
   /** Routes with the cached bindings; undefined when the exchange's bindings are not cached. */
@@ -142,16 +147,25 @@ export class TopologyStore {
   }
 
   /**
-   * Applies `change` to the exchange's bindings together with a new version.
-   * A random one, not a count: a count restarts when the exchange is deleted
-   * (its version with it) and declared again, and could then equal the
-   * version a stale cache of the old bindings holds.
+   * Sets (`set`: field, queue pairs) or deletes (`del`: fields) bindings of
+   * the exchange together with a new version, while the exchange exists;
+   * false when it does not (deleted meanwhile: then nothing is written).
+   * A random version, not a count: a count restarts when the exchange is
+   * deleted (its version with it) and declared again, and could then equal
+   * the version a stale cache of the old bindings holds.
    */
-  async #changeBindings(exchange: string, change: (tx: ChainableCommander) => void): Promise<void> {
-    const tx = this.redis.multi();
-    change(tx);
-    await tx.set(this.keys.version(exchange), randomUUID()).exec();
+  async #changeBindings(exchange: string, op: "set" | "del", fields: string[]): Promise<boolean> {
+    const changed = await this.redis.carrotChangeBindings(
+      this.keys.exchanges(),
+      this.keys.bindings(exchange),
+      this.keys.version(exchange),
+      exchange,
+      randomUUID(),
+      op,
+      ...fields,
+    );
     this.#routes.forget(exchange);
+    return changed === 1;
   }
 
   async #load(exchange: string): Promise<void> {
@@ -183,9 +197,7 @@ export class TopologyStore {
       );
     }
     await this.assertQueueExists(binding.queue);
-    if ((await this.redis.hexists(this.keys.exchanges(), binding.exchange)) === 0) {
-      throw missing("exchange", binding.exchange);
-    }
+    await this.assertExchangeExists(binding.exchange);
   }
 }
 

@@ -7,7 +7,9 @@ import {
   ConnectTimeoutError,
   InvalidOptionsError,
 } from "@carrot/core";
+import { ReplyError } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandError } from "../src/connection-errors.js";
 import { REDIS_URL, rawRedis, uniquePrefix } from "./support/redis.js";
 
 const SECRET = "s3cret-Pa55word";
@@ -69,5 +71,15 @@ describe("connect errors", () => {
       const error = await failure(new Connection(url));
       expect(error).toBeInstanceOf(InvalidOptionsError);
     }
+  });
+});
+
+describe("a Redis Cluster node reached as one Redis", () => {
+  it("a MOVED reply becomes an InvalidOptionsError naming redis+cluster://, not ioredis's raw reply", () => {
+    const moved = new ReplyError("MOVED 7687 127.0.0.1:7102");
+    const error = commandError(moved, "declare queue 'q'");
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error.message).toMatch(/MOVED 7687 .*connect with redis\+cluster:\/\//);
+    expect(error.clientCode).toBe("MOVED");
   });
 });

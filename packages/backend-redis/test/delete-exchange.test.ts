@@ -57,4 +57,21 @@ describe("deleting an exchange", () => {
     expect((await new Consumer(admin, { queue: before }).fetch())?.payload).toBe("old");
     expect((await new Consumer(admin, { queue: after }).fetch())?.payload).toBe("new");
   });
+
+  it("a bind or an unbind racing its deletion leaves no version key behind", async () => {
+    const admin = connect();
+    const other = connect();
+    const queue = unique("q");
+    await admin.declareQueue({ name: queue });
+    // The deletion lands at every point of the bind's round trips, one try each.
+    for (let turn = 0; turn < 40; turn++) {
+      const exchange = unique("raced");
+      await admin.declareExchange({ name: exchange, type: "direct" });
+      const binding = { queue, exchange, routingKey: "k" };
+      const bind = turn % 2 === 0 ? other.bindQueue(binding) : other.unbindQueue(binding);
+      for (let wait = 0; wait < turn / 2; wait++) await new Promise(setImmediate);
+      await Promise.allSettled([bind, admin.deleteExchange(exchange)]);
+      expect(await keysNaming(`version:${exchange}`)).toEqual([]);
+    }
+  });
 });

@@ -79,7 +79,10 @@ describe("deliveryCount from the pending-entries list", () => {
     await third.ack();
   });
 
-  it("counts across a requeue and a consumer process killed holding the message", async () => {
+  // A child process starts and is killed: room for a loaded 2-core machine.
+  it("counts across a requeue and a consumer process killed holding the message", {
+    timeout: 60_000,
+  }, async () => {
     const conn = connect();
     const queue = unique("crash");
     const fetcher = new Consumer<string>(conn, { queue });

@@ -10,6 +10,8 @@ import {
 } from "@carrot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leaks, recordShown } from "../../core/test/support/secret-leaks.js";
+import { redisBackend } from "../src/index.js";
+import { clusterNodes, clusterWanted } from "./support/cluster.js";
 import { REDIS_URL, rawRedis, removeKeys, unique, uniquePrefix } from "./support/redis.js";
 
 // Long enough that a stray match is no accident, in base64 too.
@@ -28,8 +30,10 @@ async function closedPort(): Promise<number> {
 }
 
 /** The connect error, and everything shown meanwhile, checked for every secret. */
-async function connectFailure(url: string): Promise<CarrotError> {
-  const connection = new Connection({ url, connectTimeout: 2_000, reconnect: false });
+async function connectFailure(url: string, cluster = false): Promise<CarrotError> {
+  // Core reads one host per URL: a multi-node cluster URL goes with the backend given.
+  const backend = cluster ? { backend: redisBackend } : {};
+  const connection = new Connection({ url, connectTimeout: 2_000, reconnect: false, ...backend });
   const recording = recordShown(connection);
   const error = await connection.connect().then(
     () => undefined,
@@ -111,5 +115,22 @@ describe("no secret in what the redis backend shows", () => {
     expect(ackError).toBeInstanceOf(ConnectionError);
     expect(leaks([ackError, reconnectError, ...shown, inspect(connection)], SECRETS)).toEqual([]);
     await admin.call("ACL", "SETUSER", user, "resetpass", `>${PASSWORD}`);
+  });
+
+  it("a Redis Cluster URL: credentials and secret query values, over every seed node unreachable", async () => {
+    const [one, two] = [await closedPort(), await closedPort()];
+    for (const url of [
+      `redis+cluster://${user}:${PASSWORD}@127.0.0.1:${one},127.0.0.1:${two}/?token=${QUERY_SECRET}`,
+      `rediss+cluster://${TOKEN}@127.0.0.1:${one},127.0.0.1:${two}`,
+      `redis+cluster://:${PASSWORD}@127.0.0.1:${one},127.0.0.1:x`,
+    ]) {
+      await connectFailure(url, true);
+    }
+  });
+
+  it.skipIf(!clusterWanted)("a password a Redis Cluster's nodes refuse", async () => {
+    const seeds = clusterWanted ? clusterNodes() : [];
+    const nodes = seeds.map(({ host, port }) => `${host}:${port}`).join(",");
+    await connectFailure(`redis+cluster://${user}:${PASSWORD}@${nodes}`, true);
   });
 });

@@ -3,8 +3,21 @@ import { type Connection, Consumer, Publisher } from "@carrot/core";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
 
-/** The Redis the tests run against (`CARROT_REDIS_URL`, default the local one). */
-export const REDIS_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
+/**
+ * The Redis the tests run against: CARROT_REDIS_URL, which the global setup
+ * (broker-setup.ts) sets to the Redis it found or started. The processes a
+ * test starts inherit it.
+ */
+export const REDIS_URL = requiredUrl();
+
+function requiredUrl(): string {
+  const url = process.env.CARROT_REDIS_URL;
+  if (!url)
+    throw new Error(
+      "CARROT_REDIS_URL is not set: run these tests through vitest, whose global setup finds or starts Redis",
+    );
+  return url;
+}
 
 /** A key prefix no other test uses. */
 export function uniquePrefix(): string {
