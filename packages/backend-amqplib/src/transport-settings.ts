@@ -13,6 +13,19 @@ export interface AmqplibOptions extends AmqplibTransportOptions {
   maxMessageSize?: number;
 }
 
+// The module augmented below must be in the program: an augmentation alone does not load it.
+import type {} from "@carrot/core";
+
+declare module "@carrot/core" {
+  /** The amqplib backend's `transportOptions`, for `amqp://` and `amqps://` URLs. */
+  interface TransportOptionsByScheme {
+    /** `transportOptions` of an amqp:// Connection. */
+    amqp: AmqplibOptions;
+    /** `transportOptions` of an amqps:// (TLS) Connection. */
+    amqps: AmqplibOptions;
+  }
+}
+
 export interface AmqplibBackendSettings extends AmqplibOptions {
   reconnectWait: number;
 }

@@ -13,6 +13,43 @@ import {
 import type { ClusterOptions, RedisOptions } from "ioredis";
 import { type ClusterTarget, clusterSeeds, isClusterUrl } from "./cluster-url.js";
 
+/**
+ * `transportOptions` of a redis:// (or rediss://, redis+cluster://)
+ * Connection: carrot's settings (also taken as URL query parameters),
+ * `cluster`, and ioredis's own options, passed on untouched.
+ */
+export interface RedisTransportOptions extends RedisOptions {
+  /** Start of every key; default "carrot". */
+  prefix?: string;
+  /** Milliseconds an unacked delivery may go without keep-alive before another consumer takes it; default 30 000. */
+  visibilityTimeout?: number;
+  /** Milliseconds between a subscription's reclaim scans; default half of `visibilityTimeout`, at least 100. */
+  claimInterval?: number;
+  /** Largest body accepted, in bytes. */
+  maxMessageSize?: number;
+  /** Replicas that must have a publish before it is confirmed (Redis Cluster; default 1 there). */
+  replicas?: number;
+  /** A Redis Cluster: its seed nodes, and ioredis's ClusterOptions. */
+  cluster?: ClusterOptions & { nodes: (string | { host: string; port: number })[] };
+}
+
+// The module augmented below must be in the program: an augmentation alone does not load it.
+import type {} from "@carrot/core";
+
+declare module "@carrot/core" {
+  /** The Redis backend's `transportOptions`, per URL scheme. */
+  interface TransportOptionsByScheme {
+    /** `transportOptions` of a redis:// Connection. */
+    redis: RedisTransportOptions;
+    /** `transportOptions` of a rediss:// (TLS) Connection. */
+    rediss: RedisTransportOptions;
+    /** `transportOptions` of a redis+cluster:// Connection. */
+    "redis+cluster": RedisTransportOptions;
+    /** `transportOptions` of a rediss+cluster:// (TLS) Connection. */
+    "rediss+cluster": RedisTransportOptions;
+  }
+}
+
 /** What this backend adds to Redis itself: names, the reclaim clock, limits. */
 export interface RedisBackendSettings {
   /** Start of every key; default "carrot". */

@@ -72,6 +72,17 @@ export interface SqsBackendOptions {
   clientConfig?: SQSClientConfig;
 }
 
+// The module augmented below must be in the program: an augmentation alone does not load it.
+import type {} from "@carrot/core";
+
+declare module "@carrot/core" {
+  /** The SQS backend's `transportOptions`, for `sqs://` URLs. */
+  interface TransportOptionsByScheme {
+    /** `transportOptions` of an sqs:// Connection: the SQSClient's config, passed to `new SQSClient(...)` as is. */
+    sqs: SQSClientConfig;
+  }
+}
+
 export type ResolvedSqsOptions = Required<
   Omit<SqsBackendOptions, "region" | "endpoint" | "heartbeat">
 > &

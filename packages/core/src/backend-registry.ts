@@ -8,6 +8,8 @@ const PACKAGES: Readonly<Record<string, string>> = {
   amqps: "@carrot/backend-amqplib",
   redis: "@carrot/backend-redis",
   rediss: "@carrot/backend-redis",
+  "redis+cluster": "@carrot/backend-redis",
+  "rediss+cluster": "@carrot/backend-redis",
   sqs: "@carrot/backend-sqs",
 };
 

@@ -47,9 +47,42 @@ export interface ConnectionOptions {
   reconnect?: Partial<ReconnectPolicy> | false;
   /** A name the broker shows for this connection (RabbitMQ's management UI, Redis CLIENT LIST). */
   connectionName?: string;
-  /** Options passed to the backend's client library as they are. */
-  transportOptions?: Record<string, unknown>;
+  /**
+   * The backend's own options (amqplib's `frameMax`, Redis's `sentinels`,
+   * the SQSClient's config...), typed by what each backend package in the
+   * program declares in {@link TransportOptionsByScheme}; a key no backend
+   * knows is a compile error, and still an `InvalidOptionsError` from a
+   * backend that checks its keys. To hold them to one backend's keys, write
+   * `transportOptions: { ... } satisfies TransportOptionsFor<"amqp">`.
+   */
+  transportOptions?: TransportOptions;
 }
+
+/**
+ * The `transportOptions` of each backend, by URL scheme. Each backend
+ * package declares its own here (declaration merging: `declare module
+ * "@carrot/core" { interface TransportOptionsByScheme { amqp: AmqplibOptions
+ * } }`), so that a program sees the keys of the backends it imports; two
+ * backends may give the same key different types, as each scheme keeps its
+ * own type.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by each backend package.
+export interface TransportOptionsByScheme {}
+
+/** The `transportOptions` of the backend of one URL scheme ("amqp", "redis", "sqs"...). */
+export type TransportOptionsFor<Scheme extends keyof TransportOptionsByScheme> =
+  TransportOptionsByScheme[Scheme];
+
+/**
+ * What `ConnectionOptions.transportOptions` takes: the options of any of the
+ * backends the program imports; any object while no backend declares its
+ * own; none (`{}`) when those declared take none (memory://).
+ */
+export type TransportOptions = [keyof TransportOptionsByScheme] extends [never]
+  ? Record<string, unknown>
+  : [TransportOptionsByScheme[keyof TransportOptionsByScheme]] extends [never]
+    ? Record<string, never>
+    : TransportOptionsByScheme[keyof TransportOptionsByScheme];
 
 export type BackendSource =
   | { kind: "instance"; backend: Backend }
@@ -108,7 +141,8 @@ export function resolveConnectionOptions(
     tls: options.tls,
     reconnect: checkReconnectPolicy(options.reconnect),
     connectionName: options.connectionName,
-    transportOptions: options.transportOptions ?? {},
+    // A copy, which types as a record: a backend's options interface has no index signature.
+    transportOptions: { ...options.transportOptions },
   };
 
   if (options.backend) {
@@ -140,7 +174,13 @@ export function resolveConnectionOptions(
 function schemeOf(url: string): string {
   if (typeof url !== "string")
     throw new InvalidOptionsError(`a broker URL must be a string, got ${typeof url}`);
-  const parsed = parseBrokerUrl(url, redactUrl(url), "e.g. amqp://user:password@host:5672/vhost");
+  // A multi-node URL (redis+cluster://h1:7000,h2:7000) is checked by its first
+  // node: the backend reads the whole list.
+  const parsed = parseBrokerUrl(
+    firstHostOnly(url),
+    redactUrl(url),
+    "e.g. amqp://user:password@host:5672/vhost",
+  );
   const scheme = parsed.protocol.slice(0, -1).toLowerCase();
   // "redis:host:6379" parses, as a path with no host: the backend would then
   // connect to its default host instead.
@@ -152,6 +192,14 @@ function schemeOf(url: string): string {
     );
   }
   return scheme;
+}
+
+/** `scheme://[user@]h1:p1,h2:p2/...` with its first host only. */
+function firstHostOnly(url: string): string {
+  return url.replace(
+    /^(\s*[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?[^/?#,@]*),[^/?#@]*(?=[/?#]|$)/i,
+    "$1",
+  );
 }
 
 function isBackend(value: unknown): value is Backend {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AsyncQueue } from "./async-queue.js";
 import { acceptedContentTypes, DEFAULT_ACCEPT } from "./codecs/codec-registry.js";
+import type { CarriedBy, PayloadSource } from "./codecs/payload-types.js";
 import type { Connection } from "./connection.js";
 import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
@@ -17,9 +18,11 @@ import { warnUnhandled } from "./unhandled-warning.js";
 /**
  * What a Consumer consumes and how. Only `queue` is required; the rest have
  * safe defaults. A misspelt name fails with `InvalidOptionsError` naming the
- * closest valid one. Subclasses may set them as `static defaults`.
+ * closest valid one. Subclasses may set them as `static defaults`. `T` is
+ * the payload type, `S` what decides it: the senders' codec, or the schema
+ * (see {@link Consumer}).
  */
-export interface ConsumerOptions<T = unknown> {
+export interface ConsumerOptions<T = unknown, S extends PayloadSource = "json"> {
   /** The queue to declare and consume (required, in the options or `static defaults`). */
   queue?: string;
   /** The exchange to bind the queue to; none ("") leaves the queue bound only to the default exchange. */
@@ -89,8 +92,13 @@ export interface ConsumerOptions<T = unknown> {
   accept?: readonly string[];
   /** The queue's arguments: dead-lettering, message TTL, maximum length, priorities, queue type. */
   queueArguments?: QueueArguments;
-  /** Validates every payload before the callback sees it. */
-  schema?: Schema<T>;
+  /**
+   * Validates every payload before the callback sees it, which then receives
+   * the schema's output: it may be richer than what the codec carries (a
+   * schema that turns an ISO string into a Date is how a json consumer
+   * receives a Date). Given without type arguments, it decides `T`.
+   */
+  schema?: [S] extends [string] ? Schema<T> : S & Schema<T>;
   /**
    * The failure policy: what happens to a message whose callback throws
    * without settling it, and to one given to `message.retry()`. It is sent
@@ -152,15 +160,23 @@ export const DEFAULT_PREFETCH = 100;
  * Declares a queue (and its exchange and binding) and consumes it: with
  * callbacks and `wait()`, one message at a time with `fetch()`, or with
  * `for await`. Subclasses set `static defaults` and may override `receive`.
+ *
+ * `T` is the payload type, and `S` what decides it: the codec the senders
+ * use ("json" by default), whose limits `T` must keep as a Publisher's does
+ * (with json, `Consumer<{ at: Date }>` does not compile: the Date arrives as
+ * a string), or a schema (`Consumer<T, typeof schema>`, inferred from the
+ * `schema` option when no type arguments are written), whose output `T` is.
  */
-export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
+export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSource = "json">
+  implements AsyncIterable<Message<T>>
+{
   /** Options a subclass sets for all its instances (carrot's class attributes); the constructor's win. */
   static defaults: ConsumerOptions = {};
 
   /** The connection this consumer declares and consumes on. */
   readonly connection: Connection;
   /** The options in force: `static defaults` merged with the constructor's. */
-  readonly options: Readonly<ConsumerOptions<T>>;
+  readonly options: Readonly<ConsumerOptions<T, S>>;
   readonly #callbacks: ConsumerCallback<T>[] = [];
   readonly #errorListeners = new Set<ConsumerErrorListener<T>>();
   readonly #handledListeners = new Set<() => void>();
@@ -171,7 +187,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   #session?: Session;
   #closed = false;
 
-  constructor(connection: Connection, options: ConsumerOptions<T> = {}) {
+  constructor(connection: Connection, options: ConsumerOptions<T, S> = {}) {
     this.connection = connection;
     this.options = classOptions(new.target, options, CONSUMER_OPTION_NAMES, "Consumer");
     const { queue, exchangeType, prefetchCount, maxDecompressedSize, queueArguments } =
@@ -191,7 +207,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#policy = new FailurePolicy(connection, queue, retry, queueArguments);
     this.#rules = {
       accepted: acceptedContentTypes(this.options.accept ?? DEFAULT_ACCEPT),
-      schema: this.options.schema,
+      schema: this.options.schema as Schema<T> | undefined,
       // Until the backend is known (#ready), the floor; the backend may raise it.
       maxDecompressedSize: this.options.maxDecompressedSize ?? defaultDecompressedLimit(0),
     };

@@ -4,8 +4,20 @@ export { type BackendFactoryLike, registerBackend } from "./backend-registry.js"
 export type { Codec } from "./codecs/codec.js";
 export { DEFAULT_ACCEPT, registerCodec } from "./codecs/codec-registry.js";
 export type { Compression } from "./codecs/compression.js";
+export type {
+  CannotCarry,
+  Carried,
+  CarriedBy,
+  CodecPayloads,
+  PayloadSource,
+} from "./codecs/payload-types.js";
 export { Connection } from "./connection.js";
-export type { ConnectionOptions } from "./connection-options.js";
+export type {
+  ConnectionOptions,
+  TransportOptions,
+  TransportOptionsByScheme,
+  TransportOptionsFor,
+} from "./connection-options.js";
 export {
   Consumer,
   type ConsumerCallback,

@@ -7,6 +7,7 @@ import {
   type Compression,
   compress,
 } from "./codecs/compression.js";
+import type { Carried, CarriedBy } from "./codecs/payload-types.js";
 import type { Connection } from "./connection.js";
 import type {
   Backend,
@@ -33,9 +34,10 @@ import { checkDeclareMode, checkExchangeType } from "./topology-input.js";
 /**
  * Where a Publisher sends and how. Every option has a default; a misspelt
  * name fails with `InvalidOptionsError` naming the closest valid one.
- * Subclasses may set them as `static defaults`.
+ * Subclasses may set them as `static defaults`. `T` is the payload type,
+ * `S` the serializer's name (see {@link Publisher}).
  */
-export interface PublisherOptions<T = unknown> {
+export interface PublisherOptions<T = unknown, S extends string = "json"> {
   /** The exchange to publish to; "" is the default exchange, which routes to the queue named by the key. */
   exchange?: string;
   /** The exchange's type when declared: "direct" (the default), "topic", "fanout" or "headers". */
@@ -48,11 +50,20 @@ export interface PublisherOptions<T = unknown> {
   autoDelete?: boolean;
   /** 2 (persistent, the default) or 1 (transient). */
   deliveryMode?: 1 | 2 | "persistent" | "transient";
-  /** Codec name; "json" by default. */
-  serializer?: string;
+  /**
+   * Codec name; "json" by default. Given here without type arguments, it
+   * also decides which payload types compile (`S`); with `Publisher<T>`
+   * written out, name it there too (`Publisher<T, "msgpack">`), or `T` is
+   * judged by json.
+   */
+  serializer?: S | (string & {});
   /** Compresses every body ("gzip" or "brotli", kombu's format); default none. */
   compression?: Compression;
-  /** Validates every payload before it is sent. */
+  /**
+   * Validates every payload before it is sent. The payload itself is then
+   * encoded, not the schema's output: its type must still be one the
+   * serializer carries.
+   */
   schema?: Schema<T>;
   /**
    * Fail sends that no queue receives with UnroutableError, instead of
@@ -90,11 +101,12 @@ export interface PublisherOptions<T = unknown> {
  * name, and the message properties (`messageId`, `correlationId`, `replyTo`,
  * `expiration`, `priority`...) travel with the message.
  */
-export interface SendOptions extends Omit<MessageProperties, "deliveryMode"> {
+export interface SendOptions<S extends string = string>
+  extends Omit<MessageProperties, "deliveryMode"> {
   /** This message's routing key; default the Publisher's `routingKey`. */
   routingKey?: string;
-  /** This message's codec name; default the Publisher's `serializer`. */
-  serializer?: string;
+  /** This message's codec name; default the Publisher's `serializer`. The data must be of a type it carries. */
+  serializer?: S;
   /** This message's compression; default the Publisher's `compression`. */
   compression?: Compression;
   /** With a content type, the data is pre-encoded: a Uint8Array or a string, sent as it is. */
@@ -147,15 +159,28 @@ const PRIORITY_RANGE: NumberRange = { min: 0, max: 255 };
 const EXPIRATION_RANGE: NumberRange = { min: 0, unit: "milliseconds" };
 const DELIVERY_MODES: readonly unknown[] = [1, 2, "persistent", "transient"];
 
-/** Sends messages to one exchange. Subclasses set `static defaults` (carrot's class attributes). */
-export class Publisher<T = unknown> {
+/**
+ * Sends messages to one exchange. Subclasses set `static defaults` (carrot's
+ * class attributes).
+ *
+ * `T` is the payload type and `S` the serializer: `T` must be a type `S`
+ * carries, so that the consumer receives what the type says. With json (the
+ * default), a Date (sent as a string), a Map or Set (sent as `{}`), a
+ * bigint, undefined as a message, bytes, or a class instance with methods
+ * is a compile error naming why; msgpack carries Dates, bigints and bytes;
+ * text takes strings and binary Uint8Arrays; a codec of your own declares
+ * its type in {@link CodecPayloads}, or is not checked. With `T` left
+ * `unknown`, no type makes a claim, and each `send` only refuses data its
+ * codec cannot encode at all (`send(10n)` does not compile with json).
+ */
+export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "json"> {
   /** Options a subclass sets for all its instances (carrot's class attributes); the constructor's win. */
   static defaults: PublisherOptions = {};
 
   /** The connection this publisher sends on. */
   readonly connection: Connection;
   /** The options in force: `static defaults` merged with the constructor's. */
-  readonly options: Readonly<PublisherOptions<T>>;
+  readonly options: Readonly<PublisherOptions<T, S>>;
   readonly #limit: InFlightLimit;
   /** Frees a send's slot; the deadline calls it once the send has settled or timed out. */
   readonly #releaseSlot = () => this.#limit.release();
@@ -169,7 +194,7 @@ export class Publisher<T = unknown> {
   #exchangeDeclared = false;
   #closed = false;
 
-  constructor(connection: Connection, options: PublisherOptions<T> = {}) {
+  constructor(connection: Connection, options: PublisherOptions<T, S> = {}) {
     this.connection = connection;
     this.options = classOptions(new.target, options, PUBLISHER_OPTION_NAMES, "Publisher");
     const { exchangeType, deliveryMode, sendTimeout, maxInFlight } = this.options;
@@ -217,13 +242,35 @@ export class Publisher<T = unknown> {
   }
 
   /**
-   * Sends one message. Resolves once the broker has it; rejects, within
-   * `sendTimeout`, with the reason it may not: PublishNackedError,
-   * UnroutableError, PublishTimeoutError, PublishOutcomeUnknownError,
-   * MessageTooLargeError, ... Never reports a message as sent when it was not.
-   * `options.signal` aborts it while it waits, until it is handed to the backend.
+   * Sends one message already encoded: a string or bytes, as they are, with
+   * their `contentType` (whatever the Publisher's payload type). Resolves and
+   * rejects as the other form does. With `T` unknown, any options: a string
+   * or bytes is also what text and binary encode.
    */
-  send(data: T, options: SendOptions = {}): Promise<void> {
+  send(
+    data: string | Uint8Array,
+    options: [unknown] extends [T] ? SendOptions : SendOptions & { contentType: string },
+  ): Promise<void>;
+  /**
+   * Sends one message, encoded by the Publisher's serializer or this send's
+   * own: `data` must be a type it carries (see {@link Publisher}); with `T`
+   * unknown, one it can encode at all (`send(10n)` does not compile with
+   * json, a Date does: no type claims it arrives as a Date). Resolves
+   * once the broker has it; rejects, within `sendTimeout`, with the reason
+   * it may not: PublishNackedError, UnroutableError, PublishTimeoutError,
+   * PublishOutcomeUnknownError, MessageTooLargeError, ... Never reports a
+   * message as sent when it was not. `options.signal` aborts it while it
+   * waits, until it is handed to the backend.
+   */
+  send<D extends T, Serializer extends string = S>(
+    data: [unknown] extends [T]
+      ? ([D] extends [Carried<D, Serializer, "message", "encodable">] ? false : true) extends true
+        ? Carried<D, Serializer, "message", "encodable">
+        : D
+      : T & CarriedBy<T, Serializer>,
+    options?: SendOptions<Serializer>,
+  ): Promise<void>;
+  send(data: unknown, options: SendOptions = {}): Promise<void> {
     try {
       if (this.#closed) throw new ClosedError("this publisher is closed");
       checkOptionNames(options, SEND_OPTION_NAMES, "for send()");
@@ -253,7 +300,7 @@ export class Publisher<T = unknown> {
    * A send that first waits for a slot, validates its data, or connects and
    * declares. Its signal stops it at any of these waits, up to the handover.
    */
-  async #sendWhenReady(slotHeld: boolean, data: T, options: SendOptions): Promise<void> {
+  async #sendWhenReady(slotHeld: boolean, data: unknown, options: SendOptions): Promise<void> {
     const { signal } = options;
     const waited = slotHeld
       ? 0
@@ -294,7 +341,7 @@ export class Publisher<T = unknown> {
     return backend;
   }
 
-  #request(data: T, options: SendOptions): PublishRequest {
+  #request(data: unknown, options: SendOptions): PublishRequest {
     const o = this.options;
     const { body, contentType, contentEncoding } = encode(
       data,

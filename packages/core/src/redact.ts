@@ -33,6 +33,17 @@ export function secretOf(username?: string, password?: string): string | undefin
  * an `@` (`amqp:/user:password@host`, a slash short), which parses as a path.
  */
 export function redactUrl(url: string): string {
+  const hosts = MORE_HOSTS.exec(url);
+  if (hosts) {
+    // A multi-node URL (redis+cluster://h1:7000,h2:7000): redacted with its
+    // first node, then shown with all of them.
+    const [, head = "", more = ""] = hosts;
+    const redacted = redactUrl(url.replace(MORE_HOSTS, head));
+    const authority = redacted.indexOf("//") + 2;
+    const end = redacted.slice(authority).search(/[/?#]/);
+    const at = end === -1 ? redacted.length : authority + end;
+    return `${redacted.slice(0, at)}${more}${redacted.slice(at)}`;
+  }
   const [, scheme, slashes] = SCHEME.exec(url) ?? [];
   const parsed = parseUrl(url);
   if (!parsed || (!slashes && url.includes("@")))
@@ -40,6 +51,9 @@ export function redactUrl(url: string): string {
   hideCredentials(parsed);
   return parsed.toString();
 }
+
+/** The authority of a multi-node URL: up to its first host, then the others (`,h2:p2,...`). */
+const MORE_HOSTS = /^(\s*[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?[^/?#,@]*)(,[^/?#@]*)(?=[/?#]|$)/i;
 
 /** A URL's scheme, and the `//` that starts its authority. */
 const SCHEME = /^([a-z][a-z0-9+.-]*):(\/\/)?/i;

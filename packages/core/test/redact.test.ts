@@ -2,6 +2,13 @@ import { describe, expect, it } from "vitest";
 import { redactText, redactUrl, secretOf } from "../src/redact.js";
 
 describe("redactUrl", () => {
+  it("hides the password of a multi-node URL and shows every node", () => {
+    expect(redactUrl("redis+cluster://app:s3cr,et@h1:7000,h2:7001,h3:7002/0?prefix=x")).toBe(
+      "redis+cluster://app:***@h1:7000,h2:7001,h3:7002/0?prefix=x",
+    );
+    expect(redactUrl("rediss+cluster://h1:7000,h2:7001")).toBe("rediss+cluster://h1:7000,h2:7001");
+  });
+
   it("hides a password and keeps the user who used it", () => {
     expect(redactUrl("amqp://guest:s3cret@rabbit:5672/prod")).toBe(
       "amqp://guest:***@rabbit:5672/prod",
