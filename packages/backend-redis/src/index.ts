@@ -4,7 +4,11 @@ import { resolveRedisOptions } from "./redis-options.js";
 
 export type { KeyLayout } from "./key-layout.js";
 export { RedisBackend } from "./redis-backend.js";
-export type { RedisBackendSettings, RedisTransportOptions } from "./redis-options.js";
+export type {
+  ClusterSeedNode,
+  RedisBackendSettings,
+  RedisTransportOptions,
+} from "./redis-options.js";
 
 /** `redis://` and `rediss://` (TLS), `redis+cluster://` and `rediss+cluster://` (a Redis Cluster); Sentinel and other ioredis options through `transportOptions`. */
 export const redisBackend: BackendFactory = {

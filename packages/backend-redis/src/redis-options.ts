@@ -30,7 +30,18 @@ export interface RedisTransportOptions extends RedisOptions {
   /** Replicas that must have a publish before it is confirmed (Redis Cluster; default 1 there). */
   replicas?: number;
   /** A Redis Cluster: its seed nodes, and ioredis's ClusterOptions. */
-  cluster?: ClusterOptions & { nodes: (string | { host: string; port: number })[] };
+  cluster?: ClusterOptions & {
+    /** The nodes to discover the cluster from: "host:port", or a host and port. */
+    nodes: (string | ClusterSeedNode)[];
+  };
+}
+
+/** A Redis Cluster node to discover the cluster from. */
+export interface ClusterSeedNode {
+  /** Its host name or IP address. */
+  host: string;
+  /** Its TCP port. */
+  port: number;
 }
 
 // The module augmented below must be in the program: an augmentation alone does not load it.
