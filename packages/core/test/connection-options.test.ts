@@ -17,7 +17,7 @@ describe("Connection options", () => {
   it("refuses an unknown scheme at construction, naming the known ones", () => {
     expect(() => new Connection("kafka://localhost:9092")).toThrow(UnknownSchemeError);
     expect(() => new Connection("kafka://localhost:9092")).toThrow(
-      /known: memory, amqp, amqps, redis, rediss, sqs/,
+      /known: memory, amqp, amqps, redis, rediss, redis\+cluster, rediss\+cluster, sqs/,
     );
   });
 
