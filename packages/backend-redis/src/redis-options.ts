@@ -31,8 +31,8 @@ export interface RedisTransportOptions extends RedisOptions {
   replicas?: number;
   /** A Redis Cluster: its seed nodes, and ioredis's ClusterOptions. */
   cluster?: ClusterOptions & {
-    /** The nodes to discover the cluster from: "host:port", or a host and port. */
-    nodes: (string | ClusterSeedNode)[];
+    /** The nodes to discover the cluster from: "host:port", or a host and port; absent: the URL's. */
+    nodes?: (string | ClusterSeedNode)[];
   };
 }
 
