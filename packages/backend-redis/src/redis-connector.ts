@@ -1,5 +1,6 @@
 import { InvalidOptionsError, withTimeout } from "@carrot/core/backend";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { reconnectOnNodeLoss } from "./cluster-node-loss.js";
 import type { ClusterTarget } from "./cluster-url.js";
 import { connectError, redisSecrets } from "./connection-errors.js";
 
@@ -32,10 +33,10 @@ export async function openRedis(
 
 /**
  * A `Cluster` client over the seed nodes. Each node's connection has the
- * one-Redis options (credentials, TLS, timeouts); a lost node is not
- * reconnected but found again through the slot table (ioredis's way: a
- * promoted replica answers for its slots), and the cluster as a whole
- * reconnects by the configured strategy.
+ * one-Redis options (credentials, TLS, timeouts). A lost master connection
+ * makes the whole client reconnect, by the configured strategy, reporting
+ * it as one Redis does (see `reconnectOnNodeLoss`); the slot table then
+ * leads to the nodes serving each slot (a promoted replica after a failover).
  */
 async function openCluster(
   options: RedisOptions,
@@ -56,6 +57,7 @@ async function openCluster(
     lazyConnect: true,
     clusterRetryStrategy: () => null,
   });
+  reconnectOnNodeLoss(cluster, { resend: options.autoResendUnfulfilledCommands !== false });
   await connected(cluster, options, display, connectTimeout, () => cluster.ping());
   cluster.options.clusterRetryStrategy = (times) => clusterRetry?.(times) ?? null;
   return cluster;

@@ -15,6 +15,12 @@ export interface ProxyTarget {
   port: number;
 }
 
+/** What a proxy started for several targets listens for: one of them, on a port of its own. */
+interface Listener {
+  readonly server: Server;
+  readonly target: ProxyTarget;
+}
+
 /** One client socket and the socket it opened to the target. */
 interface Link {
   readonly client: Socket;
@@ -33,14 +39,18 @@ interface Link {
  * dead network path does, and `silence()` does that for good to the
  * connections open at the time. It listens on 127.0.0.1 only, on a free port.
  *
+ * Started for several targets (the nodes of a cluster), it listens on one
+ * port per target, and each fault hits the connections to all of them at
+ * once, as when the client's own network fails.
+ *
  * Bytes are forwarded by hand rather than with `pipe()`: a pipe resumes its
  * source whenever the destination drains, which would leak bytes through a
  * stall. Backpressure is kept: a side that cannot write pauses the other.
  */
 export class FaultProxy {
-  /** Where it forwards to (a copy of what `start` was given). */
+  /** Where it forwards to (a copy of what `start` was given; the first target when it was given several). */
   readonly target: ProxyTarget;
-  readonly #server: Server;
+  readonly #listeners: readonly Listener[];
   readonly #links = new Set<Link>();
   readonly #seenListeners = new Set<() => void>();
   #refusing = false;
@@ -49,29 +59,56 @@ export class FaultProxy {
   #cuts = 0;
   #silenced = 0;
 
-  private constructor(server: Server, target: ProxyTarget) {
-    this.#server = server;
-    this.target = target;
+  private constructor(targets: readonly ProxyTarget[]) {
+    this.#listeners = targets.map((target) => ({ server: createServer(), target: { ...target } }));
+    this.target = (this.#listeners[0] as Listener).target;
   }
 
-  /** Starts listening on 127.0.0.1 at a free port, forwarding to `target`. */
-  static async start(target: ProxyTarget): Promise<FaultProxy> {
-    const server = createServer();
-    const proxy = new FaultProxy(server, { ...target });
-    server.on("connection", (client) => proxy.#accept(client));
-    server.listen(0, "127.0.0.1");
-    await Promise.race([
-      once(server, "listening"),
-      once(server, "error").then(([error]) => {
-        throw error;
-      }),
-    ]);
+  /**
+   * Starts listening on 127.0.0.1 at a free port, forwarding to `target`;
+   * given several targets, at a free port for each (see `ports`).
+   */
+  static async start(target: ProxyTarget | readonly ProxyTarget[]): Promise<FaultProxy> {
+    const targets = Array.isArray(target)
+      ? (target as readonly ProxyTarget[])
+      : [target as ProxyTarget];
+    if (targets.length === 0) throw new Error("FaultProxy.start needs at least one target");
+    const proxy = new FaultProxy(targets);
+    try {
+      for (const { server, target } of proxy.#listeners) {
+        server.on("connection", (client) => proxy.#accept(client, target));
+        server.listen(0, "127.0.0.1");
+        await Promise.race([
+          once(server, "listening"),
+          once(server, "error").then(([error]) => {
+            throw error;
+          }),
+        ]);
+      }
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
     return proxy;
   }
 
-  /** The port it listens on, at 127.0.0.1: connect the client there. */
+  /** The port it listens on, at 127.0.0.1: connect the client there (for the first target, when it has several). */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return portOf((this.#listeners[0] as Listener).server);
+  }
+
+  /**
+   * The port it listens on for each target, by the target's `host:port`: what
+   * a cluster client maps each node's own address to, so that it reaches every
+   * node through the proxy.
+   */
+  get ports(): ReadonlyMap<string, number> {
+    return new Map(
+      this.#listeners.map(({ server, target }) => [
+        `${target.host}:${target.port}`,
+        portOf(server),
+      ]),
+    );
   }
 
   /** Connections that reached the proxy since it started, refused ones included. */
@@ -107,7 +144,8 @@ export class FaultProxy {
       return `client :${client.remotePort} sent ${client.bytesRead} B (${state(client)}), got ${client.bytesWritten} B (${state(upstream)})${heldBytes ? `, ${heldBytes} B held` : ""}`;
     });
     const flags = [this.#refusing && "refusing", this.#stalled && "stalled"].filter(Boolean);
-    return `proxy :${this.port}${flags.length ? ` (${flags.join(", ")})` : ""}: ${this.#seen} connection(s) seen, ${this.#cuts} cut(s), ${this.#silenced} silenced, ${links.length} open${links.length ? `: ${links.join("; ")}` : ""}`;
+    const ports = this.#listeners.map(({ server }) => `:${portOf(server)}`).join(",");
+    return `proxy ${ports}${flags.length ? ` (${flags.join(", ")})` : ""}: ${this.#seen} connection(s) seen, ${this.#cuts} cut(s), ${this.#silenced} silenced, ${links.length} open${links.length ? `: ${links.join("; ")}` : ""}`;
   }
 
   /** Drops every open connection: the client gets a reset, the target a close. */
@@ -187,13 +225,17 @@ export class FaultProxy {
   /** Drops every connection and stops listening. */
   async close(): Promise<void> {
     for (const link of this.#links) this.#drop(link, true);
-    if (!this.#server.listening) return;
-    const closed = once(this.#server, "close");
-    this.#server.close();
-    await closed;
+    await Promise.all(
+      this.#listeners.map(async ({ server }) => {
+        if (!server.listening) return;
+        const closed = once(server, "close");
+        server.close();
+        await closed;
+      }),
+    );
   }
 
-  #accept(client: Socket): void {
+  #accept(client: Socket, target: ProxyTarget): void {
     this.#seen++;
     for (const listener of [...this.#seenListeners]) listener();
     if (this.#refusing) {
@@ -201,7 +243,7 @@ export class FaultProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = createConnection({ host: this.target.host, port: this.target.port });
+    const upstream = createConnection({ host: target.host, port: target.port });
     const link: Link = {
       client,
       upstream,
@@ -271,4 +313,8 @@ export class FaultProxy {
     else link.client.destroy();
     link.upstream.destroy();
   }
+}
+
+function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
 }

@@ -1,4 +1,5 @@
 import type { Connection, ConnectionOptions } from "@carrot/core";
+import type { ProxyTarget } from "./fault-proxy.js";
 import { globalRunner, type TestRunner } from "./runner.js";
 
 /**
@@ -129,14 +130,34 @@ export interface FaultOptions {
     port: number;
   };
   /**
+   * A broker of several nodes whose clients connect to every node by the
+   * address the broker tells them (a Redis Cluster): every node's own
+   * address, `target` among them. The proxy then listens on one port for
+   * each, and a fault hits the connections to all of them at once;
+   * `connectThrough` gets the ports to map each node's address to.
+   */
+  targets?: readonly ProxyTarget[];
+  /**
    * A new, not yet connected Connection to the same broker as `connect`, but
    * through 127.0.0.1:`port` (the proxy), with the backend's reconnect on and
    * a short backoff (e.g. `{ initialDelay: 50, maxDelay: 500 }`), and a
    * liveness check short enough that a connection gone silent is noticed
    * within a few seconds (e.g. `heartbeat: 1`). `overrides` (e.g.
    * `{ reconnect: false, connectTimeout: 1500 }`) go over those settings.
+   * `ports` is the proxy's port for each of `targets` (or for `target`
+   * alone), by its `host:port`: a cluster client maps every node's address
+   * to its port there, so that none is reached around the proxy.
    */
-  connectThrough: (port: number, overrides?: ConnectionOptions) => Connection;
+  connectThrough: (
+    port: number,
+    overrides?: ConnectionOptions,
+    ports?: ReadonlyMap<string, number>,
+  ) => Connection;
+}
+
+/** `FaultOptions` as the suite uses them: what the proxy forwards to, `targets` when given, else `target`. */
+interface ResolvedFaultOptions extends Pick<FaultOptions, "connectThrough"> {
+  target: ProxyTarget | readonly ProxyTarget[];
 }
 
 export interface ResolvedOptions {
@@ -144,7 +165,7 @@ export interface ResolvedOptions {
   runner: TestRunner;
   stress: number;
   timeoutMs: number;
-  faults?: FaultOptions;
+  faults?: ResolvedFaultOptions;
   hostile?: HostileOptions;
   leases?: LeaseOptions;
   messageGroups?: MessageGroupOptions;
@@ -181,14 +202,19 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     const { target } = faults;
     if (typeof faults.connectThrough !== "function")
       throw new Error(
-        "@carrot/conformance: faults.connectThrough must be a function (port, overrides?) returning a new Connection through 127.0.0.1:port",
+        "@carrot/conformance: faults.connectThrough must be a function (port, overrides?, ports?) returning a new Connection through 127.0.0.1:port",
       );
-    if (
-      typeof target?.host !== "string" ||
-      !(Number.isInteger(target.port) && target.port > 0 && target.port < 65_536)
-    )
+    if (!isAddress(target))
       throw new Error(
         `@carrot/conformance: faults.target must be { host, port } of the broker, got ${JSON.stringify(target)}`,
+      );
+    const { targets } = faults;
+    if (
+      targets !== undefined &&
+      !(Array.isArray(targets) && targets.length > 0 && targets.every(isAddress))
+    )
+      throw new Error(
+        `@carrot/conformance: faults.targets must be a non-empty array of { host, port }, one per node of the broker, got ${JSON.stringify(targets)}`,
       );
   }
   const { hostile } = options;
@@ -219,11 +245,25 @@ export function resolveOptions(options: SuiteOptions): ResolvedOptions {
     runner: options.runner ?? globalRunner(),
     stress,
     timeoutMs,
-    faults,
+    faults: faults && resolveFaults(faults),
     hostile,
     leases,
     messageGroups,
     processes,
     delayToleranceMs,
   };
+}
+
+function isAddress(address: ProxyTarget | undefined): boolean {
+  return (
+    typeof address?.host === "string" &&
+    Number.isInteger(address.port) &&
+    address.port > 0 &&
+    address.port < 65_536
+  );
+}
+
+/** The proxy is started for every target. */
+function resolveFaults(faults: FaultOptions): ResolvedFaultOptions {
+  return { target: faults.targets ?? faults.target, connectThrough: faults.connectThrough };
 }

@@ -173,7 +173,7 @@ export class TestKit {
   through(proxy: FaultProxy, overrides?: ConnectionOptions): Connection {
     const faults = this.#options.faults;
     if (!faults) throw new Error("this case needs the `faults` option (a broker over TCP)");
-    const connection = faults.connectThrough(proxy.port, overrides);
+    const connection = faults.connectThrough(proxy.port, overrides, proxy.ports);
     this.#connections.push(connection);
     return connection;
   }

@@ -3,4 +3,5 @@
 // which would disturb conformance cases running beside them in another file.
 import "./conformance-cases.js";
 import "./slot-cases.js";
+import "./node-connection-cases.js";
 import "./node-loss-cases.js";

@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisBackend } from "../../src/index.js";
 import { KeyLayout } from "../../src/key-layout.js";
 import {
+  clusterNodes,
   clusterUrlWith,
   clusterWanted,
+  natMapOf,
   rawCluster,
   removeClusterKeys,
   SKIPPED,
@@ -51,9 +53,29 @@ if (clusterWanted) {
         ),
       writeEnvelope: xadd,
     },
-    // No fault group: a proxy in front of one node is bypassed, since the
-    // cluster tells clients every node's own address (CLUSTER SLOTS, MOVED).
-    // node-loss-cases.ts kills a master instead.
+    // The cluster tells clients every node's own address (CLUSTER SLOTS,
+    // MOVED): so the proxy listens for every node, and the connection maps
+    // each node's address to its proxy port (ioredis's natMap), so that no
+    // node is reached around the proxy. A fault hits all nodes at once.
+    faults: {
+      target: clusterNodes()[0] as { host: string; port: number },
+      targets: clusterNodes(),
+      connectThrough: (_port, overrides, ports) => {
+        if (!ports)
+          throw new Error("the suite gives connectThrough the proxy's port for each node");
+        const seeds = [...ports.values()].map((p) => `127.0.0.1:${p}`).join(",");
+        const url = clusterUrlWith(prefix, settings);
+        return new Connection({
+          url: `redis+cluster://${seeds}${url.slice(url.indexOf("/?"))}`,
+          backend: redisBackend,
+          reconnect: { initialDelay: 50, maxDelay: 500 },
+          // A connection silent for two heartbeats is dropped: a case silences some.
+          heartbeat: 1,
+          transportOptions: { cluster: { natMap: natMapOf(ports) } },
+          ...overrides,
+        });
+      },
+    },
   });
 } else {
   describe.skip(`redis conformance on a Redis Cluster: ${SKIPPED}`, () => {

@@ -89,6 +89,17 @@ export function clusterUrlWith(
   return `${clusterUrl()}/?${query}`;
 }
 
+/**
+ * ioredis's natMap for a client behind a FaultProxy started for every node:
+ * each node's own address (`proxy.ports`' keys) to the proxy port that
+ * forwards to it, so that the client reaches no node around the proxy.
+ */
+export function natMapOf(
+  ports: ReadonlyMap<string, number>,
+): Record<string, { host: string; port: number }> {
+  return Object.fromEntries([...ports].map(([node, port]) => [node, { host: "127.0.0.1", port }]));
+}
+
 /** A plain ioredis Cluster client, for inspection and cleanup. */
 export function rawCluster(): Cluster {
   return new Cluster(clusterNodes());
