@@ -14,6 +14,8 @@ import {
   type PublishRequest,
   type QueueDeclaration,
   type ReconnectPolicy,
+  type ReplyDestination,
+  type ReplyHandlers,
   type Subscription,
   settledWithin,
 } from "@carrot/core/backend";
@@ -26,6 +28,7 @@ import { DeliveryChannel } from "./consumer-channel.js";
 import type { DelayPair } from "./delay-topology.js";
 import { DelayedPublisher } from "./delayed-publish.js";
 import { isQuorumQueue, quorumDeliveryCount } from "./delivery-count.js";
+import { DirectReplies, isDirectReplyRequest } from "./direct-reply-to.js";
 import { toTable } from "./header-table.js";
 import { ConfirmPublisher } from "./publish-confirms.js";
 import { SharedChannel } from "./shared-channel.js";
@@ -40,9 +43,11 @@ const CLOSE_CONFIRM_WAIT = 5_000;
 /**
  * carrot on RabbitMQ through amqplib. One AMQP connection, with:
  * a serial channel for declarations (a failed declare closes only it),
- * a confirm channel for publishing, a channel per consumer, and a channel for
- * basic.get. It reconnects by itself and then declares its topology again and
- * resumes its consumers before anything else uses the new connection.
+ * a confirm channel for publishing, a channel per consumer, a channel for
+ * basic.get, and, once a request is made, a confirm channel for requests that
+ * receives their replies (direct reply-to). It reconnects by itself and then
+ * declares its topology again and resumes its consumers before anything else
+ * uses the new connection.
  */
 export class AmqplibBackend extends BackendEventEmitter implements Backend {
   readonly name = "amqplib";
@@ -54,6 +59,8 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
   readonly #publisher: ConfirmPublisher;
   readonly #delayed: DelayedPublisher;
   readonly #subscriptions = new Set<AmqpSubscription>();
+  /** The reply destination requests go out on (direct reply-to), once one is open. */
+  #replies?: DirectReplies;
   /** Exchanges known to exist: publishing to a missing one would close the shared publish channel. */
   readonly #knownExchanges = new Set<string>();
   /** Queues known to exist: a basic.get on a missing one would close the shared get channel. */
@@ -88,7 +95,7 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     this.#delayed = new DelayedPublisher({
       declared: (pair) => this.#delayPairDeclared(pair),
       declare: (pair) => this.#declareDelayPair(pair),
-      publish: (request) => this.#publisher.publish(request),
+      publish: (request) => this.#confirmPublisher(request).publish(request),
     });
     this.#policy = options.reconnect === false ? DEFAULT_RECONNECT_POLICY : options.reconnect;
   }
@@ -120,7 +127,10 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
       CLOSE_CONFIRM_WAIT,
     );
     await Promise.allSettled([...this.#subscriptions].map((subscription) => subscription.cancel()));
-    await this.#publisher.idle(CLOSE_CONFIRM_WAIT);
+    await Promise.all([
+      this.#publisher.idle(CLOSE_CONFIRM_WAIT),
+      this.#replies?.publisher.idle(CLOSE_CONFIRM_WAIT),
+    ]);
     // Closing the connection hands every unacked delivery back to its queue.
     await this.#manager.close();
   }
@@ -210,7 +220,30 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     }
     if (request.delay !== undefined && request.delay > 0)
       await this.#delayed.publish(request, request.delay);
-    else await this.#publisher.publish(request);
+    else await this.#confirmPublisher(request).publish(request);
+  }
+
+  /**
+   * Request-reply by direct reply-to (see direct-reply-to.ts): a confirm
+   * channel consuming `amq.rabbitmq.reply-to`, which the requests then go
+   * out on. A new one replaces the last (core opens another once the last
+   * reported itself lost).
+   */
+  async openReplies(handlers: ReplyHandlers): Promise<ReplyDestination> {
+    this.#assertOpen();
+    const replies = new DirectReplies(this.#manager, handlers, (error) =>
+      this.#publishChannelFailed(error),
+    );
+    await replies.open();
+    this.#replies = replies;
+    return replies;
+  }
+
+  /** The channel a message goes out on: a request on the one that receives its reply. */
+  #confirmPublisher(request: PublishRequest): ConfirmPublisher {
+    return this.#replies?.active && isDirectReplyRequest(request)
+      ? this.#replies.publisher
+      : this.#publisher;
   }
 
   async get(queue: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {

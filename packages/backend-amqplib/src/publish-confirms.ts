@@ -17,6 +17,14 @@ import type { ConnectionManager } from "./connection-manager.js";
 /** Writes at most this many frames ahead of the socket per publish channel before `publish` waits. */
 const WRITE_HIGH_WATER_MARK = 2048;
 
+/** What a user of the publisher does with each channel it opens: see `ConfirmPublisher`. */
+export interface ChannelHooks {
+  /** Runs on each new channel before anything is published on it (a rejection fails the publish that opened it). */
+  prepare?(channel: ConfirmChannel): Promise<void>;
+  /** Each channel's end: lost with its connection, closed by the broker, retired or closed. */
+  closed?(): void;
+}
+
 interface InFlight {
   readonly exchange: string;
   readonly routingKey: string;
@@ -47,9 +55,21 @@ export class ConfirmPublisher {
   #inFlight = 0;
   #idle?: () => void;
 
-  constructor(manager: ConnectionManager, onChannelError: (error: Error) => void) {
+  readonly #hooks: ChannelHooks;
+
+  constructor(
+    manager: ConnectionManager,
+    onChannelError: (error: Error) => void,
+    hooks: ChannelHooks = {},
+  ) {
     this.#manager = manager;
     this.#onChannelError = onChannelError;
+    this.#hooks = hooks;
+  }
+
+  /** Opens the channel now, if none is open: what `prepare` does on it fails here. */
+  async ready(): Promise<void> {
+    await this.#currentChannel();
   }
 
   async publish(request: PublishRequest): Promise<void> {
@@ -177,10 +197,19 @@ export class ConfirmPublisher {
         this.#onChannelError(error);
       });
       channel.once("close", () => {
+        this.#hooks.closed?.();
         if (this.#live !== channel) return;
         this.#live = undefined;
         this.#channel = undefined;
       });
+      if (this.#hooks.prepare) {
+        try {
+          await this.#hooks.prepare(channel);
+        } catch (error) {
+          await boundedClose(channel);
+          throw error;
+        }
+      }
       return channel;
     })().catch((error: unknown) => {
       this.#channel = undefined;

@@ -19,6 +19,8 @@ import {
   PublishNackedError,
   type PublishRequest,
   type QueueDeclaration,
+  type ReplyDestination,
+  type ReplyHandlers,
   type Subscription,
   sanitizedCause,
   settledWithin,
@@ -42,6 +44,7 @@ import { PublishBatcher } from "./publish-batcher.js";
 import { QueueSweeper } from "./queue-sweeper.js";
 import { openRedis, type RedisClient } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
+import { openReplyQueue } from "./reply-queue.js";
 import { SettleBatcher } from "./settle-batcher.js";
 import { type DeliveryContext, StreamDelivery } from "./stream-delivery.js";
 import { autoClaim, type CountedEntry, readGroup, withDeliveryCounts } from "./stream-reads.js";
@@ -362,6 +365,25 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     }
     throw new PublishNackedError(
       `the bindings of exchange '${exchange}' kept changing while routing; the message was not stored, send it again`,
+    );
+  }
+
+  /**
+   * Request-reply: a reply queue per connection whose keys expire
+   * `visibilityTimeout` after this connection last refreshed them (see reply-queue.ts).
+   */
+  openReplies(handlers: ReplyHandlers): Promise<ReplyDestination> {
+    return this.#run("open a reply queue", ({ command }) =>
+      openReplyQueue(
+        {
+          backend: this,
+          command,
+          keys: this.keys,
+          expiry: this.#options.settings.visibilityTimeout,
+          reportError: (error) => this.#reportError(error),
+        },
+        handlers,
+      ),
     );
   }
 

@@ -67,7 +67,8 @@ export class QueueDirectory {
     return sqsQueueName(name, this.#options.prefix);
   }
 
-  async declare(declaration: QueueDeclaration): Promise<QueueInfo> {
+  /** Creates the queue, or checks the existing one; `tags` go with a CreateQueue (request-reply's seen tag). */
+  async declare(declaration: QueueDeclaration, tags?: Record<string, string>): Promise<QueueInfo> {
     const known = await this.#known.get(declaration.name)?.catch(() => undefined);
     if (known?.declaration) {
       assertSameQueue(known.declaration, declaration);
@@ -77,7 +78,7 @@ export class QueueDirectory {
     const Attributes = await this.#attributes(declaration);
     let url: string;
     try {
-      url = (await this.#client.send(new CreateQueueCommand({ QueueName, Attributes })))
+      url = (await this.#client.send(new CreateQueueCommand({ QueueName, Attributes, tags })))
         .QueueUrl as string;
     } catch (error) {
       if (/QueueNameExists|QueueAlreadyExists/.test((error as Error).name)) {

@@ -35,6 +35,8 @@ import {
   type QueueArguments,
   type QueueDeclaration,
   type RawMessage,
+  type ReplyDestination,
+  type ReplyHandlers,
   redactUrl,
   type Subscription,
   UnsupportedFeatureError,
@@ -60,6 +62,7 @@ import { MessageHolds } from "./message-holds.js";
 import { QueueDirectory, type QueueInfo } from "./queue-directory.js";
 import { failedQueueName } from "./queue-names.js";
 import { watchReachability } from "./reachability.js";
+import { openReplyQueue } from "./reply-queue.js";
 import { type SendEntry, SqsBatches } from "./sqs-batches.js";
 import {
   type ResolvedSqsOptions,
@@ -421,6 +424,35 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
       ]);
       count += ready.length;
     }
+  }
+
+  /**
+   * Request-reply: a reply queue per connection, kept alive by a tag this
+   * connection refreshes, swept by the next requester once stale for
+   * `visibilityTimeout` (see reply-queue.ts).
+   */
+  async openReplies(handlers: ReplyHandlers): Promise<ReplyDestination> {
+    const { client, directory, table } = this.#open();
+    return this.#call("open a reply queue", () =>
+      openReplyQueue(
+        {
+          backend: this,
+          client,
+          declare: async (queue, tags) => {
+            const info = await directory.declare(queue, tags);
+            table.recordQueue(info.url, info.declaration ?? queue);
+            return info.url;
+          },
+          sqsName: (name) => directory.sqsName(name),
+          expiry: this.#options.visibilityTimeout * 1000,
+          reportError: (error) =>
+            this.emit("error", {
+              error: translateAwsError(error, this.#where, "keep the reply queues"),
+            }),
+        },
+        handlers,
+      ),
+    );
   }
 
   // Messages

@@ -12,7 +12,7 @@ export interface Child {
 }
 
 /**
- * Starts one of this package's scripts (`exclusive-owner`, `crash-holder`)
+ * Starts one of this package's scripts (`exclusive-owner`, `crash-holder`, `requester`)
  * in a child process connected with the `processes` option's URL; `ready`
  * resolves once it prints a line starting "ready", with the rest of that
  * line. The script is this package's own: `.ts` when the suite runs from its
@@ -21,7 +21,7 @@ export interface Child {
  */
 export function startChild(
   processes: ProcessOptions,
-  script: "exclusive-owner" | "crash-holder",
+  script: "exclusive-owner" | "crash-holder" | "requester",
   args: readonly string[],
 ): Child {
   const here = fileURLToPath(import.meta.url);

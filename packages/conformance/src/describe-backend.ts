@@ -7,6 +7,7 @@ import { faults } from "./groups/faults.js";
 import { hostile } from "./groups/hostile.js";
 import { leases } from "./groups/leases.js";
 import { lifecycle } from "./groups/lifecycle.js";
+import { requestReply } from "./groups/request-reply.js";
 import { routing } from "./groups/routing.js";
 import { resolveOptions, type SuiteOptions } from "./options.js";
 
@@ -22,7 +23,16 @@ export function describeBackend(name: string, options: SuiteOptions): void {
     [hostile, resolved.hostile !== undefined, NO_HOSTILE],
   ];
   resolved.runner.describe(`carrot conformance: ${name}`, () => {
-    for (const group of [routing, delivery, data, lifecycle, leases, delays, failures])
+    for (const group of [
+      routing,
+      delivery,
+      data,
+      lifecycle,
+      leases,
+      delays,
+      failures,
+      requestReply,
+    ])
       registerGroup(resolved, group);
     for (const [group, given, reason] of optional) {
       if (given) registerGroup(resolved, group);
@@ -56,6 +66,8 @@ export const describeLeases = describeOne(leases);
 export const describeDelays = describeOne(delays);
 /** The failure policy: attempts, backoff, exhausted messages, message.retry(), delivery counts. */
 export const describeFailures = describeOne(failures);
+/** Request-reply: round trips, concurrent requests, timeouts, close, and a killed requester (needs `options.processes` for that one). */
+export const describeRequestReply = describeOne(requestReply);
 
 /**
  * Cuts, refused and stalled connects through a fault-injecting proxy. Needs

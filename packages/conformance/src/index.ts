@@ -13,6 +13,7 @@ export {
   describeHostile,
   describeLeases,
   describeLifecycle,
+  describeRequestReply,
   describeRouting,
 } from "./describe-backend.js";
 export { FaultProxy, type ProxyTarget } from "./fault-proxy.js";
@@ -25,6 +26,7 @@ export { faults } from "./groups/faults.js";
 export { hostile } from "./groups/hostile.js";
 export { leases } from "./groups/leases.js";
 export { lifecycle } from "./groups/lifecycle.js";
+export { requestReply } from "./groups/request-reply.js";
 export { routing } from "./groups/routing.js";
 export {
   DEFAULT_DELAY_TOLERANCE_MS,

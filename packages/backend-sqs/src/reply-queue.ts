@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import {
+  DeleteQueueCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  type SQSClient,
+  TagQueueCommand,
+} from "@aws-sdk/client-sqs";
+import {
+  type Backend,
+  NotFoundError,
+  type QueueDeclaration,
+  REPLY_QUEUE_PREFIX,
+  type ReplyDestination,
+  type ReplyHandlers,
+  type Subscription,
+} from "@carrot/core/backend";
+import { isMissingQueue } from "./aws-errors.js";
+
+/**
+ * The tag a reply queue's owner refreshes: when it last said it lives, in
+ * ms since the epoch by its clock. Not a `carrot:` tag: those hold
+ * declarations and bindings (queue-tags.ts).
+ */
+export const SEEN_TAG = "carrot-reply:seen";
+/** Tags read at once by a sweep. */
+const SWEEP_BATCH = 10;
+
+/** What a reply queue uses of its backend. */
+export interface ReplyQueueHost {
+  /** Consumes the queue, and deletes it on close. */
+  readonly backend: Pick<Backend, "consume" | "deleteQueue">;
+  /** The backend's SDK client: tags, the sweep's lists and deletes. */
+  readonly client: SQSClient;
+  /** Creates the queue as declareQueue does, with these tags set by the CreateQueue itself; resolves to its URL. */
+  declare(declaration: QueueDeclaration, tags: Record<string, string>): Promise<string>;
+  /** The SQS name of a carrot queue name (the backend's prefix before it). */
+  sqsName(name: string): string;
+  /**
+   * Milliseconds a reply queue stays alive without a refresh of its tag:
+   * the backend's `visibilityTimeout`, the time after which a silent
+   * consumer's messages go to others.
+   */
+  readonly expiry: number;
+  /** A refresh or a sweep that failed: reported, never thrown (the next tick tries again). */
+  reportError(error: unknown): void;
+}
+
+/**
+ * A connection's reply destination on SQS: a queue, `carrot-reply-<uuid>`,
+ * consumed with noAck. SQS has no connections to tie a queue to, so the
+ * queue carries a tag saying when its owner was last alive, set when it is
+ * created and refreshed every third of `expiry`; each new reply queue first
+ * deletes the reply queues (under the same prefix) whose tag is older than
+ * `expiry`. So a requester that dies leaves its queue until the next
+ * requester opens one, `expiry` after its last refresh at the earliest (a
+ * restarted service sweeps its predecessor's). Clocks of the processes are
+ * taken to agree within a fraction of `expiry`; a queue swept by a clock far
+ * ahead is found gone by its owner at its next refresh, and reported lost,
+ * so that core opens another. Closing deletes the queue at once.
+ */
+export async function openReplyQueue(
+  host: ReplyQueueHost,
+  handlers: ReplyHandlers,
+): Promise<ReplyDestination> {
+  await sweep(host);
+  const queue = new SqsReplyQueue(host, handlers);
+  await queue.open();
+  return queue;
+}
+
+class SqsReplyQueue implements ReplyDestination {
+  readonly replyTo = `${REPLY_QUEUE_PREFIX}${randomUUID()}`;
+  readonly #host: ReplyQueueHost;
+  readonly #handlers: ReplyHandlers;
+  #url?: string;
+  #subscription?: Subscription;
+  #timer?: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(host: ReplyQueueHost, handlers: ReplyHandlers) {
+    this.#host = host;
+    this.#handlers = handlers;
+  }
+
+  async open(): Promise<void> {
+    const { backend } = this.#host;
+    this.#url = await this.#host.declare(
+      { name: this.replyTo, durable: false, exclusive: false, autoDelete: false, arguments: {} },
+      seenNow(),
+    );
+    try {
+      this.#subscription = await backend.consume(
+        this.replyTo,
+        { prefetch: 0, noAck: true, exclusive: false, consumerTag: this.replyTo },
+        (delivery) => this.#handlers.reply(delivery),
+      );
+    } catch (error) {
+      await backend.deleteQueue(this.replyTo).catch(() => undefined);
+      throw error;
+    }
+    this.#timer = setInterval(() => void this.#refresh(), this.#host.expiry / 3);
+    this.#timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#subscription?.cancel();
+    await this.#host.backend.deleteQueue(this.replyTo);
+  }
+
+  /** Says it lives; a queue found gone (swept, deleted) is lost. */
+  async #refresh(): Promise<void> {
+    try {
+      await this.#host.client.send(new TagQueueCommand({ QueueUrl: this.#url, Tags: seenNow() }));
+    } catch (error) {
+      if (!isMissingQueue(error)) return this.#host.reportError(error);
+      if (this.#closed) return;
+      clearInterval(this.#timer);
+      this.#handlers.lost(
+        new NotFoundError(
+          `reply queue '${this.replyTo}' is gone: it was swept as stale (this connection did not refresh it for ${this.#host.expiry} ms, or another process's clock is far ahead) or deleted; send the request again`,
+        ),
+      );
+    }
+  }
+}
+
+function seenNow(): Record<string, string> {
+  return { [SEEN_TAG]: String(Date.now()) };
+}
+
+/** Deletes the reply queues whose owners have not refreshed them within `expiry`. Never throws. */
+async function sweep(host: ReplyQueueHost): Promise<void> {
+  try {
+    const urls = await replyQueueUrls(host);
+    for (let i = 0; i < urls.length; i += SWEEP_BATCH) {
+      await Promise.all(urls.slice(i, i + SWEEP_BATCH).map((url) => sweepOne(host, url)));
+    }
+  } catch (error) {
+    host.reportError(error);
+  }
+}
+
+async function replyQueueUrls({ client, sqsName }: ReplyQueueHost): Promise<string[]> {
+  const urls: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListQueuesCommand({
+        QueueNamePrefix: sqsName(REPLY_QUEUE_PREFIX),
+        MaxResults: 1000,
+        NextToken,
+      }),
+    );
+    urls.push(...(page.QueueUrls ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return urls;
+}
+
+/** Deletes the queue if its seen tag is stale; one without the tag is not a reply queue of carrot's. */
+async function sweepOne({ client, expiry }: ReplyQueueHost, url: string): Promise<void> {
+  try {
+    const { Tags } = await client.send(new ListQueueTagsCommand({ QueueUrl: url }));
+    const seen = Number(Tags?.[SEEN_TAG]);
+    if (!Number.isFinite(seen) || Date.now() - seen <= expiry) return;
+    await client.send(new DeleteQueueCommand({ QueueUrl: url }));
+  } catch (error) {
+    if (!isMissingQueue(error)) throw error; // another sweep was first
+  }
+}
