@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       "packages/*/vitest.config.ts",
       "examples/vitest.config.ts",
+      "tests/multi-broker/vitest.config.ts",
       "scripts/docs/vitest.config.ts",
     ],
     // The JSON report is what .ci/run turns into its closing "N passed, N failed" line.

@@ -8,7 +8,9 @@ import {
   checkOptionNames,
   RECONNECT_POLICY_NAMES,
 } from "./option-names.js";
-import { redactUrl } from "./redact.js";
+import { redactUrl, secretOf } from "./redact.js";
+import { checkLogger, type Logger } from "./telemetry/logger.js";
+import { checkTelemetryOptions, type TelemetryOptions } from "./telemetry/telemetry-options.js";
 import { parseBrokerUrl } from "./url-form.js";
 
 /**
@@ -56,6 +58,26 @@ export interface ConnectionOptions {
    * `transportOptions: { ... } satisfies TransportOptionsFor<"amqp">`.
    */
   transportOptions?: TransportOptions;
+  /**
+   * Traces and metrics, through OpenTelemetry: spans of every send,
+   * callback, `fetch()` and settle, following the messaging semantic
+   * conventions, with the trace context carried in each message's headers
+   * (`traceparent`); and counts and durations of messages sent, consumed,
+   * settled and in flight. Needs `@opentelemetry/api`, an optional peer
+   * dependency. By default on when the application has installed it,
+   * recording to the global providers (nothing until an SDK is
+   * registered); `{ tracerProvider, meterProvider }` to record elsewhere;
+   * `false` turns it off and does not even load the API.
+   */
+  telemetry?: TelemetryOptions | false;
+  /**
+   * Where carrot logs: pino, `console`, or any object with `debug`, `info`,
+   * `warn` and `error`, called as `(fields, message)` (see {@link Logger}).
+   * It hears the connection's life (connected, lost, reconnected, closed)
+   * and the consumer errors no `error` listener took, which otherwise are
+   * process warnings. Default none.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -94,6 +116,10 @@ export interface ResolvedConnectionOptions {
   backendOptions: BackendOptions;
   /** What the connection shows of itself: never a password. */
   display: string;
+  /** The passwords and tokens in the options, which logs and recorded errors hide. */
+  secrets: (string | undefined)[];
+  telemetry: TelemetryOptions | false | undefined;
+  logger: Logger | undefined;
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
@@ -126,6 +152,11 @@ export function resolveConnectionOptions(
     checkOptionNames(input, CONNECTION_OPTION_NAMES, "for a Connection");
   }
   const options: ConnectionOptions = typeof input === "string" ? { url: input } : { ...input };
+  const observed = {
+    secrets: secretsOf(options),
+    telemetry: checkTelemetryOptions(options.telemetry),
+    logger: checkLogger(options.logger),
+  };
   const backendOptions: BackendOptions = {
     url: options.url,
     alternates: validUrls(options.alternates ?? []),
@@ -151,13 +182,18 @@ export function resolveConnectionOptions(
       ? { kind: "instance", backend }
       : { kind: "factory", factory: toFactory(backend) };
     const name = source.kind === "instance" ? source.backend.name : source.factory.name;
-    return { source, backendOptions, display: `${name} backend` };
+    return { source, backendOptions, display: `${name} backend`, ...observed };
   }
 
   if (options.url !== undefined) {
     const scheme = schemeOf(options.url);
     assertKnownScheme(scheme);
-    return { source: { kind: "scheme", scheme }, backendOptions, display: redactUrl(options.url) };
+    return {
+      source: { kind: "scheme", scheme },
+      backendOptions,
+      display: redactUrl(options.url),
+      ...observed,
+    };
   }
 
   // carrot's default: AMQP with the individual fields.
@@ -168,7 +204,36 @@ export function resolveConnectionOptions(
   backendOptions.vhost ??= "/";
   const port = backendOptions.port ? `:${backendOptions.port}` : "";
   const display = `${scheme}://${backendOptions.userid}@${backendOptions.hostname}${port}/${encodeURIComponent(backendOptions.vhost)}`;
-  return { source: { kind: "scheme", scheme }, backendOptions, display };
+  return { source: { kind: "scheme", scheme }, backendOptions, display, ...observed };
+}
+
+/** The password given, and those (or tokens) in the URLs. */
+function secretsOf(options: ConnectionOptions): (string | undefined)[] {
+  const secrets = [options.password];
+  for (const url of [
+    options.url,
+    ...(Array.isArray(options.alternates) ? options.alternates : []),
+  ]) {
+    if (typeof url !== "string") continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(firstHostOnly(url));
+    } catch {
+      continue; // refused below, by a message that shows no secret
+    }
+    const { username, password } = parsed;
+    // As written, and as the client is given it (unescaped).
+    secrets.push(secretOf(username, password), secretOf(unescaped(username), unescaped(password)));
+  }
+  return secrets;
+}
+
+function unescaped(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function schemeOf(url: string): string {

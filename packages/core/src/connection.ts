@@ -17,6 +17,11 @@ import type {
 import { ClosedError, ConnectionError } from "./errors.js";
 import { BackendEventEmitter } from "./events.js";
 import { assertExchangeExists, assertQueueExists } from "./passive-declarations.js";
+import { logConnectionEvents } from "./telemetry/connection-log.js";
+import type { Instrumentation } from "./telemetry/instrumentation.js";
+import type { Logger } from "./telemetry/logger.js";
+import { messagingSystem } from "./telemetry/messaging-system.js";
+import { createTelemetry } from "./telemetry/telemetry.js";
 import {
   type ExchangeInput,
   exchangeDeclaration,
@@ -45,6 +50,7 @@ export class Connection {
   readonly #resolved: ResolvedConnectionOptions;
   readonly #events = new BackendEventEmitter();
   readonly #children = new Set<ConnectionChild>();
+  readonly #telemetry: Instrumentation | undefined;
   #backend?: Backend;
   #connecting?: Promise<Backend>;
   #closed = false;
@@ -56,6 +62,22 @@ export class Connection {
    */
   constructor(urlOrOptions?: string | ConnectionOptions) {
     this.#resolved = resolveConnectionOptions(urlOrOptions);
+    const { source, telemetry, logger, secrets } = this.#resolved;
+    this.#telemetry = createTelemetry(messagingSystem(sourceName(source)), telemetry, secrets);
+    if (logger) logConnectionEvents(this.#events, logger, secrets);
+  }
+
+  /**
+   * What records this connection's traces and metrics; undefined when
+   * nothing can (`telemetry: false`, or no `@opentelemetry/api`). @internal
+   */
+  get telemetry(): Instrumentation | undefined {
+    return this.#telemetry;
+  }
+
+  /** The `logger` option: where this connection's consumers report what no listener took. @internal */
+  get logger(): Logger | undefined {
+    return this.#resolved.logger;
   }
 
   /** Connects now (idempotent). Rejects with a ConnectionError subclass, naming the host, never the password. */
@@ -210,6 +232,12 @@ export class Connection {
   async purgeQueue(name: string): Promise<number> {
     return (await this.ready()).purgeQueue(name);
   }
+}
+
+/** The backend's name, or the URL scheme that will pick it. */
+function sourceName(source: ResolvedConnectionOptions["source"]): string {
+  if (source.kind === "scheme") return source.scheme;
+  return source.kind === "instance" ? source.backend.name : source.factory.name;
 }
 
 export type { ExchangeDeclaration, QueueDeclaration };

@@ -7,6 +7,7 @@ import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } fr
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
 import { FailurePolicy } from "./failure-policy.js";
 import { type DecodeRules, decodeBody, defaultDecompressedLimit, Message } from "./message.js";
+import { MessageBudget } from "./message-budget.js";
 import { checkNumber } from "./number-options.js";
 import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
 import { type RetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
@@ -297,15 +298,51 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
    * the queue is deleted while consuming.
    */
   async wait({ limit, signal }: WaitOptions = {}): Promise<void> {
+    await this.waitSharing(new MessageBudget(limit), { signal });
+  }
+
+  /**
+   * `wait()`, starting messages only while `budget` allows: a ConsumerSet's
+   * consumers share one, so that together they start exactly its limit. @internal
+   */
+  async waitSharing(budget: MessageBudget, { signal }: WaitOptions = {}): Promise<void> {
     if (this.#callbacks.length === 0 && this.receive === Consumer.prototype.receive) {
       throw new InvalidOptionsError(
         "no callback to consume with: call registerCallback() or override receive()",
       );
     }
+    await this.#consume(
+      (message) => this.receive(message.payload, message),
+      true,
+      { limit: budget.limit, signal },
+      budget,
+    );
+  }
+
+  /**
+   * Consumes as `wait()` does, each message going to `handler` without
+   * being decoded (it decodes on demand: `message.payload`); a handler that
+   * throws leaves the message to the failure policy, as a callback's throw
+   * does. What `forward()` consumes with: a body it does not read need not
+   * be one this consumer could decode. @internal
+   */
+  consumeUndecoded(
+    handler: (message: Message<T>) => unknown,
+    options: WaitOptions = {},
+  ): Promise<void> {
+    return this.#consume(handler, false, options);
+  }
+
+  async #consume(
+    handler: (message: Message<T>) => unknown,
+    decode: boolean,
+    { limit, signal }: WaitOptions,
+    shared?: MessageBudget,
+  ): Promise<void> {
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
       throw new InvalidOptionsError(`limit must be a whole number > 0, got ${limit}`);
     if (signal?.aborted) return;
-    let started = 0;
+    const budget = shared ?? new MessageBudget(limit);
     let handled = 0;
     const done = (session: Session) => {
       if (--session.inFlight === 0) session.drained?.();
@@ -315,12 +352,16 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     };
     // The session comes as an argument: a backend may deliver before consume() resolves.
     const session = await this.#start((delivery, session) => {
-      if (limit !== undefined && started >= limit) return handBack(delivery);
-      // At the limit, stop the subscription at once so the broker sends nothing more.
-      if (++started === limit) void this.#halt(session);
+      // Past the limit (a set's other consumers may have used it up), and at it,
+      // stop the subscription at once so the broker sends nothing more.
+      if (!budget.take()) {
+        handBack(delivery);
+        return void this.#halt(session);
+      }
+      if (budget.spent) void this.#halt(session);
       session.inFlight++;
       // Rejects only if an error listener throws; that stays an unhandled rejection.
-      void this.#handle(delivery, session, done);
+      void this.#handle(delivery, session, done, handler, decode);
     });
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
@@ -345,8 +386,25 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     noAck?: boolean;
   } = {}): Promise<Message<T> | null> {
     const backend = await this.#ready();
-    const delivery = await backend.get(this.queue, { noAck });
-    return delivery ? new Message(delivery, this.#rules, { noAck, policy: this.#policy }) : null;
+    const traced = this.connection.telemetry?.startReceive(this.queue);
+    let delivery: Delivery | null;
+    try {
+      delivery = await backend.get(this.queue, { noAck });
+    } catch (error) {
+      traced?.end(error);
+      throw error;
+    }
+    if (traced) {
+      traced.received(delivery?.message);
+      traced.end();
+    }
+    return delivery
+      ? new Message(delivery, this.#rules, {
+          noAck,
+          policy: this.#policy,
+          connection: this.connection,
+        })
+      : null;
   }
 
   /** `for await (const message of consumer)`: the same as `iterate()` without options. */
@@ -371,7 +429,9 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     try {
       for (let delivery = await buffer.next(); delivery; delivery = await buffer.next()) {
         const message = this.#message(delivery, session);
-        if (await this.#decode(message)) yield message;
+        if ((await this.#decode(message)) !== undefined) continue;
+        this.connection.telemetry?.delivered(this.queue);
+        yield message;
       }
     } finally {
       signal?.removeEventListener("abort", abort);
@@ -523,17 +583,18 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
       noAck,
       unsettled: session.unsettled,
       policy: this.#policy,
+      connection: this.connection,
     });
     if (!noAck) session.unsettled.add(message);
     return message;
   }
 
   /**
-   * Decodes (and validates) ahead of user code; on failure rejects the
-   * message and reports why. Without a schema no promise is made: this is
-   * every message's path.
+   * Decodes (and validates) ahead of user code: undefined when done; on
+   * failure rejects the message, reports why, and resolves to the
+   * failure. Without a schema no promise is made: this is every message's path.
    */
-  #decode(message: Message<T>): boolean | Promise<boolean> {
+  #decode(message: Message<T>): Failure | undefined | Promise<Failure | undefined> {
     let value: unknown;
     try {
       value = decodeBody(message.raw, this.queue, this.#rules);
@@ -543,37 +604,63 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     const { schema } = this.#rules;
     if (!schema) {
       message.setDecoded(value as T);
-      return true;
+      return undefined;
     }
     return validate(schema, value, `a message from '${this.queue}'`).then(
       (valid) => {
         message.setDecoded(valid);
-        return true;
+        return undefined;
       },
       (error: unknown) => this.#refuse(message, error),
     );
   }
 
-  async #refuse(message: Message<T>, error: unknown): Promise<false> {
+  async #refuse(message: Message<T>, error: unknown): Promise<Failure> {
     if (message.state === "pending") await message.reject().catch(() => undefined);
     this.#report(error as CarrotError, message);
-    return false;
+    return { error };
   }
 
-  /** Decodes one delivery and runs the callbacks on it; calls `done` when it is over. */
-  async #handle(
+  /** Handles one delivery, in its process span when telemetry records (see `#deliver`). */
+  #handle(
     delivery: Delivery,
     session: Session,
     done: (session: Session) => void,
+    handler: (message: Message<T>) => unknown,
+    decode: boolean,
   ): Promise<void> {
+    const traced = this.connection.telemetry?.startProcess(this.queue, delivery);
+    if (traced === undefined) return this.#deliver(delivery, session, handler, decode, done);
+    return traced.run(() =>
+      this.#deliver(delivery, session, handler, decode, (session, failure) => {
+        traced.end(failure?.error); // before `done`, which may end the wait()
+        done(session);
+      }),
+    );
+  }
+
+  /**
+   * Decodes one delivery (when `decode`) and runs the handler on it; calls
+   * `done` when it is over, with what failed (the decode, or the handler).
+   */
+  async #deliver(
+    delivery: Delivery,
+    session: Session,
+    handler: (message: Message<T>) => unknown,
+    decode: boolean,
+    done: (session: Session, failure?: Failure) => void,
+  ): Promise<void> {
+    let failure: Failure | undefined;
     try {
       const message = this.#message(delivery, session);
-      // Awaited even when already decoded: user code then never runs inside the
-      // backend's delivery call, which an ack could re-enter to deliver the next one.
-      if (!(await this.#decode(message))) return;
+      // Awaited even when already decoded, or not decoding: user code then never runs inside
+      // the backend's delivery call, which an ack could re-enter to deliver the next one.
+      failure = await (decode ? this.#decode(message) : undefined);
+      if (failure !== undefined) return;
       try {
-        await this.receive(message.payload, message);
+        await handler(message);
       } catch (error) {
+        failure = { error };
         const outcome = await message.afterCallbackError(error);
         this.#report(
           new CallbackError(`a callback on '${this.queue}' threw; the message was ${outcome}`, {
@@ -583,17 +670,22 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
         );
       }
     } finally {
-      done(session);
+      done(session, failure);
     }
   }
 
   #report(error: CarrotError, message?: Message<T>): void {
     if (this.#errorListeners.size === 0) {
-      warnUnhandled(error);
+      warnUnhandled(error, this.connection.logger, { queue: this.queue });
       return;
     }
     for (const listener of this.#errorListeners) listener(error, message);
   }
+}
+
+/** What failed on one message: its decode, or the callback (its error as thrown). */
+interface Failure {
+  readonly error: unknown;
 }
 
 /** Requeues the messages one after the other, last first: brokers that requeue at the head then keep their order. */

@@ -314,6 +314,40 @@ export interface ConsumeOptions {
   consumerTag: string;
 }
 
+/**
+ * Starts the name of every reply queue carrot makes (`carrot-reply-<uuid>`):
+ * a backend that sweeps the reply queues of dead connections finds them by it.
+ */
+export const REPLY_QUEUE_PREFIX = "carrot-reply-";
+
+/** What a reply destination calls (see `Backend.openReplies`). */
+export interface ReplyHandlers {
+  /**
+   * A reply arrived. It is never settled: replies are consumed as noAck (a
+   * reply that no request awaits any more, late or unknown, is dropped).
+   */
+  reply(delivery: Delivery): void;
+  /**
+   * The destination is gone: no reply sent to it will arrive any more (the
+   * channel consuming it closed, its queue was deleted or expired). Core
+   * fails the requests still waiting with `reason` and opens a new
+   * destination for the next request.
+   */
+  lost(reason: Error): void;
+}
+
+/** Where one connection receives the replies to its requests (see `Backend.openReplies`). */
+export interface ReplyDestination {
+  /**
+   * What each request carries as its `replyTo`, and where a reply is sent
+   * (by the default exchange, with it as the routing key); on RabbitMQ the
+   * broker rewrites it on the way (direct reply-to).
+   */
+  readonly replyTo: string;
+  /** Stops receiving and removes what the destination holds on the broker (its queue). */
+  close(): Promise<void>;
+}
+
 /** A running `consume`, which `cancel()` ends. */
 export interface Subscription {
   /** The tag it was started with (`ConsumeOptions.consumerTag`). */
@@ -431,6 +465,22 @@ export interface Backend {
 
   /** One message, or null when the queue is empty. */
   get(queue: string, options: { noAck: boolean }): Promise<Delivery | null>;
+  /**
+   * Request-reply: opens the destination where the replies to this
+   * connection's requests arrive. Core opens one per connection, at its
+   * first `publisher.request()`, sends every request with its `replyTo`,
+   * matches replies by correlation id, and closes it before the connection
+   * closes. The destination of a connection that dies without closing it
+   * must not outlive it by more than a bound the backend documents (an
+   * exclusive queue goes with its connection; RabbitMQ's direct reply-to is
+   * no queue at all; a key expiry, a sweep by the next requester).
+   * Optional: without it, core makes a reply queue of its own where the
+   * backend has `exclusiveQueues` (an exclusive queue named
+   * {@link REPLY_QUEUE_PREFIX}<uuid>, consumed with noAck), and refuses
+   * requests with `UnsupportedFeatureError` where it has not.
+   */
+  openReplies?(handlers: ReplyHandlers): Promise<ReplyDestination>;
+
   /**
    * Starts delivering to `onDelivery` until cancelled or closed. If the
    * broker itself ends the subscription for good (its queue was deleted),

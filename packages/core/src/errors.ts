@@ -48,6 +48,8 @@ export interface CarrotErrorCodes {
   ERR_CARROT_PUBLISH_TIMEOUT: "PublishTimeoutError";
   /** {@link PublishOutcomeUnknownError} */
   ERR_CARROT_PUBLISH_OUTCOME_UNKNOWN: "PublishOutcomeUnknownError";
+  /** {@link RequestTimeoutError} */
+  ERR_CARROT_REQUEST_TIMEOUT: "RequestTimeoutError";
   /** {@link MessageTooLargeError} */
   ERR_CARROT_MESSAGE_TOO_LARGE: "MessageTooLargeError";
   /** {@link MessageStateError} */
@@ -215,6 +217,16 @@ export class PublishTimeoutError extends CarrotError {
 export class PublishOutcomeUnknownError extends CarrotError {
   override readonly code = "ERR_CARROT_PUBLISH_OUTCOME_UNKNOWN";
   override name = "PublishOutcomeUnknownError";
+}
+
+/**
+ * No reply to a `publisher.request()` within its `timeout`. The request may
+ * have been sent and even answered late: a reply that comes after this is
+ * dropped, so a retry may be processed twice.
+ */
+export class RequestTimeoutError extends CarrotError {
+  override readonly code = "ERR_CARROT_REQUEST_TIMEOUT";
+  override name = "RequestTimeoutError";
 }
 
 /** The message is larger than the backend allows; nothing was sent. */

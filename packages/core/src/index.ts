@@ -43,9 +43,18 @@ export {
   MAX_ERROR_MESSAGE,
   readFailureRecord,
 } from "./failure-record.js";
+export {
+  type ForwardChange,
+  type ForwardDestination,
+  type ForwardHandle,
+  type ForwardOptions,
+  type ForwardTransform,
+  forward,
+} from "./forward.js";
 export { Message, type MessageRetryOptions, type MessageState } from "./message.js";
 export { Publisher, type PublisherOptions, type SendOptions } from "./publisher.js";
 export { redactUrl } from "./redact.js";
+export type { RequestOptions } from "./request-reply.js";
 export {
   BACKOFF_JITTERS,
   type BackoffJitter,
@@ -60,6 +69,12 @@ export {
   type RetryPolicy,
 } from "./retry-policy.js";
 export type { Schema } from "./schema.js";
+export type { LogFields, Logger } from "./telemetry/logger.js";
+export type {
+  MeterProviderLike,
+  TelemetryOptions,
+  TracerProviderLike,
+} from "./telemetry/telemetry-options.js";
 export type { ExchangeInput, PassiveOption, QueueInput } from "./topology-input.js";
 
 import { Connection } from "./connection.js";

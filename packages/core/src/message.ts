@@ -1,5 +1,6 @@
 import { codecForContentType } from "./codecs/codec-registry.js";
 import { COMPRESSION_HEADER, decompress, MIN_DECOMPRESSED_LIMIT } from "./codecs/compression.js";
+import type { Connection } from "./connection.js";
 import type { Delivery, DeliveryInfo, Headers, MessageProperties, RawMessage } from "./contract.js";
 import {
   CarrotError,
@@ -12,7 +13,10 @@ import type { FailureOutcome, FailurePolicy, FailureRequest } from "./failure-po
 import { type FailureRecord, readFailureRecord } from "./failure-record.js";
 import { checkNumber, DELAY_RANGE } from "./number-options.js";
 import { checkOptionNames, MESSAGE_RETRY_NAMES } from "./option-names.js";
+import type { SendOptions } from "./publisher.js";
+import { sendReply } from "./request-reply.js";
 import { type Schema, validateSync } from "./schema.js";
+import type { SettleOperation, SettleOutcome } from "./telemetry/semantic-attributes.js";
 
 /**
  * Where a message is in its life: not settled yet, or how it was settled.
@@ -62,14 +66,22 @@ export class Message<T = unknown> {
   readonly #unsettled?: Set<Message<unknown>>;
   /** The consumer's failure policy, which `retry()` and a failed callback go through. */
   readonly #policy?: FailurePolicy;
+  /** The consumer's connection, which `reply()` sends on. */
+  readonly #connection?: Connection;
 
   /** A Consumer makes its messages: applications receive them, never build them. @internal */
   constructor(
     delivery: Delivery,
     rules: DecodeRules<T>,
-    options: { noAck: boolean; unsettled?: Set<Message<unknown>>; policy?: FailurePolicy },
+    options: {
+      noAck: boolean;
+      unsettled?: Set<Message<unknown>>;
+      policy?: FailurePolicy;
+      connection?: Connection;
+    },
   ) {
     this.#delivery = delivery;
+    this.#connection = options.connection;
     this.#rules = rules;
     this.#unsettled = options.unsettled;
     this.#policy = options.policy;
@@ -222,29 +234,62 @@ export class Message<T = unknown> {
     return (await this.#throughPolicy({ error })).summary;
   }
 
-  /** Claims the message for the policy (a second settle then throws), and runs it. */
+  /**
+   * Claims the message for the policy (a second settle then throws), and
+   * runs it, in a settle span when telemetry records: "retry", or
+   * "dead_letter" for the exhausted path.
+   */
   #throughPolicy(request: FailureRequest): Promise<FailureOutcome> {
     const policy = this.#policy;
     if (!policy)
       throw new UnsupportedFeatureError("only a message a Consumer received can be retried");
-    this.#transition(policy.exhausted(this.deliveryCount) ? "rejected" : "retried");
+    const exhausted = policy.exhausted(this.deliveryCount);
+    this.#transition(exhausted ? "rejected" : "retried");
+    const traced = this.#connection?.telemetry?.startSettle(
+      exhausted ? "dead_letter" : "retry",
+      this.#delivery,
+    );
     return policy.apply(this, this.#delivery, request).then((outcome) => {
       this.#state = outcome.state;
+      traced?.end(outcome.sendError, policyOutcome(outcome.state));
       return outcome;
     });
   }
 
-  /** The backend's promise itself, not one more wrapped around it: this is every message's path. */
-  #settle(to: Exclude<MessageState, "pending">): Promise<void> {
+  /**
+   * The backend's promise itself, not one more wrapped around it: this is
+   * every message's path (unless telemetry records its settle span).
+   */
+  #settle(to: Exclude<MessageState, "pending" | "retried">): Promise<void> {
     try {
       this.#transition(to);
+      const traced = this.#connection?.telemetry?.startSettle(
+        SETTLE_OPERATIONS[to],
+        this.#delivery,
+      );
       // Promise.resolve returns a native promise as is; it guards a backend that returns none.
-      return Promise.resolve(
+      const settled = Promise.resolve(
         to === "acked" ? this.#delivery.ack() : this.#delivery.reject(to === "requeued"),
       );
+      return traced === undefined ? settled : traced.track(settled, to);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Answers a request (a message sent with `publisher.request()`, or any
+   * with a `replyTo`): sends `data` to its `replyTo` queue with its
+   * correlation id, on the connection it was received on. It does not
+   * settle the request: ack it as well. Rejects with `InvalidOptionsError`
+   * when the message has no `replyTo`.
+   */
+  reply(data: unknown, options: SendOptions = {}): Promise<void> {
+    if (!this.#connection)
+      return Promise.reject(
+        new UnsupportedFeatureError("only a message a Consumer received can be replied to"),
+      );
+    return sendReply(this.#connection, this as Message<unknown>, data, options);
   }
 
   /**
@@ -285,6 +330,19 @@ const VERBS: Record<Exclude<MessageState, "pending">, string> = {
 
 function verb(state: MessageState): string {
   return VERBS[state as Exclude<MessageState, "pending">];
+}
+
+/** The settle span of each of `ack()`, `reject()` and `requeue()`. */
+const SETTLE_OPERATIONS = {
+  acked: "ack",
+  rejected: "reject",
+  requeued: "requeue",
+} as const satisfies Record<string, SettleOperation>;
+
+/** What the failure policy did, as `carrot.messages.settled` counts it: its exhausted path is `dead_lettered`. */
+function policyOutcome(state: FailureOutcome["state"]): SettleOutcome {
+  if (state === "rejected") return "dead_lettered";
+  return state;
 }
 
 /**

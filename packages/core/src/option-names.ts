@@ -8,6 +8,7 @@ import type { MessageRetryOptions } from "./message.js";
 import type { PublisherOptions, SendOptions } from "./publisher.js";
 import type { RetryBackoff } from "./retry-backoff.js";
 import type { RetryPolicy } from "./retry-policy.js";
+import type { TelemetryOptions } from "./telemetry/telemetry-options.js";
 
 /**
  * The names an options object takes. `K` is its interface's keys: the
@@ -87,6 +88,13 @@ export const CONNECTION_OPTION_NAMES = optionNames<keyof ConnectionOptions>({
   reconnect: true,
   connectionName: true,
   transportOptions: true,
+  telemetry: true,
+  logger: true,
+});
+
+export const TELEMETRY_OPTION_NAMES = optionNames<keyof TelemetryOptions>({
+  tracerProvider: true,
+  meterProvider: true,
 });
 
 export const RECONNECT_POLICY_NAMES = optionNames<keyof ReconnectPolicy>({

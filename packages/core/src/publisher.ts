@@ -19,6 +19,7 @@ import type {
 } from "./contract.js";
 import { ClosedError, EncodeError, InvalidOptionsError, PublishTimeoutError } from "./errors.js";
 import { InFlightLimit } from "./in-flight-limit.js";
+import type { Message } from "./message.js";
 import { checkNumber, DELAY_RANGE, MAX_TIMER_MS, type NumberRange } from "./number-options.js";
 import {
   checkOptionNames,
@@ -26,9 +27,11 @@ import {
   PUBLISHER_OPTION_NAMES,
   SEND_OPTION_NAMES,
 } from "./option-names.js";
+import { type RequestOptions, sendRequest } from "./request-reply.js";
 import { type Schema, validate } from "./schema.js";
 import { SendDeadline } from "./send-deadline.js";
 import { SendWait } from "./send-wait.js";
+import type { TracedOperation } from "./telemetry/instrumentation.js";
 import { checkDeclareMode, checkExchangeType } from "./topology-input.js";
 
 /**
@@ -148,6 +151,12 @@ export interface SendOptions<S extends string = string>
    * was sent. Once handed to the backend a send is not abortable: the broker
    * may already have the message.
    */
+  signal?: AbortSignal;
+}
+
+/** What `sendRaw` takes beside the message. */
+interface RawSendOptions {
+  routingKey?: string;
   signal?: AbortSignal;
 }
 
@@ -271,10 +280,21 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
     options?: SendOptions<Serializer>,
   ): Promise<void>;
   send(data: unknown, options: SendOptions = {}): Promise<void> {
+    const traced = this.connection.telemetry?.startSend(
+      this.exchange,
+      routingKeyOf(options) ?? this.options.routingKey ?? "",
+    );
+    return traced === undefined
+      ? this.#send(data, options)
+      : traced.track(traced.run(() => this.#send(data, options, traced)));
+  }
+
+  /** `send`, with its span (`traced`) when telemetry records. */
+  #send(data: unknown, options: SendOptions, traced?: TracedOperation): Promise<void> {
+    const signal = (options as SendOptions | null)?.signal; // a null options is refused below
     try {
       if (this.#closed) throw new ClosedError("this publisher is closed");
       checkOptionNames(options, SEND_OPTION_NAMES, "for send()");
-      const { signal } = options;
       if (signal !== undefined) {
         if (!(signal instanceof AbortSignal))
           throw new InvalidOptionsError("the signal of send() must be an AbortSignal");
@@ -283,13 +303,28 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
     } catch (error) {
       return Promise.reject(error);
     }
+    const build =
+      traced === undefined
+        ? () => this.#request(data, options)
+        : () => traced.inject(this.#request(data, options));
+    return this.#dispatch(build, signal, this.options.schema && { data });
+  }
+
+  /**
+   * Publishes the request `build` makes, at once when connected and
+   * declared with a slot free (no await, no promise but the one it
+   * returns), else once it has waited (see #sendWhenReady).
+   */
+  #dispatch(
+    build: () => PublishRequest,
+    signal: AbortSignal | undefined,
+    validated?: { data: unknown },
+  ): Promise<void> {
     const slotHeld = this.#limit.tryAcquire();
-    if (!slotHeld || this.options.schema || !this.#ready())
-      return this.#sendWhenReady(slotHeld, data, options);
-    // Connected and declared, with a slot free: the send goes straight on,
-    // with no await and no promise but the one it returns.
+    if (!slotHeld || validated || !this.#ready())
+      return this.#sendWhenReady(slotHeld, build, signal, validated);
     try {
-      return this.#publish(this.connection.backend, this.#request(data, options));
+      return this.#publish(this.connection.backend, build());
     } catch (error) {
       this.#limit.release();
       return Promise.reject(error);
@@ -297,17 +332,57 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
   }
 
   /**
-   * A send that first waits for a slot, validates its data, or connects and
-   * declares. Its signal stops it at any of these waits, up to the handover.
+   * Sends a message that is already a message: its body, content type,
+   * encoding, headers and properties go as they are (the Publisher's
+   * `headers` beneath its own), with no codec, compression or schema. What
+   * `forward()` sends; it waits, times out and settles as `send` does. @internal
    */
-  async #sendWhenReady(slotHeld: boolean, data: unknown, options: SendOptions): Promise<void> {
+  sendRaw(message: RawMessage, options: RawSendOptions = {}): Promise<void> {
+    const traced = this.connection.telemetry?.startSend(
+      this.exchange,
+      options.routingKey ?? this.options.routingKey ?? "",
+    );
+    return traced === undefined
+      ? this.#sendRaw(message, options)
+      : traced.track(traced.run(() => this.#sendRaw(message, options, traced)));
+  }
+
+  /**
+   * `sendRaw`, with its span (`traced`) when telemetry records: the trace
+   * context it injects replaces the one the message came with, so that a
+   * forwarded message's consumer continues the forward's trace.
+   */
+  #sendRaw(message: RawMessage, options: RawSendOptions, traced?: TracedOperation): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError("this publisher is closed"));
     const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const request = (): PublishRequest => ({
+      exchange: this.exchange,
+      routingKey: options.routingKey ?? this.options.routingKey ?? "",
+      message: { ...message, headers: { ...this.options.headers, ...message.headers } },
+      mandatory: this.options.mandatory ?? false,
+    });
+    return this.#dispatch(traced === undefined ? request : () => traced.inject(request()), signal);
+  }
+
+  /**
+   * A send that first waits for a slot, validates its data (`validated`,
+   * when the Publisher has a schema), or connects and declares. Its signal
+   * stops it at any of these waits, up to the handover.
+   */
+  async #sendWhenReady(
+    slotHeld: boolean,
+    build: () => PublishRequest,
+    signal: AbortSignal | undefined,
+    validated?: { data: unknown },
+  ): Promise<void> {
     const waited = slotHeld
       ? 0
       : await new SendWait(this.#limit, this.#deadline, this.#slotTimeout, signal).granted;
     try {
-      if (this.options.schema) await validate(this.options.schema, data, "the message to send");
-      const request = this.#request(data, options);
+      if (this.options.schema && validated)
+        await validate(this.options.schema, validated.data, "the message to send");
+      const request = build();
       const backend = this.#ready()
         ? this.connection.backend
         : await unlessAborted(this.#prepare(), signal);
@@ -370,6 +445,16 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
     return request;
   }
 
+  /**
+   * Sends `data` as a request and resolves to the reply `Message`, matched
+   * by correlation id on a reply queue this connection owns (see
+   * `message.reply()`). Rejects with `RequestTimeoutError` when no reply
+   * comes within `timeout`, and as `send` does when the request is not sent.
+   */
+  request<R = unknown>(data: T, options: RequestOptions<S> = {}): Promise<Message<R>> {
+    return sendRequest<R>(this as unknown as Publisher<never, string>, data, options);
+  }
+
   /** Waits for sends in flight, then refuses new ones. The connection stays open. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -380,6 +465,12 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A send's own routing key, read before its options are checked: anything but a string is none. */
+function routingKeyOf(options: SendOptions | null): string | undefined {
+  const routingKey = options?.routingKey;
+  return typeof routingKey === "string" ? routingKey : undefined;
 }
 
 function encode(
