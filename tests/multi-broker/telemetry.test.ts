@@ -171,6 +171,47 @@ describe.each(BROKERS)("telemetry on %s", (broker) => {
     });
   });
 
+  it("request-reply is one trace: the request's send, the responder's process, its reply's send; the requester's receive links to the reply", async () => {
+    const endpoint = await scene.endpoint(broker, "rpc");
+    const responder = endpoint.consumer(endpoint.connection);
+    responder.registerCallback(async (_data, message) => {
+      await message.reply({ ok: true });
+      await message.ack();
+    });
+    await responder.declare();
+    const serving = responder.wait({ limit: 1 });
+    const requester = await scene.connect(broker);
+    const reply = await endpoint
+      .publisher(requester)
+      .request({ ask: 1 }, { routingKey: ROUTING_KEY, timeout: WAIT_MS });
+    await withTimeout(serving, WAIT_MS, "the responder's wait");
+    expect(reply.payload).toEqual({ ok: true });
+
+    const request = span(`send ${endpoint.exchange}`);
+    const process = span(`process ${endpoint.queue}`);
+    const { traceId } = request.spanContext();
+    expect(process.parentSpanContext?.spanId).toBe(id(request));
+    const replySends = spans
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId === traceId && s.name === "send (temporary)");
+    expect(replySends.map((s) => s.parentSpanContext?.spanId)).toEqual([id(process)]);
+    const replySend = replySends[0]!;
+    expect(replySend.kind).toBe(SpanKind.PRODUCER);
+    // The reply destination's generated name stays out of span names and metric series.
+    expect(replySend.attributes).toMatchObject({
+      "messaging.destination.name": "(temporary)",
+      "messaging.destination.temporary": true,
+    });
+    const receives = spans
+      .getFinishedSpans()
+      .filter(
+        (s) =>
+          s.name === "receive (temporary)" &&
+          s.links.some((link) => link.context.spanId === id(replySend)),
+      );
+    expect(receives.map((s) => s.kind)).toEqual([SpanKind.CLIENT]);
+  });
+
   it("counts exactly: 5 sent, 5 consumed, 4 acked, 1 rejected; none left in flight", async () => {
     const endpoint = await scene.endpoint(broker, "count");
     const consumed = consume(endpoint, endpoint.connection, 5, async (message) => {

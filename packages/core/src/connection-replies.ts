@@ -85,6 +85,12 @@ export class ConnectionReplies implements ConnectionChild {
   #deliver(delivery: Delivery): void {
     const id = delivery.message.properties.correlationId;
     if (id === undefined || !this.#rules) return;
+    // A receive span linked to the reply's send: the requester's side of the trace.
+    const traced = this.#connection.telemetry?.startReceive(delivery.info.queue);
+    if (traced) {
+      traced.received(delivery.message);
+      traced.end();
+    }
     this.#pending.resolve(
       id,
       new Message(delivery, this.#rules, { noAck: true, connection: this.#connection }),

@@ -14,6 +14,8 @@ export const OPERATION_NAME = "messaging.operation.name";
  * queue name) the routing key. Consuming and settling: the queue.
  */
 export const DESTINATION = "messaging.destination.name";
+/** true on a destination made for one connection's replies, whose generated name spans and metrics do not carry. */
+export const DESTINATION_TEMPORARY = "messaging.destination.temporary";
 /** The application's `messageId`, when the message has one. */
 export const MESSAGE_ID = "messaging.message.id";
 /** The `correlationId`, when the message has one. */

@@ -7,7 +7,7 @@ import type {
   Tracer,
   TracerProvider,
 } from "@opentelemetry/api";
-import type { Delivery, Headers } from "../contract.js";
+import { type Delivery, type Headers, REPLY_QUEUE_PREFIX } from "../contract.js";
 import { InvalidOptionsError } from "../errors.js";
 import { HEADER_GETTER } from "./header-carrier.js";
 import type { Instrumentation } from "./instrumentation.js";
@@ -21,6 +21,7 @@ import { apiLoadError, type OpenTelemetryApi, openTelemetryApi } from "./opentel
 import {
   CARROT_ROUTING_KEY,
   DESTINATION,
+  DESTINATION_TEMPORARY,
   OPERATION_NAME,
   OPERATION_TYPE,
   RABBITMQ_ROUTING_KEY,
@@ -80,7 +81,7 @@ export class Telemetry implements Instrumentation, OperationScope {
     const tracer = this.#activeTracer();
     const instruments = this.#activeInstruments();
     if (tracer === undefined && instruments === undefined) return undefined;
-    const destination = exchange || routingKey;
+    const destination = stableName(exchange || routingKey);
     const attributes = this.#attributes("send", "send", destination);
     if (tracer === undefined) return new MessagingOperation(this, "send", attributes, instruments);
     const parent = this.api.context.active();
@@ -131,11 +132,12 @@ export class Telemetry implements Instrumentation, OperationScope {
     return new MessagingOperation(this, "process", attributes, instruments, span, context);
   }
 
-  /** A `fetch()` from `queue`: its span is a child of the active context. */
-  startReceive(queue: string): MessagingOperation | undefined {
+  /** A `fetch()` from `from`, or a reply received: its span is a child of the active context. */
+  startReceive(from: string): MessagingOperation | undefined {
     const tracer = this.#activeTracer();
     const instruments = this.#activeInstruments();
     if (tracer === undefined && instruments === undefined) return undefined;
+    const queue = stableName(from);
     const attributes = this.#attributes("receive", "receive", queue);
     const span = tracer?.startSpan(
       `receive ${queue}`,
@@ -228,8 +230,26 @@ export class Telemetry implements Instrumentation, OperationScope {
   #spanAttributes(type: string, name: string, destination: string, routingKey: string): Attributes {
     const attributes = this.#attributes(type, name, destination);
     if (routingKey) attributes[this.#routingKey] = routingKey;
+    if (destination === TEMPORARY_NAME) attributes[DESTINATION_TEMPORARY] = true;
     return attributes;
   }
+}
+
+/** What span names and metrics call a destination made for one connection's replies. */
+const TEMPORARY_NAME = "(temporary)";
+/** Reply destinations: carrot's reply queues, and RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to.<id>`). */
+const TEMPORARY_PREFIXES = [REPLY_QUEUE_PREFIX, "amq.rabbitmq.reply-to"];
+
+/**
+ * A destination's name as spans and metrics carry it: a reply
+ * destination's is generated per connection (or per request), so, as the
+ * conventions ask of dynamic names, it is "(temporary)", which keeps span
+ * names and metric series few.
+ */
+function stableName(destination: string): string {
+  return TEMPORARY_PREFIXES.some((prefix) => destination.startsWith(prefix))
+    ? TEMPORARY_NAME
+    : destination;
 }
 
 /**
