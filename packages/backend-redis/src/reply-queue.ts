@@ -1,12 +1,9 @@
-import { randomUUID } from "node:crypto";
 import {
-  type Backend,
-  NotFoundError,
+  KeptAliveReplyQueue,
   type QueueDeclaration,
-  REPLY_QUEUE_PREFIX,
   type ReplyDestination,
   type ReplyHandlers,
-  type Subscription,
+  type ReplyQueueBackend,
 } from "@carrot/core/backend";
 import type { ChainableCommander } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
@@ -16,21 +13,11 @@ import type { RedisScripts, ScriptedRedis } from "./lua-scripts.js";
 const MIN_EXPIRY_MS = 1000;
 
 /** What a reply queue uses of its backend. */
-export interface ReplyQueueHost {
-  /** Consumes the queue, and deletes it on close. */
-  readonly backend: Pick<Backend, "consume" | "deleteQueue">;
+export interface ReplyQueueHost extends ReplyQueueBackend {
   /** The backend's command connection. */
   readonly command: ScriptedRedis;
   /** Where the backend's keys are: the queue's are made and expired by these names. */
   readonly keys: KeyLayout;
-  /**
-   * Milliseconds the queue outlives its last refresh: the backend's
-   * `visibilityTimeout`, the time after which a silent connection's
-   * deliveries go to others (at least a second).
-   */
-  readonly expiry: number;
-  /** A refresh that failed (the connection is down): reported, and tried again at the next tick. */
-  reportError(error: unknown): void;
 }
 
 /**
@@ -54,53 +41,24 @@ export async function openReplyQueue(
   return queue;
 }
 
-class RedisReplyQueue implements ReplyDestination {
-  readonly replyTo = `${REPLY_QUEUE_PREFIX}${randomUUID()}`;
+/** The sign of life is the keys' expiry, which Redis enforces itself. */
+class RedisReplyQueue extends KeptAliveReplyQueue {
   readonly #host: ReplyQueueHost;
-  readonly #handlers: ReplyHandlers;
   readonly #expiry: number;
-  #subscription?: Subscription;
-  #timer?: NodeJS.Timeout;
-  #closed = false;
 
   constructor(host: ReplyQueueHost, handlers: ReplyHandlers) {
+    const expiry = Math.max(host.expiry, MIN_EXPIRY_MS);
+    super({ ...host, expiry }, handlers);
     this.#host = host;
-    this.#handlers = handlers;
-    this.#expiry = Math.max(host.expiry, MIN_EXPIRY_MS);
-  }
-
-  async open(): Promise<void> {
-    await this.#create();
-    try {
-      this.#subscription = await this.#host.backend.consume(
-        this.replyTo,
-        { prefetch: 0, noAck: true, exclusive: false, consumerTag: this.replyTo },
-        (delivery) => this.#handlers.reply(delivery),
-      );
-    } catch (error) {
-      await this.#host.backend.deleteQueue(this.replyTo).catch(() => undefined);
-      throw error;
-    }
-    this.#timer = setInterval(() => void this.#refresh(), this.#expiry / 3);
-    this.#timer.unref();
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#timer);
-    await this.#subscription?.cancel();
-    await this.#host.backend.deleteQueue(this.replyTo).catch((error: unknown) => {
-      if (!(error instanceof NotFoundError)) throw error; // expired already
-    });
+    this.#expiry = expiry;
   }
 
   /**
    * The queue as declareQueue makes one without arguments (its declaration,
    * its stream with the consumer group), with the expiry set in the same
-   * transaction: no moment where a death would leave it for good.
+   * transaction.
    */
-  async #create(): Promise<void> {
+  protected async create(): Promise<void> {
     const { command, keys } = this.#host;
     const declaration: QueueDeclaration = {
       name: this.replyTo,
@@ -127,26 +85,16 @@ class RedisReplyQueue implements ReplyDestination {
     failed(await transaction.exec());
   }
 
-  /** Pushes the expiry back; a queue found gone is lost. */
-  async #refresh(): Promise<void> {
+  /** Pushes the expiry back: gone when the declaration's key is. */
+  protected async renew(): Promise<boolean> {
     const transaction = this.#host.command.multi();
     for (const key of this.#keys()) transaction.pexpire(key, this.#expiry);
-    let replies: [Error | null, unknown][];
-    try {
-      replies = failed(await transaction.exec());
-    } catch (error) {
-      this.#host.reportError(error);
-      return;
-    }
-    const metaKept = replies[0]?.[1] === 1; // PEXPIRE answers 1 when the key is there
-    if (!metaKept && !this.#closed) {
-      clearInterval(this.#timer);
-      this.#handlers.lost(
-        new NotFoundError(
-          `reply queue '${this.replyTo}' is gone: this connection was silent for longer than its expiry (${this.#expiry} ms, visibilityTimeout) or someone deleted it; send the request again`,
-        ),
-      );
-    }
+    const replies = failed(await transaction.exec());
+    return replies[0]?.[1] === 1; // PEXPIRE answers 1 when the key is there
+  }
+
+  protected goneReason(): string {
+    return `reply queue '${this.replyTo}' is gone: this connection was silent for longer than its expiry (${this.#expiry} ms, visibilityTimeout) or someone deleted it; send the request again`;
   }
 
   /** Every key of the queue (the dead-letter stream and bindings exist only if made): meta first. */

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   DeleteQueueCommand,
   ListQueuesCommand,
@@ -7,13 +6,12 @@ import {
   TagQueueCommand,
 } from "@aws-sdk/client-sqs";
 import {
-  type Backend,
-  NotFoundError,
+  KeptAliveReplyQueue,
   type QueueDeclaration,
   REPLY_QUEUE_PREFIX,
   type ReplyDestination,
   type ReplyHandlers,
-  type Subscription,
+  type ReplyQueueBackend,
 } from "@carrot/core/backend";
 import { isMissingQueue } from "./aws-errors.js";
 
@@ -27,23 +25,13 @@ export const SEEN_TAG = "carrot-reply:seen";
 const SWEEP_BATCH = 10;
 
 /** What a reply queue uses of its backend. */
-export interface ReplyQueueHost {
-  /** Consumes the queue, and deletes it on close. */
-  readonly backend: Pick<Backend, "consume" | "deleteQueue">;
+export interface ReplyQueueHost extends ReplyQueueBackend {
   /** The backend's SDK client: tags, the sweep's lists and deletes. */
   readonly client: SQSClient;
   /** Creates the queue as declareQueue does, with these tags set by the CreateQueue itself; resolves to its URL. */
   declare(declaration: QueueDeclaration, tags: Record<string, string>): Promise<string>;
   /** The SQS name of a carrot queue name (the backend's prefix before it). */
   sqsName(name: string): string;
-  /**
-   * Milliseconds a reply queue stays alive without a refresh of its tag:
-   * the backend's `visibilityTimeout`, the time after which a silent
-   * consumer's messages go to others.
-   */
-  readonly expiry: number;
-  /** A refresh or a sweep that failed: reported, never thrown (the next tick tries again). */
-  reportError(error: unknown): void;
 }
 
 /**
@@ -69,62 +57,35 @@ export async function openReplyQueue(
   return queue;
 }
 
-class SqsReplyQueue implements ReplyDestination {
-  readonly replyTo = `${REPLY_QUEUE_PREFIX}${randomUUID()}`;
+/** The sign of life is the tag: refreshed, and read by the sweep of the next reply queue made. */
+class SqsReplyQueue extends KeptAliveReplyQueue {
   readonly #host: ReplyQueueHost;
-  readonly #handlers: ReplyHandlers;
   #url?: string;
-  #subscription?: Subscription;
-  #timer?: NodeJS.Timeout;
-  #closed = false;
 
   constructor(host: ReplyQueueHost, handlers: ReplyHandlers) {
+    super(host, handlers);
     this.#host = host;
-    this.#handlers = handlers;
   }
 
-  async open(): Promise<void> {
-    const { backend } = this.#host;
+  protected async create(): Promise<void> {
     this.#url = await this.#host.declare(
       { name: this.replyTo, durable: false, exclusive: false, autoDelete: false, arguments: {} },
       seenNow(),
     );
-    try {
-      this.#subscription = await backend.consume(
-        this.replyTo,
-        { prefetch: 0, noAck: true, exclusive: false, consumerTag: this.replyTo },
-        (delivery) => this.#handlers.reply(delivery),
-      );
-    } catch (error) {
-      await backend.deleteQueue(this.replyTo).catch(() => undefined);
-      throw error;
-    }
-    this.#timer = setInterval(() => void this.#refresh(), this.#host.expiry / 3);
-    this.#timer.unref();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#timer);
-    await this.#subscription?.cancel();
-    await this.#host.backend.deleteQueue(this.replyTo);
-  }
-
-  /** Says it lives; a queue found gone (swept, deleted) is lost. */
-  async #refresh(): Promise<void> {
+  protected async renew(): Promise<boolean> {
     try {
       await this.#host.client.send(new TagQueueCommand({ QueueUrl: this.#url, Tags: seenNow() }));
+      return true;
     } catch (error) {
-      if (!isMissingQueue(error)) return this.#host.reportError(error);
-      if (this.#closed) return;
-      clearInterval(this.#timer);
-      this.#handlers.lost(
-        new NotFoundError(
-          `reply queue '${this.replyTo}' is gone: it was swept as stale (this connection did not refresh it for ${this.#host.expiry} ms, or another process's clock is far ahead) or deleted; send the request again`,
-        ),
-      );
+      if (isMissingQueue(error)) return false;
+      throw error;
     }
+  }
+
+  protected goneReason(): string {
+    return `reply queue '${this.replyTo}' is gone: it was swept as stale (this connection did not refresh it for ${this.#host.expiry} ms, or another process's clock is far ahead) or deleted; send the request again`;
   }
 }
 

@@ -62,6 +62,7 @@ export {
   type UnversionedNames,
 } from "./kit/envelope.js";
 export { isExpired, overflowCount, timeToLive } from "./kit/expiry.js";
+export { KeptAliveReplyQueue, type ReplyQueueBackend } from "./kit/kept-alive-reply-queue.js";
 export {
   Lease,
   LeaseKeeper,
