@@ -33,6 +33,7 @@ export interface ReplyQueueBackend {
  * Closing deletes the queue at once.
  */
 export abstract class KeptAliveReplyQueue implements ReplyDestination {
+  /** The queue's name, which requests carry as their `replyTo`. */
   readonly replyTo = `${REPLY_QUEUE_PREFIX}${randomUUID()}`;
   readonly #host: ReplyQueueBackend;
   readonly #handlers: ReplyHandlers;
@@ -70,6 +71,7 @@ export abstract class KeptAliveReplyQueue implements ReplyDestination {
     this.#timer.unref();
   }
 
+  /** Stops consuming and renewing, and deletes the queue (one already gone is no error). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
