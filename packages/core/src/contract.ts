@@ -110,7 +110,11 @@ export interface MessageProperties {
   priority?: number;
   /** Milliseconds until the message expires if not delivered. */
   expiration?: number;
-  /** When the message was created, as the sender says; carried as is, to the millisecond. */
+  /**
+   * When the message was created, as the sender says: to the millisecond on
+   * memory, Redis and SQS; to the second on RabbitMQ, whose AMQP timestamp
+   * counts seconds (a forward from RabbitMQ carries the second it has).
+   */
   timestamp?: Date;
   /** The application's name for the kind of message ("order.created"). */
   type?: string;
