@@ -6,7 +6,7 @@ import {
   PublishOutcomeUnknownError,
   TickBatcher,
 } from "@carrot/core/backend";
-import type { ScriptedRedis } from "./lua-scripts.js";
+import { type PublishResults, publishResult, type ScriptedRedis } from "./lua-scripts.js";
 import {
   lostError,
   publishArguments,
@@ -96,7 +96,7 @@ export class ClusterPublisher {
         return fail(waited[0] ?? new Error(`no replica had it within ${replicaTimeout} ms`), false);
       }
       indexes.forEach((i, j) => {
-        const result = (results as (number | string)[])[j];
+        const result = publishResult(results as PublishResults, j);
         outcomes[i] =
           typeof result === "number"
             ? result

@@ -130,13 +130,17 @@ local function marks()
 end
 `);
 
-// A batch of publishes, each distinct route sent once. KEYS: due, delayed,
-// delayed messages, delayed sequence, then the routes' (see ROUTING). ARGV:
-// the routes, then per message its route's number, expiration ms (""),
-// delay ms ("" for none), body, envelope.
+// A batch of publishes, each distinct route and envelope sent once. KEYS:
+// due, delayed, delayed messages, delayed sequence, then the routes' (see
+// ROUTING). ARGV: the routes, the number of envelopes and each of them, then
+// runs of messages: a descriptor, "route envelope count expiration delay"
+// (by their numbers; expiration ms and delay ms "" for none), then the run's
+// bodies (publish-batcher.ts builds them).
 // Returns per message the number of queues that stored it, -1 when the
 // bindings changed since the caller routed (it re-reads them and retries),
-// or an error string when Redis refused it (the batch's others go on).
+// or an error string when Redis refused it (the batch's others go on); one
+// value alone when it is every message's (the common case: a shorter reply
+// to write and to parse than one per message).
 // A delayed message is held (result 1) in the delayed set, scored by its due
 // time on Redis's clock and numbered in send order, until a sweeper
 // releases it. Its route names no queue (they are chosen when it is due):
@@ -150,21 +154,33 @@ local function hold(delay, body, envelope)
   return 1
 end
 local routes, a = readRoutes(5)
+local envelopes = a
+a = a + 1 + tonumber(ARGV[a])
 local results = {}
+local n = 0
 while a <= #ARGV do
-  local route = routes[tonumber(ARGV[a])]
-  local result = -1
-  if not route.stale then
-    if ARGV[a + 2] == '' then
-      result = outcome(pcall(publish, route, ARGV[a + 1], ARGV[a + 3], ARGV[a + 4]))
-    else
-      result = outcome(pcall(hold, ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]))
+  local r, e, count, expiration, delay = string.match(ARGV[a], '^(%d+) (%d+) (%d+) ([^ ]*) ([^ ]*)$')
+  local route = routes[tonumber(r)]
+  local envelope = ARGV[envelopes + tonumber(e)]
+  local last = a + tonumber(count)
+  for i = a + 1, last do
+    local result = -1
+    if not route.stale then
+      if delay == '' then
+        result = outcome(pcall(publish, route, expiration, ARGV[i], envelope))
+      else
+        result = outcome(pcall(hold, delay, ARGV[i], envelope))
+      end
     end
+    n = n + 1
+    results[n] = result
   end
-  results[#results + 1] = result
-  a = a + 5
+  a = last + 1
 end
-return results
+for i = 2, n do
+  if results[i] ~= results[1] then return results end
+end
+return results[1]
 `;
 
 // Delayed messages, due, into their queues: each routed by the caller with
@@ -510,9 +526,17 @@ const OWNERSHIP_SCRIPTS = {
   carrotTouch: TOUCH,
 };
 
+/** The publish script's reply: each message's result, or the one result they all had. */
+export type PublishResults = (number | string)[] | number | string;
+
+/** Message `i`'s result in the publish script's `results`. */
+export function publishResult(results: PublishResults, i: number): number | string | undefined {
+  return Array.isArray(results) ? results[i] : results;
+}
+
 export interface RedisScripts {
   carrotDropConsumer(stream: string, group: string, consumer: string): Promise<number>;
-  carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<(number | string)[]>;
+  carrotPublish(numKeys: number, ...args: (string | Buffer)[]): Promise<PublishResults>;
   carrotSettle: OwnershipScript;
   carrotRequeue: OwnershipScript;
   carrotReturnUnseen: OwnershipScript;

@@ -45,6 +45,13 @@ export function encodeEnvelope(exchange: string, routingKey: string, message: Ra
   return sentEnvelopes.write(exchange, routingKey, message);
 }
 
+/** The one-letter field names of an entry (see StoredEntry), as bytes; `why` in a dead stream. */
+const LETTER_B = 0x62;
+const LETTER_M = 0x6d;
+const LETTER_X = 0x78;
+const LETTER_R = 0x72;
+const WHY = Buffer.from("why");
+
 /** An entry without a body field: one shared, since a zero-length buffer holds nothing to change. */
 const NO_BODY = Buffer.alloc(0);
 
@@ -62,15 +69,17 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
   let earlierDeliveries = 0;
   let deadReason: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!.toString("latin1"); // field names are ASCII: no UTF-8 decoding needed
+    const name = fields[i]!;
     const value = fields[i + 1]!;
-    if (name === "b") body = value;
-    else if (name === "m") envelopeText = value.toString();
-    else if (name === "x") expiresAt = Number(value.toString());
-    else if (name === "r") {
+    // Names compared as bytes: a string made of each name cost about 0.2 µs per entry.
+    const letter = name.length === 1 ? name[0] : undefined;
+    if (letter === LETTER_B) body = value;
+    else if (letter === LETTER_M) envelopeText = value.toString();
+    else if (letter === LETTER_X) expiresAt = Number(value.toString());
+    else if (letter === LETTER_R) {
       redelivered = true;
       earlierDeliveries = deliveriesBefore(value.toString());
-    } else if (name === "why") deadReason = value.toString();
+    } else if (name.equals(WHY)) deadReason = value.toString();
   }
   const expiry = Number.isFinite(expiresAt) ? expiresAt : undefined;
   // An entry with a body alone (another client's XADD): its body is all there is.

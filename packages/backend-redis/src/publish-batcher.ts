@@ -8,7 +8,7 @@ import {
   TickBatcher,
 } from "@carrot/core/backend";
 import type { KeyLayout } from "./key-layout.js";
-import type { ScriptedRedis } from "./lua-scripts.js";
+import { publishResult, type ScriptedRedis } from "./lua-scripts.js";
 import { ScriptRoutes } from "./script-routes.js";
 
 /** One message, routed: where it goes and what is stored. */
@@ -109,7 +109,7 @@ export class PublishBatcher {
           if (!this.#inFlight.delete(sent)) return; // failed already with its socket
           resolve(
             batch.map(({ route }, i) => {
-              const result = results[i];
+              const result = publishResult(results, i);
               return typeof result === "number"
                 ? result
                 : refusedError(route.exchange, String(result));
@@ -135,26 +135,64 @@ export class PublishBatcher {
 
 /**
  * The publish script's arguments for `batch`: the number of keys, the keys,
- * then each distinct route once (its keys and queues) and each message by
- * its route's number.
+ * then each distinct route once (its keys and queues), each distinct
+ * envelope once, then the messages in runs. A run is consecutive messages
+ * with the same route, envelope, expiration and delay (a publisher's
+ * messages mostly are one run): one descriptor, "route envelope count
+ * expiration delay", then the run's bodies. So a message costs one argument,
+ * its body, where it cost five: the client's and Redis's work per argument
+ * was most of what a publish cost beyond its XADD.
  */
 export function publishArguments(
   keys: KeyLayout,
   batch: readonly RoutedPublish[],
 ): [number, ...(string | Buffer)[]] {
   const routes = new ScriptRoutes(keys);
-  const messageArgs: (string | Buffer)[] = [];
+  const envelopes = new Map<string, number>();
+  const runs: (string | Buffer)[] = [];
+  let run = { route: "", envelope: 0, expiration: "", delay: "", at: -1, count: 0 };
+  const close = () => {
+    if (run.count === 0) return;
+    const { route, envelope, count, expiration, delay } = run;
+    runs[run.at] = `${route} ${envelope} ${count} ${expiration} ${delay}`;
+  };
   for (const { route, expiration, delay, body, envelope } of batch) {
-    const sentRoute = delay === "" ? route : heldRoute(route);
-    messageArgs.push(routes.number(sentRoute), expiration, delay, body, envelope);
+    const routeNumber = routes.number(delay === "" ? route : heldRoute(route));
+    let envelopeNumber = envelopes.get(envelope);
+    if (envelopeNumber === undefined) {
+      envelopeNumber = envelopes.size + 1;
+      envelopes.set(envelope, envelopeNumber);
+    }
+    if (
+      routeNumber !== run.route ||
+      envelopeNumber !== run.envelope ||
+      expiration !== run.expiration ||
+      delay !== run.delay
+    ) {
+      close();
+      run = {
+        route: routeNumber,
+        envelope: envelopeNumber,
+        expiration,
+        delay,
+        at: runs.length,
+        count: 0,
+      };
+      runs.push(""); // the descriptor, once the run's length is known
+    }
+    runs.push(body);
+    run.count++;
   }
+  close();
   const fixedKeys = [keys.due(), keys.delayed(), keys.delayedMessages(), keys.delayedSequence()];
   return [
     fixedKeys.length + routes.keys.length,
     ...fixedKeys,
     ...routes.keys,
     ...routes.arguments(),
-    ...messageArgs,
+    String(envelopes.size),
+    ...envelopes.keys(),
+    ...runs,
   ];
 }
 

@@ -517,7 +517,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     noAck: boolean,
   ): Delivery | undefined {
     const { queue, leases, settles } = context;
-    if (isExpired(entry.expiresAt, Date.now() + this.#clockOffset)) {
+    // The clock is read only for entries that can expire: most cannot.
+    if (
+      entry.expiresAt !== undefined &&
+      isExpired(entry.expiresAt, Date.now() + this.#clockOffset)
+    ) {
       this.#deadLetter(queue, entry, "expired")
         .then(() => settles.settle(leases, entry.id, "ack"))
         .catch((error: unknown) => this.#reportError(error));
