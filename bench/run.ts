@@ -83,7 +83,7 @@ if (first === "--render" && second) {
   for (const benchFile of benchFiles()) {
     const scenarios = (await import(`./${benchFile}`)).default as Record<string, Scenario>;
     for (const [name, scenario] of Object.entries(scenarios)) {
-      if (filter && !benchFile.includes(filter) && !name.includes(filter)) continue;
+      if (filter && !matches(benchFile, filter) && !matches(name, filter)) continue;
       const output = execFileSync(
         process.execPath,
         ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url), benchFile, name],
@@ -105,4 +105,9 @@ if (first === "--render" && second) {
   console.log(`\n${markdown(reports, `Measured ${description}.`)}`);
   const out = process.env.BENCH_OUT ?? (filter ? undefined : DEFAULT_OUT);
   if (out) write(out, reports, description);
+}
+
+/** The filter matches a file or scenario name whatever the case ("Redis publish" finds "redis publish ..."). */
+function matches(name: string, filter: string): boolean {
+  return name.toLowerCase().includes(filter.toLowerCase());
 }
