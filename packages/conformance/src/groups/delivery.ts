@@ -162,6 +162,13 @@ const rejectDeadLetters: ConformanceCase = {
     const publisher = ep.publisher();
     await publisher.send("m1", { headers: { origin: "conformance" }, messageId: "id-1" });
     await publisher.send(SENTINEL);
+    // Both rejected first: without `ordering` the sentinel may be rejected, and
+    // dead-lettered, before m1 is even received. Closing the consumer waits
+    // for its rejects, each resolved once its dead letter was sent.
+    await untilPayload(got, "m1");
+    await untilPayload(got, SENTINEL);
+    await t.nothingMoreOn(got);
+    await untilPayload(dead, "m1");
     await untilPayload(dead, SENTINEL);
     await t.nothingMoreOn(dead);
     expectExactly(t.expect, got.items, ["m1", SENTINEL], "the queue whose messages are rejected");
