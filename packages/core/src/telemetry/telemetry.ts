@@ -58,6 +58,8 @@ export class Telemetry implements Instrumentation, OperationScope {
   readonly #meterProvider: MeterProvider | undefined;
   #tracer?: Tracer;
   #instruments?: Instruments;
+  /** The meter provider last found to give the no-op meter (no SDK registered yet). */
+  #noopMeterProvider?: MeterProvider;
 
   constructor(
     api: OpenTelemetryApi,
@@ -210,8 +212,14 @@ export class Telemetry implements Instrumentation, OperationScope {
   /** The instruments, once a meter records: the global provider's meter is the no-op one until an SDK registers. */
   #activeInstruments(): Instruments | undefined {
     if (this.#instruments !== undefined) return this.#instruments;
-    const meter = (this.#meterProvider ?? this.api.metrics.getMeterProvider()).getMeter(SCOPE);
-    if (meter === this.api.createNoopMeter()) return undefined;
+    const provider = this.#meterProvider ?? this.api.metrics.getMeterProvider();
+    // The provider whose meter was the no-op one still is: no need to ask it again, every message.
+    if (provider === this.#noopMeterProvider) return undefined;
+    const meter = provider.getMeter(SCOPE);
+    if (meter === this.api.createNoopMeter()) {
+      this.#noopMeterProvider = provider;
+      return undefined;
+    }
     this.#instruments = createInstruments(meter);
     return this.#instruments;
   }
