@@ -161,7 +161,7 @@ export class MemoryBroker {
   }
 
   #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
-    queues.forEach((name, i) => {
+    for (let i = 0; i < queues.length; i++) {
       // Each queue gets its own copy of the mutable parts (the body is never
       // mutated); headers, as on every backend, in an object without a prototype.
       const headers = Object.assign(newHeaders(), message.headers);
@@ -169,7 +169,7 @@ export class MemoryBroker {
         i === 0
           ? { ...message, headers }
           : { ...message, headers, properties: { ...message.properties } };
-      this.#queues.get(name)?.enqueue({ message: copy, exchange, routingKey, deliveries: 0 });
-    });
+      this.#queues.get(queues[i]!)?.enqueue({ message: copy, exchange, routingKey, deliveries: 0 });
+    }
   }
 }

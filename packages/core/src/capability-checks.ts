@@ -47,6 +47,9 @@ export function assertQueueSupported(
     refuse(backend, `${type} queues (queueType on '${queue.name}')`);
 }
 
+/** The request fields that need `messageGroups`: one array for every publish, not one made per call. */
+const GROUP_IDS = ["groupId", "deduplicationId"] as const;
+
 export function assertPublishSupported(
   backend: string,
   caps: Capabilities,
@@ -56,7 +59,7 @@ export function assertPublishSupported(
     refuse(backend, "mandatory sends (unroutable detection)");
   if (request.message.properties.expiration !== undefined && !caps.messageTtl)
     refuse(backend, "per-message expiration");
-  for (const id of ["groupId", "deduplicationId"] as const) {
+  for (const id of GROUP_IDS) {
     if (request[id] !== undefined && !caps.messageGroups)
       refuse(backend, `message groups and deduplication (${id} '${request[id]}')`);
   }

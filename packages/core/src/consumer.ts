@@ -6,7 +6,13 @@ import type { Connection } from "./connection.js";
 import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
 import { FailurePolicy } from "./failure-policy.js";
-import { type DecodeRules, decodeBody, defaultDecompressedLimit, Message } from "./message.js";
+import {
+  type DecodeRules,
+  decodeBody,
+  defaultDecompressedLimit,
+  Message,
+  type MessageOrigin,
+} from "./message.js";
 import { MessageBudget } from "./message-budget.js";
 import { checkNumber } from "./number-options.js";
 import { CONSUMER_OPTION_NAMES, classOptions } from "./option-names.js";
@@ -15,6 +21,7 @@ import { type Schema, validate } from "./schema.js";
 import { settledWithin } from "./time-limits.js";
 import { checkDeclareMode, checkExchangeType } from "./topology-input.js";
 import { warnUnhandled } from "./unhandled-warning.js";
+import { UnsettledMessages } from "./unsettled-messages.js";
 
 /**
  * What a Consumer consumes and how. Only `queue` is required; the rest have
@@ -140,7 +147,9 @@ interface Session {
   inFlight: number;
   drained?: () => void;
   /** Messages handed to user code and not settled yet: requeued when the session ends. */
-  readonly unsettled: Set<Message<unknown>>;
+  readonly unsettled: UnsettledMessages;
+  /** What each of its messages is given: one object for the session, not one per message. */
+  readonly origin: MessageOrigin;
   readonly buffer?: AsyncQueue<Delivery>;
   /** No new deliveries are taken. */
   stopping: boolean;
@@ -311,8 +320,14 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
         "no callback to consume with: call registerCallback() or override receive()",
       );
     }
+    const callbacks = this.#callbacks;
     await this.#consume(
-      (message) => this.receive(message.payload, message),
+      // One callback and no receive() of a subclass's: called directly, not
+      // through receive()'s loop, whose async frame is one more promise per message.
+      (message) =>
+        callbacks.length === 1 && this.receive === Consumer.prototype.receive
+          ? callbacks[0]!(message.payload, message)
+          : this.receive(message.payload, message),
       true,
       { limit: budget.limit, signal },
       budget,
@@ -347,7 +362,8 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     const done = (session: Session) => {
       if (--session.inFlight === 0) session.drained?.();
       handled++;
-      for (const listener of this.#handledListeners) listener();
+      if (this.#handledListeners.size > 0)
+        for (const listener of this.#handledListeners) listener();
       if (limit !== undefined && handled >= limit) void this.cancel();
     };
     // The session comes as an argument: a backend may deliver before consume() resolves.
@@ -502,9 +518,16 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     const ended = new Promise<void>((resolve) => {
       end = resolve;
     });
+    const unsettled = new UnsettledMessages();
     const session: Session = {
       inFlight: 0,
-      unsettled: new Set(),
+      unsettled,
+      origin: {
+        noAck: this.options.noAck ?? false,
+        unsettled,
+        policy: this.#policy,
+        connection: this.connection,
+      },
       buffer,
       stopping: false,
       ending: false,
@@ -578,14 +601,8 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
   }
 
   #message(delivery: Delivery, session: Session): Message<T> {
-    const noAck = this.options.noAck ?? false;
-    const message = new Message(delivery, this.#rules, {
-      noAck,
-      unsettled: session.unsettled,
-      policy: this.#policy,
-      connection: this.connection,
-    });
-    if (!noAck) session.unsettled.add(message);
+    const message = new Message(delivery, this.#rules, session.origin);
+    if (!session.origin.noAck) session.unsettled.add(message);
     return message;
   }
 
@@ -689,8 +706,9 @@ interface Failure {
 }
 
 /** Requeues the messages one after the other, last first: brokers that requeue at the head then keep their order. */
-async function requeueAll(messages: Set<Message<unknown>>): Promise<void> {
-  for (const message of [...messages].reverse()) await message.requeue().catch(() => undefined);
+async function requeueAll(messages: UnsettledMessages): Promise<void> {
+  for (const message of messages.takeAll().reverse())
+    await message.requeue().catch(() => undefined);
 }
 
 /** Gives a delivery the consumer will not handle back to the broker. */

@@ -159,6 +159,14 @@ export interface PublishRequest {
   message: RawMessage;
   /** Fail with `UnroutableError` when no queue receives the message. */
   mandatory: boolean;
+  /**
+   * The body was made for this request alone (encoded by a codec with
+   * `freshBytes`, or compressed): no one else holds it, so a backend that
+   * keeps it past `publish` (an in-process broker) need not copy it to keep
+   * the sender from changing the stored message. Absent or false: it may be
+   * the caller's own bytes (pre-encoded data, a forwarded message's body).
+   */
+  freshBody?: boolean;
   /** Messages of one group are delivered in order, one at a time (`messageGroups`). */
   groupId?: string;
   /** The broker drops a later message with the same id within its window (`messageGroups`). */

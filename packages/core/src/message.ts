@@ -17,6 +17,7 @@ import type { SendOptions } from "./publisher.js";
 import { sendReply } from "./request-reply.js";
 import { type Schema, validateSync } from "./schema.js";
 import type { SettleOperation, SettleOutcome } from "./telemetry/semantic-attributes.js";
+import type { UnsettledMessages } from "./unsettled-messages.js";
 
 /**
  * Where a message is in its life: not settled yet, or how it was settled.
@@ -46,6 +47,18 @@ export interface DecodeRules<T> {
   maxDecompressedSize: number;
 }
 
+/** Where messages were received: what every message of one consumer's session shares. @internal */
+export interface MessageOrigin {
+  /** Consumed with noAck. */
+  readonly noAck: boolean;
+  /** The consumer's messages awaiting a settle; a message tells it when it is settled. */
+  readonly unsettled?: UnsettledMessages;
+  /** The consumer's failure policy, which `retry()` and a failed callback go through. */
+  readonly policy?: FailurePolicy;
+  /** The consumer's connection, which `reply()` sends on. */
+  readonly connection?: Connection;
+}
+
 /**
  * A received message. It is settled exactly once: `ack()`, `reject()` or
  * `requeue()`; a second settle throws `MessageStateError`.
@@ -62,32 +75,20 @@ export class Message<T = unknown> {
   /** `deliveryInfo`, read once: a retried copy's shows where the message was first sent. */
   #info?: DeliveryInfo;
 
-  /** The consumer's set of messages awaiting a settle; this one leaves it when settled. */
-  readonly #unsettled?: Set<Message<unknown>>;
-  /** The consumer's failure policy, which `retry()` and a failed callback go through. */
-  readonly #policy?: FailurePolicy;
-  /** The consumer's connection, which `reply()` sends on. */
-  readonly #connection?: Connection;
+  /** Where it was received: shared by all the messages of one consumer's session. */
+  readonly #origin: MessageOrigin;
 
-  /** A Consumer makes its messages: applications receive them, never build them. @internal */
-  constructor(
-    delivery: Delivery,
-    rules: DecodeRules<T>,
-    options: {
-      noAck: boolean;
-      unsettled?: Set<Message<unknown>>;
-      policy?: FailurePolicy;
-      connection?: Connection;
-    },
-  ) {
+  /**
+   * A Consumer makes its messages: applications receive them, never build
+   * them. `origin` is one object per session, not one per message. @internal
+   */
+  constructor(delivery: Delivery, rules: DecodeRules<T>, origin: MessageOrigin) {
     this.#delivery = delivery;
-    this.#connection = options.connection;
     this.#rules = rules;
-    this.#unsettled = options.unsettled;
-    this.#policy = options.policy;
+    this.#origin = origin;
     // A noAck delivery was acknowledged by the broker when it was sent.
-    this.#state = options.noAck ? "acked" : "pending";
-    this.noAck = options.noAck;
+    this.#state = origin.noAck ? "acked" : "pending";
+    this.noAck = origin.noAck;
   }
 
   /** The message as the backend delivered it. */
@@ -213,7 +214,7 @@ export class Message<T = unknown> {
     try {
       checkOptionNames(options, MESSAGE_RETRY_NAMES, "for retry()");
       const delay = checkNumber("delay", options.delay, DELAY_RANGE);
-      if (delay !== undefined && this.#state === "pending") this.#policy?.checkDelay(delay);
+      if (delay !== undefined && this.#state === "pending") this.#origin.policy?.checkDelay(delay);
       return this.#throughPolicy(delay === undefined ? {} : { delay }).then((outcome) => {
         if (outcome.sendError !== undefined) throw outcome.sendError;
       });
@@ -240,12 +241,12 @@ export class Message<T = unknown> {
    * "dead_letter" for the exhausted path.
    */
   #throughPolicy(request: FailureRequest): Promise<FailureOutcome> {
-    const policy = this.#policy;
+    const policy = this.#origin.policy;
     if (!policy)
       throw new UnsupportedFeatureError("only a message a Consumer received can be retried");
     const exhausted = policy.exhausted(this.deliveryCount);
     this.#transition(exhausted ? "rejected" : "retried");
-    const traced = this.#connection?.telemetry?.startSettle(
+    const traced = this.#origin.connection?.telemetry?.startSettle(
       exhausted ? "dead_letter" : "retry",
       this.#delivery,
     );
@@ -263,7 +264,7 @@ export class Message<T = unknown> {
   #settle(to: Exclude<MessageState, "pending" | "retried">): Promise<void> {
     try {
       this.#transition(to);
-      const traced = this.#connection?.telemetry?.startSettle(
+      const traced = this.#origin.connection?.telemetry?.startSettle(
         SETTLE_OPERATIONS[to],
         this.#delivery,
       );
@@ -285,11 +286,12 @@ export class Message<T = unknown> {
    * when the message has no `replyTo`.
    */
   reply(data: unknown, options: SendOptions = {}): Promise<void> {
-    if (!this.#connection)
+    const connection = this.#origin.connection;
+    if (!connection)
       return Promise.reject(
         new UnsupportedFeatureError("only a message a Consumer received can be replied to"),
       );
-    return sendReply(this.#connection, this as Message<unknown>, data, options);
+    return sendReply(connection, this as Message<unknown>, data, options);
   }
 
   /**
@@ -317,7 +319,7 @@ export class Message<T = unknown> {
       );
     }
     this.#state = to;
-    this.#unsettled?.delete(this);
+    this.#origin.unsettled?.settled();
   }
 }
 

@@ -303,28 +303,36 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
     } catch (error) {
       return Promise.reject(error);
     }
-    const build =
-      traced === undefined
-        ? () => this.#request(data, options)
-        : () => traced.inject(this.#request(data, options));
-    return this.#dispatch(build, signal, this.options.schema && { data });
+    const validated = this.options.schema && { data };
+    return traced === undefined
+      ? this.#dispatch(this.#request, data, options, signal, validated)
+      : this.#dispatch(
+          (data, options) => traced.inject(this.#request(data, options)),
+          data,
+          options,
+          signal,
+          validated,
+        );
   }
 
   /**
-   * Publishes the request `build` makes, at once when connected and
-   * declared with a slot free (no await, no promise but the one it
-   * returns), else once it has waited (see #sendWhenReady).
+   * Publishes the request `make(a, b)` makes, at once when connected and
+   * declared with a slot free (no await, no closure, no promise but the one
+   * it returns), else once it has waited (see #sendWhenReady). `make` is
+   * called on this Publisher.
    */
-  #dispatch(
-    build: () => PublishRequest,
+  #dispatch<A, B>(
+    make: (a: A, b: B) => PublishRequest,
+    a: A,
+    b: B,
     signal: AbortSignal | undefined,
     validated?: { data: unknown },
   ): Promise<void> {
     const slotHeld = this.#limit.tryAcquire();
     if (!slotHeld || validated || !this.#ready())
-      return this.#sendWhenReady(slotHeld, build, signal, validated);
+      return this.#sendWhenReady(slotHeld, () => make.call(this, a, b), signal, validated);
     try {
-      return this.#publish(this.connection.backend, build());
+      return this.#publish(this.connection.backend, make.call(this, a, b));
     } catch (error) {
       this.#limit.release();
       return Promise.reject(error);
@@ -356,13 +364,24 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
     if (this.#closed) return Promise.reject(new ClosedError("this publisher is closed"));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const request = (): PublishRequest => ({
+    return traced === undefined
+      ? this.#dispatch(this.#rawRequest, message, options, signal)
+      : this.#dispatch(
+          (message, options) => traced.inject(this.#rawRequest(message, options)),
+          message,
+          options,
+          signal,
+        );
+  }
+
+  /** What `sendRaw` publishes: the message as it is, under the Publisher's headers. */
+  #rawRequest(message: RawMessage, options: RawSendOptions): PublishRequest {
+    return {
       exchange: this.exchange,
       routingKey: options.routingKey ?? this.options.routingKey ?? "",
       message: { ...message, headers: { ...this.options.headers, ...message.headers } },
       mandatory: this.options.mandatory ?? false,
-    });
-    return this.#dispatch(traced === undefined ? request : () => traced.inject(request()), signal);
+    };
   }
 
   /**
@@ -418,7 +437,7 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
 
   #request(data: unknown, options: SendOptions): PublishRequest {
     const o = this.options;
-    const { body, contentType, contentEncoding } = encode(
+    const { body, contentType, contentEncoding, freshBytes } = encode(
       data,
       options,
       options.serializer ?? o.serializer ?? "json",
@@ -438,6 +457,9 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
       routingKey: options.routingKey ?? o.routingKey ?? "",
       message,
       mandatory: options.mandatory ?? o.mandatory ?? false,
+      // Compressed bytes are new as well; pre-encoded data is the caller's own.
+      // Written either way (undefined when not), so that every request has one shape.
+      freshBody: freshBytes || compression ? true : undefined,
     };
     if (options.groupId !== undefined || options.deduplicationId !== undefined)
       Object.assign(request, messageIds(options));
@@ -473,17 +495,19 @@ function routingKeyOf(options: SendOptions | null): string | undefined {
   return typeof routingKey === "string" ? routingKey : undefined;
 }
 
-function encode(
-  data: unknown,
-  options: SendOptions,
-  serializer: string,
-): Pick<RawMessage, "body" | "contentType" | "contentEncoding"> {
+/** A send's body, how it reads, and whether it is new bytes (see `Codec.freshBytes`). */
+interface Encoded extends Pick<RawMessage, "body" | "contentType" | "contentEncoding"> {
+  freshBytes?: boolean;
+}
+
+function encode(data: unknown, options: SendOptions, serializer: string): Encoded {
   if (options.contentType !== undefined) {
     if (typeof data === "string")
       return {
         body: Buffer.from(data, "utf8"),
         contentType: options.contentType,
         contentEncoding: options.contentEncoding ?? "utf-8",
+        freshBytes: true,
       };
     if (data instanceof Uint8Array)
       return {
@@ -501,7 +525,12 @@ function encode(
     if (error instanceof EncodeError) throw error;
     throw new EncodeError(`the ${codec.name} codec could not encode the message`, { cause: error });
   }
-  return { body, contentType: codec.contentType, contentEncoding: codec.contentEncoding };
+  return {
+    body,
+    contentType: codec.contentType,
+    contentEncoding: codec.contentEncoding,
+    freshBytes: codec.freshBytes,
+  };
 }
 
 /** `groupId` and `deduplicationId`, the ones given: each a non-empty string. */
@@ -535,7 +564,8 @@ function delayed(request: PublishRequest, delay: number): void {
   request.delay = delay;
 }
 
-const PROPERTY_NAMES = [
+/** The send options that are message properties. */
+const PROPERTY_NAMES: ReadonlySet<string> = new Set([
   "messageId",
   "correlationId",
   "replyTo",
@@ -545,7 +575,7 @@ const PROPERTY_NAMES = [
   "type",
   "appId",
   "userId",
-] as const;
+] satisfies (keyof MessageProperties)[]);
 
 function properties(
   options: SendOptions,
@@ -557,9 +587,11 @@ function properties(
   const result: Record<string, unknown> = {
     deliveryMode: deliveryMode === 1 || deliveryMode === "transient" ? 1 : 2,
   };
-  // Only the properties given: absent ones stay absent on the wire.
-  for (const name of PROPERTY_NAMES) {
-    if (options[name] !== undefined) result[name] = options[name];
+  // Only the properties given: absent ones stay absent on the wire. The
+  // send's own keys are walked (most sends give none), not every name.
+  for (const name in options) {
+    const value = options[name as keyof SendOptions];
+    if (value !== undefined && PROPERTY_NAMES.has(name)) result[name] = value;
   }
   return result as MessageProperties;
 }

@@ -11,7 +11,15 @@ export interface Expiring {
  * at most a tenth of its length (and at most a second) late.
  */
 export class SendDeadline {
+  /** What `add()` was given (sends waiting for a slot: few). */
   readonly #pending = new Set<Expiring>();
+  /**
+   * The sends `watch()` watches (every send): a list linked through the
+   * entries themselves, so that watching one and letting it go is a few
+   * pointer writes, no Set entry made and dropped per message.
+   */
+  #firstWatched?: WatchedWork;
+  #lastWatched?: WatchedWork;
   readonly #resolution: number;
   #timer?: NodeJS.Timeout;
 
@@ -36,17 +44,23 @@ export class SendDeadline {
         settled,
         error: this.error,
         expire: expireWork,
+        watched: true,
+        previous: this.#lastWatched,
+        next: undefined,
       };
-      this.add(entry);
+      if (this.#lastWatched) this.#lastWatched.next = entry;
+      else this.#firstWatched = entry;
+      this.#lastWatched = entry;
+      this.#startSweeping();
       work.then(
         (value) => {
-          // Not pending any more: the deadline has already failed it.
-          if (!this.#pending.delete(entry)) return;
+          // Not watched any more: the deadline has already failed it.
+          if (!this.#unwatch(entry)) return;
           settled();
           resolve(value);
         },
         (error: unknown) => {
-          if (!this.#pending.delete(entry)) return;
+          if (!this.#unwatch(entry)) return;
           settled();
           reject(error);
         },
@@ -57,12 +71,29 @@ export class SendDeadline {
   /** Calls `entry.expire()` once its time has passed, unless it is removed first. */
   add(entry: Expiring): void {
     this.#pending.add(entry);
-    this.#timer ??= setInterval(() => this.#sweep(), this.#resolution).unref();
+    this.#startSweeping();
   }
 
   /** True if `entry` was pending: it will not expire now. */
   remove(entry: Expiring): boolean {
     return this.#pending.delete(entry);
+  }
+
+  #startSweeping(): void {
+    this.#timer ??= setInterval(() => this.#sweep(), this.#resolution).unref();
+  }
+
+  /** True if `entry` was watched: it will not expire now. */
+  #unwatch(entry: WatchedWork): boolean {
+    if (!entry.watched) return false;
+    entry.watched = false;
+    const { previous, next } = entry;
+    if (previous) previous.next = next;
+    else this.#firstWatched = next;
+    if (next) next.previous = previous;
+    else this.#lastWatched = previous;
+    entry.previous = entry.next = undefined;
+    return true;
   }
 
   #sweep(): void {
@@ -72,7 +103,12 @@ export class SendDeadline {
       this.#pending.delete(entry);
       entry.expire();
     }
-    if (this.#pending.size === 0) {
+    for (let entry = this.#firstWatched; entry; ) {
+      const next = entry.next;
+      if (entry.expiresAt <= now && this.#unwatch(entry)) entry.expire();
+      entry = next;
+    }
+    if (this.#pending.size === 0 && this.#firstWatched === undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
@@ -84,6 +120,10 @@ interface WatchedWork extends Expiring {
   readonly reject: (error: Error) => void;
   readonly settled: () => void;
   readonly error: () => Error;
+  /** In the deadline's list: not settled, not expired. */
+  watched: boolean;
+  previous: WatchedWork | undefined;
+  next: WatchedWork | undefined;
 }
 
 function expireWork(this: WatchedWork): void {

@@ -14,6 +14,7 @@ export const json: Codec = {
   name: "json",
   contentType: "application/json",
   contentEncoding: "utf-8",
+  freshBytes: true,
   encode(value) {
     const text = JSON.stringify(value);
     if (text === undefined)
@@ -29,6 +30,7 @@ export const text: Codec = {
   name: "text",
   contentType: "text/plain",
   contentEncoding: "utf-8",
+  freshBytes: true,
   encode(value) {
     if (typeof value !== "string")
       throw new EncodeError(

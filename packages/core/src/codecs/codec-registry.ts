@@ -4,6 +4,12 @@ import { baseContentType, type Codec } from "./codec.js";
 
 const byName = new Map<string, Codec>();
 const byContentType = new Map<string, Codec>();
+/**
+ * The base type of each content type as codecs spell it: what almost every
+ * message carries, looked up as it is instead of parsed again per message.
+ * Only registered spellings, so that what senders write cannot grow it.
+ */
+const baseOfRegistered = new Map<string, string>();
 
 /**
  * Registers a codec for every Publisher and Consumer in the process. A
@@ -22,6 +28,7 @@ export function registerCodec(codec: Codec): void {
   byName.set(codec.name, codec);
   for (const type of [codec.contentType, ...(codec.aliases ?? [])]) {
     byContentType.set(baseContentType(type), codec);
+    baseOfRegistered.set(type, baseContentType(type));
   }
 }
 
@@ -67,7 +74,9 @@ export function codecForContentType(
   contentType: string | undefined,
   accepted: ReadonlySet<string>,
 ): Codec {
-  const type = baseContentType(contentType || "application/octet-stream");
+  const type =
+    (contentType && baseOfRegistered.get(contentType)) ??
+    baseContentType(contentType || "application/octet-stream");
   const codec = byContentType.get(type);
   if (!codec || !accepted.has(type)) {
     throw new ContentTypeNotAcceptedError(

@@ -10,6 +10,12 @@ export interface Codec<T = unknown> {
   readonly contentEncoding: string;
   /** The value as bytes; throws for a value the format cannot hold (core reports it as an `EncodeError`). */
   encode(value: T): Uint8Array;
+  /**
+   * `encode` returns new bytes on every call, which neither the value nor
+   * the codec keeps: a backend that stores a message may then keep them as
+   * they are, with no copy (see `PublishRequest.freshBody`). Absent: false.
+   */
+  readonly freshBytes?: boolean;
   /** The value from a received body; throws for bytes that are not this format (core reports a `DecodeError`). */
   decode(body: Uint8Array): T;
 }
