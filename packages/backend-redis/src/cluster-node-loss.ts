@@ -51,10 +51,15 @@ export function reconnectOnNodeLoss(cluster: Cluster, { resend }: { resend: bool
   });
 }
 
+/** What a command written to a lost node connection fails with: it may have run. */
+export class NodeConnectionLostError extends Error {
+  override name = "NodeConnectionLostError";
+}
+
 /** Commands written to `node` whose replies will not come: they may have run. */
 function failWritten(node: Redis): void {
   const { host, port } = node.options;
-  const error = new Error(
+  const error = new NodeConnectionLostError(
     `the connection to cluster node ${host}:${port} closed before the reply; the command may have run`,
   );
   for (let item = node.commandQueue.shift(); item; item = node.commandQueue.shift()) {

@@ -6,6 +6,7 @@ import {
   PublishOutcomeUnknownError,
   TickBatcher,
 } from "@carrot/core/backend";
+import { NodeConnectionLostError } from "./cluster-node-loss.js";
 import { type PublishResults, publishResult, type ScriptedRedis } from "./lua-scripts.js";
 import {
   lostError,
@@ -124,8 +125,16 @@ export class ClusterPublisher {
     ];
     let versions: Map<string, string>;
     try {
+      const versionKeys = exchanges.map((e) => keys.version(e));
+      // A read, before anything is stored: one cut off by a lost node connection is asked
+      // again (it waits for the client's reconnect) rather than failing the sends.
       const current =
-        exchanges.length > 0 ? await redis.mget(...exchanges.map((e) => keys.version(e))) : [];
+        versionKeys.length === 0
+          ? []
+          : await redis.mget(...versionKeys).catch((error: unknown) => {
+              if (!(error instanceof NodeConnectionLostError)) throw error;
+              return redis.mget(...versionKeys);
+            });
       versions = new Map(exchanges.map((exchange, j) => [exchange, current[j] ?? "0"]));
     } catch (error) {
       // Nothing was stored: the check comes first.
