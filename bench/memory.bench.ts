@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Connection, Consumer, Publisher } from "@carrot/core";
 import { compareRates, type Sample, type Scenario, sides, startClock } from "./compare.js";
-import { payloadOfSize, sendInWindows } from "./payload.js";
+import { payloadOfSize, sendInWindows, timeRoundTrip } from "./payload.js";
 
 const BODY = 256;
 const WINDOW = 1000;
@@ -29,12 +29,11 @@ async function carrot(count: number): Promise<Sample> {
   });
   await consumer.declare();
   const publisher = new Publisher(connection, { routingKey: "bench" });
-  const stop = startClock();
-  const consumed = consumer.wait({ limit: count });
-  await sendInWindows(count, WINDOW, (n) => publisher.send(payloadOfSize(BODY, n)));
-  await consumed;
-  const sample = stop();
-  await connection.close();
+  const sample = await timeRoundTrip(connection, publisher, consumer, {
+    count,
+    window: WINDOW,
+    size: BODY,
+  });
   if (received !== count || check < 0) throw new Error(`received ${received} of ${count}`);
   return sample;
 }

@@ -1,4 +1,4 @@
-import { Connection, Publisher, type PublisherOptions } from "@carrot/core";
+import { Connection, type Consumer, Publisher, type PublisherOptions } from "@carrot/core";
 import { type Sample, startClock } from "./compare.js";
 
 /** A JSON payload whose encoding is exactly `size` bytes, numbered so that each is distinct. */
@@ -39,6 +39,26 @@ export async function timeCarrotSends(
   await connection.connect();
   const stop = startClock();
   await sendInWindows(count, window, (n) => publisher.send(payloadOfSize(size, n)));
+  const sample = stop();
+  await connection.close();
+  return sample;
+}
+
+/**
+ * The time and CPU of `count` messages of `size` bytes sent by `publisher`
+ * (`window` in flight) and consumed by `consumer` (its callbacks registered,
+ * its queue declared), until the last is handled; then the connection closes.
+ */
+export async function timeRoundTrip(
+  connection: Connection,
+  publisher: Publisher,
+  consumer: Pick<Consumer, "wait">,
+  { count, window, size }: { count: number; window: number; size: number },
+): Promise<Sample> {
+  const stop = startClock();
+  const consumed = consumer.wait({ limit: count });
+  await sendInWindows(count, window, (n) => publisher.send(payloadOfSize(size, n)));
+  await consumed;
   const sample = stop();
   await connection.close();
   return sample;

@@ -19,15 +19,8 @@ import {
   BatchSpanProcessor,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import {
-  compareRates,
-  type Result,
-  type Sample,
-  type Scenario,
-  sides,
-  startClock,
-} from "./compare.js";
-import { payloadOfSize, sendInWindows } from "./payload.js";
+import { compareRates, type Result, type Sample, type Scenario, sides } from "./compare.js";
+import { timeRoundTrip } from "./payload.js";
 
 const BODY = 256;
 const WINDOW = 1000;
@@ -78,12 +71,11 @@ async function endToEnd(url: string, count: number, telemetry: Telemetry): Promi
   });
   await consumer.declare();
   const publisher = new Publisher(connection, { routingKey: queue });
-  const stop = startClock();
-  const consumed = consumer.wait({ limit: count });
-  await sendInWindows(count, WINDOW, (n) => publisher.send(payloadOfSize(BODY, n)));
-  await consumed;
-  const sample = stop();
-  await connection.close();
+  const sample = await timeRoundTrip(connection, publisher, consumer, {
+    count,
+    window: WINDOW,
+    size: BODY,
+  });
   if (received !== count) throw new Error(`${telemetry}: received ${received} of ${count}`);
   return sample;
 }
