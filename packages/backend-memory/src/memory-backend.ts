@@ -31,9 +31,9 @@ export interface MemoryBackendOptions {
 async function nothingToOpen(): Promise<void> {}
 
 /**
- * A publish to the memory broker is done when it returns: one resolved
- * promise serves them all (it is never mutated), instead of one made per
- * message by an async function.
+ * A publish to the memory broker is done when it returns (unless flow
+ * control holds it): one resolved promise serves them all (it is never
+ * mutated), instead of one made per message by an async function.
  */
 const PUBLISHED: Promise<void> = Promise.resolve();
 
@@ -140,28 +140,33 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
     const opening = this.#ready();
     if (opening) return opening.then(() => this.#publish(request));
     try {
-      this.#publish(request);
-      return PUBLISHED;
+      return this.#publish(request) ?? PUBLISHED;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #publish({ exchange, routingKey, message, mandatory, delay, freshBody }: PublishRequest): void {
+  /** Returns what the confirm waits for when flow control holds the publish. */
+  #publish({
+    exchange,
+    routingKey,
+    message,
+    mandatory,
+    delay,
+    freshBody,
+  }: PublishRequest): Promise<void> | undefined {
     // The broker keeps its own copy of the body, as one across a network
     // would, so that the sender cannot change a stored message: unless the
     // body is new bytes no one else holds (core encoded it for this request).
     const copy = freshBody ? message : { ...message, body: Buffer.from(message.body) };
-    if (!delay) {
-      this.broker.publish(exchange, routingKey, copy, mandatory);
-      return;
-    }
+    if (!delay) return this.broker.publish(exchange, routingKey, copy, mandatory);
     if (mandatory) {
       throw new InvalidOptionsError(
         "a delayed message cannot be mandatory: whether it reaches a queue is only known when it is due",
       );
     }
     this.broker.publishLater(exchange, routingKey, copy, delay);
+    return undefined;
   }
 
   async get(queueName: string, { noAck }: { noAck: boolean }): Promise<Delivery | null> {

@@ -102,15 +102,24 @@ export class MemoryBroker {
     this.#topology.deleteQueue(name);
   }
 
-  /** @internal Routes and enqueues at once (within this call), so fan-out is atomic. */
-  publish(exchange: string, routingKey: string, message: RawMessage, mandatory: boolean): void {
+  /**
+   * @internal Routes and enqueues at once (within this call), so fan-out is
+   * atomic. Returns what the publish's confirm waits for when a queue's flow
+   * control holds it, else undefined.
+   */
+  publish(
+    exchange: string,
+    routingKey: string,
+    message: RawMessage,
+    mandatory: boolean,
+  ): Promise<void> | undefined {
     const queues = this.#topology.route(exchange, routingKey, message.headers);
     if (queues.length === 0 && mandatory) {
       throw new UnroutableError(
         `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
       );
     }
-    this.#enqueue(queues, exchange, routingKey, message);
+    return this.#enqueue(queues, exchange, routingKey, message);
   }
 
   /**
@@ -160,7 +169,14 @@ export class MemoryBroker {
     this.#enqueue(queues, exchange, routingKey, message);
   }
 
-  #enqueue(queues: string[], exchange: string, routingKey: string, message: RawMessage): void {
+  /** Returns the first flow-control hold among the queues: their dispatches all run in the same later turn. */
+  #enqueue(
+    queues: string[],
+    exchange: string,
+    routingKey: string,
+    message: RawMessage,
+  ): Promise<void> | undefined {
+    let held: Promise<void> | undefined;
     for (let i = 0; i < queues.length; i++) {
       // Each queue gets its own copy of the mutable parts (the body is never
       // mutated); headers, as on every backend, in an object without a prototype.
@@ -169,7 +185,11 @@ export class MemoryBroker {
         i === 0
           ? { ...message, headers }
           : { ...message, headers, properties: { ...message.properties } };
-      this.#queues.get(queues[i]!)?.enqueue({ message: copy, exchange, routingKey, deliveries: 0 });
+      const wait = this.#queues
+        .get(queues[i]!)
+        ?.enqueue({ message: copy, exchange, routingKey, deliveries: 0 });
+      held ??= wait;
     }
+    return held;
   }
 }

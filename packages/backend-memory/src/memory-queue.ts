@@ -28,16 +28,30 @@ export interface QueueHost {
 }
 
 /**
+ * Ready messages a queue holds for consumers with room, waiting for its
+ * dispatch, past which publishing to it waits for that dispatch.
+ */
+const FLOW_CONTROL_BACKLOG = 1000;
+
+/**
  * One queue: its ready messages, its consumers served round-robin within
  * their prefetch, and its TTL and length limit. Dispatch runs on a later
  * turn of the event loop, never inside `publish`, so that memory behaves like
  * a broker across a network: delivery is always asynchronous.
+ *
+ * Flow control, as RabbitMQ's: a publisher that never yields (its sends
+ * confirmed at once, it sends the next) would keep the dispatch from ever
+ * running, and the queue would grow until it stops. So once a queue holds
+ * more than FLOW_CONTROL_BACKLOG messages that its consumers have room for,
+ * a publish to it is confirmed after the next dispatch.
  */
 export class MemoryQueue {
   readonly #ready: ReadyMessages;
   readonly #consumers: QueueConsumer[] = [];
   #next = 0;
   #dispatchScheduled = false;
+  /** Publishes held by flow control, released by the next dispatch. */
+  #afterDispatch?: { promise: Promise<void>; release(): void };
   #expiryTimer?: NodeJS.Timeout;
   #deleted = false;
 
@@ -68,7 +82,11 @@ export class MemoryQueue {
     }
   }
 
-  enqueue(stored: StoredMessage): void {
+  /**
+   * Enqueues; returns what the publish must wait for when flow control holds
+   * it (the next dispatch), else undefined.
+   */
+  enqueue(stored: StoredMessage): Promise<void> | undefined {
     const args = this.declaration.arguments;
     const ttl = timeToLive(args, stored.message.properties.expiration);
     if (ttl !== undefined) stored.expiresAt = Date.now() + ttl;
@@ -77,6 +95,9 @@ export class MemoryQueue {
       this.host.deadLetter(this, this.#ready.shift()!, "maxlen");
     }
     this.#afterChange();
+    return this.#ready.length > FLOW_CONTROL_BACKLOG && this.#consumerHasRoom()
+      ? this.#nextDispatch()
+      : undefined;
   }
 
   /** Back at the front, its deliveries counted: an unacked message returned to the queue. */
@@ -116,11 +137,13 @@ export class MemoryQueue {
     setImmediate(() => {
       this.#dispatchScheduled = false;
       this.#dispatch();
+      this.#releaseHeld();
     });
   }
 
   destroy(): void {
     this.#deleted = true;
+    this.#releaseHeld();
     for (const consumer of this.#consumers.splice(0)) consumer.cancelledByBroker();
     this.#ready.clear();
     clearTimeout(this.#expiryTimer);
@@ -141,6 +164,26 @@ export class MemoryQueue {
       consumer.deliver(stored);
     }
     this.#armExpiry();
+  }
+
+  #nextDispatch(): Promise<void> {
+    if (!this.#afterDispatch) {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      this.#afterDispatch = { promise, release };
+    }
+    return this.#afterDispatch.promise;
+  }
+
+  #releaseHeld(): void {
+    this.#afterDispatch?.release();
+    this.#afterDispatch = undefined;
+  }
+
+  #consumerHasRoom(): boolean {
+    return this.#consumers.some((consumer) => consumer.noAck || consumer.window.room > 0);
   }
 
   #nextConsumerWithRoom(): QueueConsumer | undefined {
