@@ -20,11 +20,15 @@ for (const file of process.argv.slice(2)) {
       for (const test of suite.assertionResults) {
         if (test.status !== "failed") continue;
         const reason = (test.failureMessages[0] ?? "").split("\n")[0];
-        console.log(`FAILED (${file}) ${relative(process.cwd(), suite.name)} > ${test.fullName}: ${reason}`);
+        console.log(
+          `FAILED (${file}) ${relative(process.cwd(), suite.name)} > ${test.fullName}: ${reason}`,
+        );
       }
       if (suite.status === "failed" && suite.assertionResults.length === 0) {
         failed += 1; // a file that failed before any test ran (an import, a hook)
-        console.log(`FAILED (${file}) ${relative(process.cwd(), suite.name)}: ${suite.message.split("\n")[0]}`);
+        console.log(
+          `FAILED (${file}) ${relative(process.cwd(), suite.name)}: ${suite.message.split("\n")[0]}`,
+        );
       }
     }
   } catch (error) {
