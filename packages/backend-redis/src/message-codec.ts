@@ -56,6 +56,25 @@ const WHY = Buffer.from("why");
 const NO_BODY = Buffer.alloc(0);
 
 /**
+ * The last envelope read, as bytes and as text. A queue's entries mostly
+ * carry one envelope: comparing its bytes is cheaper than decoding them to a
+ * new string each time, and the reader's cache finds the same string by its
+ * hash, computed once, where a new one is hashed in full.
+ */
+let lastEnvelope: { bytes: Buffer; text: string } | undefined;
+/** Longer envelopes are not kept: the copy would cost more than it may save. */
+const MAX_KEPT_ENVELOPE = 1024;
+
+/** The text of envelope `bytes`: the last one's when they are the same bytes. */
+function envelopeText(bytes: Buffer): string {
+  if (lastEnvelope?.bytes.equals(bytes)) return lastEnvelope.text;
+  const text = bytes.toString();
+  // A copy: `bytes` is a view of the reply's buffer, which it would keep alive.
+  if (bytes.length <= MAX_KEPT_ENVELOPE) lastEnvelope = { bytes: Buffer.from(bytes), text };
+  return text;
+}
+
+/**
  * Decodes one entry's flat field list (Buffers, as read with the *Buffer
  * commands). Any client can XADD anything to a stream: an entry whose
  * envelope carrot cannot read comes back `unreadable` (with its body), for
@@ -63,7 +82,7 @@ const NO_BODY = Buffer.alloc(0);
  */
 export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
   let body: Buffer = NO_BODY;
-  let envelopeText: string | undefined;
+  let envelope: string | undefined;
   let expiresAt: number | undefined;
   let redelivered = false;
   let earlierDeliveries = 0;
@@ -74,7 +93,7 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
     // Names compared as bytes: a string made of each name cost about 0.2 µs per entry.
     const letter = name.length === 1 ? name[0] : undefined;
     if (letter === LETTER_B) body = value;
-    else if (letter === LETTER_M) envelopeText = value.toString();
+    else if (letter === LETTER_M) envelope = envelopeText(value);
     else if (letter === LETTER_X) expiresAt = Number(value.toString());
     else if (letter === LETTER_R) {
       redelivered = true;
@@ -83,7 +102,7 @@ export function decodeEntry(id: string, fields: Buffer[]): StoredEntry {
   }
   const expiry = Number.isFinite(expiresAt) ? expiresAt : undefined;
   // An entry with a body alone (another client's XADD): its body is all there is.
-  const e = envelopeText === undefined ? undefined : envelopes.read(envelopeText);
+  const e = envelope === undefined ? undefined : envelopes.read(envelope);
   // One object per entry: this is every consumed message's path.
   if (e === undefined || e instanceof Error) {
     const message = { body, headers: newHeaders(), properties: {}, unreadable: e };

@@ -85,20 +85,37 @@ export class StreamDelivery extends Lease<LeaseGroup> implements Delivery {
     if (this.#held) this.#context.tracker.lose(this.#held);
   }
 
-  async #settle(outcome: "ack" | "requeue" | "reject"): Promise<void> {
+  /**
+   * A promise chain, not an async function: this is every consumed
+   * message's path, and an async function's suspended frame cost each ack
+   * about 480 bytes of garbage, a chain about a third of that.
+   */
+  #settle(outcome: "ack" | "requeue" | "reject"): Promise<void> {
     const context = this.#context;
-    // Throws before anything is sent if it was settled or lost, or its connection closed.
-    context.tracker.settle(this.#held, checkedOnly);
     try {
-      if (outcome === "reject") await context.deadLetter(context.queue, this.#entry, "rejected");
-      const kind = outcome === "requeue" ? "requeue" : "ack";
-      if (!(await context.settles.settle(context.leases, this.id, kind))) throw this.#lostError();
+      // Throws before anything is sent if it was settled or lost, or its connection closed.
+      context.tracker.settle(this.#held, checkedOnly);
     } catch (error) {
-      throw error instanceof ConnectionLostError ? error : this.#lostError(error);
-    } finally {
-      // Held until Redis has the settle: an orphan sweep meanwhile must not requeue it.
-      context.keeper.release(this);
+      return Promise.reject(error);
     }
+    const kind = outcome === "requeue" ? "requeue" : "ack";
+    const settled =
+      outcome === "reject"
+        ? context
+            .deadLetter(context.queue, this.#entry, "rejected")
+            .then(() => context.settles.settle(context.leases, this.id, kind))
+        : context.settles.settle(context.leases, this.id, kind);
+    // Held until Redis has the settle: an orphan sweep meanwhile must not requeue it.
+    return settled.then(
+      (owned) => {
+        context.keeper.release(this);
+        if (!owned) throw this.#lostError();
+      },
+      (error: unknown) => {
+        context.keeper.release(this);
+        throw error instanceof ConnectionLostError ? error : this.#lostError(error);
+      },
+    );
   }
 
   #lostError(cause?: unknown): ConnectionLostError {
