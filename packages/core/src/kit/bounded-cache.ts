@@ -22,14 +22,4 @@ export class BoundedCache<K, V> {
   delete(key: K): void {
     this.#entries.delete(key);
   }
-
-  /** The cached value, or `make()`'s, cached. */
-  getOrAdd(key: K, make: () => V): V {
-    let value = this.#entries.get(key);
-    if (value === undefined) {
-      value = make();
-      this.set(key, value);
-    }
-    return value;
-  }
 }

@@ -69,23 +69,30 @@ export class RouteCache {
     headers: Headers,
     version?: string,
   ): RoutingDecision | undefined {
+    // Looked up before anything is made: this runs for every publish, and a hit allocates nothing.
     if (exchange === "") {
-      return this.#direct.getOrAdd(routingKey, () => ({
-        exchange,
-        queues: [routingKey],
-        version: "",
-      }));
+      const known = this.#direct.get(routingKey);
+      if (known) return known;
+      const direct = { exchange, queues: [routingKey], version: "" };
+      this.#direct.set(routingKey, direct);
+      return direct;
     }
     const cached = this.#exchanges.get(exchange);
     if (cached === undefined || (version !== undefined && cached.version !== version)) {
       return undefined;
     }
-    const decide = (): RoutingDecision => ({
+    const kept = cached.type !== "headers";
+    if (kept) {
+      const known = cached.decisions.get(routingKey);
+      if (known) return known;
+    }
+    const decision = {
       exchange,
       queues: route(cached.type, cached.bindings, routingKey, headers),
       version: cached.version,
-    });
-    return cached.type === "headers" ? decide() : cached.decisions.getOrAdd(routingKey, decide);
+    };
+    if (kept) cached.decisions.set(routingKey, decision);
+    return decision;
   }
 
   /** Keeps the exchange's bindings at `table.version`, in place of any older ones and their decisions. */

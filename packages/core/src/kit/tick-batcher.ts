@@ -40,22 +40,23 @@ export type BatchOutcome<R> = R | Error;
  */
 export type SendBatch<T, R> = (items: T[]) => Promise<BatchOutcome<R>[]>;
 
-interface Waiter<R> {
-  resolve(value: R): void;
-  reject(reason: unknown): void;
-}
-
-/** The entries gathered for one request; `waiters[i]` waits for `items[i]`. */
+/**
+ * The entries gathered for one request; `resolves[i]` and `rejects[i]`
+ * settle the promise of `items[i]` (two arrays, not an object per entry:
+ * this is every batched send's and settle's path).
+ */
 class PendingBatch<T, R> {
   readonly items: T[] = [];
-  readonly waiters: Waiter<R>[] = [];
+  readonly resolves: ((value: R) => void)[] = [];
+  readonly rejects: ((reason: unknown) => void)[] = [];
   bytes = 0;
 
   add(item: T, size: number): Promise<R> {
     this.items.push(item);
     this.bytes += size;
     return new Promise<R>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.resolves.push(resolve);
+      this.rejects.push(reject);
     });
   }
 
@@ -65,7 +66,7 @@ class PendingBatch<T, R> {
   }
 
   send(send: SendBatch<T, R>): void {
-    const { waiters } = this;
+    const { resolves, rejects } = this;
     let sent: Promise<BatchOutcome<R>[]>;
     try {
       sent = send(this.items);
@@ -74,14 +75,14 @@ class PendingBatch<T, R> {
     }
     sent.then(
       (outcomes) => {
-        for (let i = 0; i < waiters.length; i++) {
+        for (let i = 0; i < resolves.length; i++) {
           const outcome = outcomes[i] as BatchOutcome<R>;
-          if (outcome instanceof Error) waiters[i]!.reject(outcome);
-          else waiters[i]!.resolve(outcome);
+          if (outcome instanceof Error) rejects[i]!(outcome);
+          else resolves[i]!(outcome);
         }
       },
       (reason: unknown) => {
-        for (const waiter of waiters) waiter.reject(reason);
+        for (const reject of rejects) reject(reason);
       },
     );
   }
