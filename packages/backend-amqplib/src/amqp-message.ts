@@ -1,7 +1,7 @@
 import { newHeaders, propertiesFromJson, type RawMessage } from "@carrot/core/backend";
 import type { Message, Options } from "amqplib";
 import { restoreHistory } from "./delay-history.js";
-import { fromTable, toTable } from "./header-table.js";
+import { fromTable, headersTable } from "./header-table.js";
 
 /**
  * carrot's RawMessage as plain AMQP basic properties, so that any AMQP client
@@ -15,7 +15,7 @@ export function publishOptions(message: RawMessage, mandatory: boolean): Options
     mandatory,
     contentType: message.contentType,
     contentEncoding: message.contentEncoding,
-    headers: toTable(message.headers),
+    headers: headersTable(message.headers),
     deliveryMode: p.deliveryMode,
     priority: p.priority,
     correlationId: p.correlationId,

@@ -209,7 +209,19 @@ export class AmqplibBackend extends BackendEventEmitter implements Backend {
     return reply.messageCount;
   }
 
-  async publish(request: PublishRequest): Promise<void> {
+  /** Handed to the confirm channel in the caller's tick when there is nothing to check or delay first. */
+  publish(request: PublishRequest): Promise<void> {
+    const { exchange, delay } = request;
+    if (
+      !this.#closed &&
+      (exchange === "" || this.#knownExchanges.has(exchange)) &&
+      (delay === undefined || delay <= 0)
+    )
+      return this.#confirmPublisher(request).publish(request);
+    return this.#publishChecked(request);
+  }
+
+  async #publishChecked(request: PublishRequest): Promise<void> {
     this.#assertOpen();
     const { exchange } = request;
     if (exchange !== "" && !this.#knownExchanges.has(exchange)) {

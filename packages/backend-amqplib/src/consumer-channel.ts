@@ -155,13 +155,11 @@ export class DeliveryChannel {
     } finally {
       this.#acks.clear();
     }
-    if (lost) {
-      for (const waiter of waiting) waiter.reject(lost);
-      this.#closeIfDone();
-      return;
-    }
-    this.#written.push(...waiting);
-    if (!this.#syncing) this.#sync();
+    if (lost) for (const waiter of waiting) waiter.reject(lost);
+    else this.#written.push(...waiting);
+    // Earlier settles may wait here too (see #synced): a lost channel fails their round trip.
+    if (!this.#syncing && this.#written.length > 0) this.#sync();
+    else this.#closeIfDone();
   }
 
   /** One `multiple` ack for the oldest deliveries, if this turn acked them all; single acks for the rest. */
@@ -208,6 +206,9 @@ export class DeliveryChannel {
 
   #synced(): void {
     this.#syncing = false;
+    // A turn about to end starts the next round trip itself, its qos in the
+    // same socket write as its acks: one write instead of two.
+    if (this.#turnEndScheduled) return;
     if (this.#written.length > 0) this.#sync();
     else this.#closeIfDone();
   }

@@ -46,7 +46,11 @@ export class ConfirmPublisher {
   #channel?: Promise<ConfirmChannel>;
   /** The channel `#channel` resolved to: a retired one closing later must not clear its successor. */
   #live?: ConfirmChannel;
+  /** `#live` once `prepare` has run on it: what a send may write on at once. */
+  #prepared?: ConfirmChannel;
   #drained?: Promise<void>;
+  /** Sends waiting for the channel or for 'drain': later sends queue behind them, in order. */
+  #waiting = 0;
   /** Unconfirmed mandatory sends, in publish order: where a basic.return is matched. */
   readonly #mandatory = new Set<InFlight>();
   /** Set while amqplib runs the callbacks of a basic.nack. */
@@ -72,30 +76,55 @@ export class ConfirmPublisher {
     await this.#currentChannel();
   }
 
-  async publish(request: PublishRequest): Promise<void> {
-    let channel = await this.#currentChannel();
-    // Checked again after every wait, with no await between the check and
-    // the write: many sends resume in the same tick.
-    while (this.#drained) {
-      await this.#drained;
+  /**
+   * Written at once, in the caller's tick, when the channel is open and
+   * nothing waits before this send (no promise but the one returned);
+   * otherwise once the channel is open and amqplib's buffer has drained.
+   */
+  publish(request: PublishRequest): Promise<void> {
+    const channel = this.#prepared;
+    if (channel === undefined || channel !== this.#live || this.#drained || this.#waiting > 0)
+      return this.#publishWhenReady(request);
+    return this.#write(channel, request);
+  }
+
+  async #publishWhenReady(request: PublishRequest): Promise<void> {
+    this.#waiting++;
+    let channel: ConfirmChannel;
+    try {
       channel = await this.#currentChannel();
+      // Checked again after every wait, with no await between the check and
+      // the write: many sends resume in the same tick.
+      while (this.#drained) {
+        await this.#drained;
+        channel = await this.#currentChannel();
+      }
+    } finally {
+      this.#waiting--;
     }
+    return this.#write(channel, request);
+  }
+
+  #write(channel: ConfirmChannel, request: PublishRequest): Promise<void> {
     const { exchange, routingKey, message, mandatory } = request;
     const userId = message.properties.userId;
     if (userId !== undefined && userId !== this.#manager.endpoint.username) {
       // RabbitMQ would close the channel (and fail every send in flight on it).
-      throw new InvalidOptionsError(
-        `userId '${userId}' is not the connected user '${this.#manager.endpoint.username}'; RabbitMQ only accepts its own user name there`,
+      return Promise.reject(
+        new InvalidOptionsError(
+          `userId '${userId}' is not the connected user '${this.#manager.endpoint.username}'; RabbitMQ only accepts its own user name there`,
+        ),
       );
     }
-    const body = bodyBuffer(message.body);
-    const entry: InFlight = { exchange, routingKey, body };
     return new Promise<void>((resolve, reject) => {
+      const body = bodyBuffer(message.body);
+      // Only a mandatory send can come back as a basic.return.
+      const entry: InFlight | undefined = mandatory ? { exchange, routingKey, body } : undefined;
       const settle = (error: Error | null) => {
-        this.#mandatory.delete(entry);
+        if (entry) this.#mandatory.delete(entry);
         if (--this.#inFlight === 0) this.#idle?.();
         if (error === null) {
-          if (entry.returned === undefined) resolve();
+          if (entry?.returned === undefined) resolve();
           else
             reject(
               new UnroutableError(
@@ -149,7 +178,7 @@ export class ConfirmPublisher {
         return;
       }
       this.#inFlight++;
-      if (mandatory) this.#mandatory.add(entry);
+      if (entry) this.#mandatory.add(entry);
       if (!writable) this.#drained ??= drainOf(channel).finally(() => (this.#drained = undefined));
     });
   }
@@ -169,6 +198,7 @@ export class ConfirmPublisher {
   async close(): Promise<void> {
     const channel = await this.#channel?.catch(() => undefined);
     this.#channel = undefined;
+    this.#prepared = undefined;
     await boundedClose(channel);
   }
 
@@ -210,6 +240,7 @@ export class ConfirmPublisher {
           throw error;
         }
       }
+      this.#prepared = channel;
       return channel;
     })().catch((error: unknown) => {
       this.#channel = undefined;
