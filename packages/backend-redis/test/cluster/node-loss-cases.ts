@@ -50,10 +50,19 @@ describe.skipIf(!clusterWanted)(
           backend: redisBackend,
           reconnect: { initialDelay: 50, maxDelay: 1_000 },
         });
-        connection.on("error", () => {}); // node errors during the failover are expected
+        // Node errors during the failover are expected: kept, with the connection's
+        // other events since the kill, to explain a timeout.
+        const since = () => (killedAt ? `${Date.now() - killedAt} ms` : "before the kill");
+        connection.on("error", ({ error }) =>
+          events.push(`${since()}: error ${error.name}: ${error.message}`),
+        );
+        connection.on("disconnect", () => events.push(`${since()}: disconnect`));
+        connection.on("reconnect", () => events.push(`${since()}: reconnect`));
         open.push(connection);
         return connection;
       };
+      /** The connections' events, last 50: what a timeout reports. */
+      const events: string[] = [];
       const publishing = connect();
       const consuming = connect();
       const queue = unique("ledger");
@@ -145,7 +154,21 @@ describe.skipIf(!clusterWanted)(
         "every confirmed message",
         () =>
           `${[...confirmed].filter((n) => !received.has(n)).length} confirmed messages not received`,
-      );
+      ).catch(async (error: Error) => {
+        // What Redis holds for the queue's group and its consumers, and what the connections saw.
+        const stream = new KeyLayout(prefix).stream(queue);
+        const state = await withRaw(async (raw) =>
+          JSON.stringify([
+            await raw.call("XLEN", stream),
+            await raw.call("XINFO", "GROUPS", stream),
+            await raw.call("XINFO", "CONSUMERS", stream, new KeyLayout(prefix).group),
+          ]),
+        ).catch((failed: unknown) => `unreadable: ${String(failed)}`);
+        throw new Error(
+          `${error.message}; received after the kill: ${firstReceivedAfterKill ? "some" : "none"}; stream length, group, consumers: ${state}; events: ${events.slice(-50).join(" | ")}`,
+          { cause: error },
+        );
+      });
       await consumer.cancel();
       await consuming_;
 
