@@ -6,6 +6,7 @@
  * runs in its own process). The child prints these rounds as JSON; run.ts
  * turns them into medians, ranges, ratios, a table and a chart (report.ts).
  */
+import { profileNextRun, type SideProfile, sideProfiles, startProfile } from "./profile.js";
 
 /** Rounds per side, from BENCH_ROUNDS (default 5), after the warm-up round. */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -18,13 +19,15 @@ export interface Sample {
   cpuMicros: number;
 }
 
-/** Starts the clocks; the function returned stops them. Start after setup, stop before teardown. */
+/** Starts the clocks (and the profiler under BENCH_PROFILE); the function returned stops them. Start after setup, stop before teardown. */
 export function startClock(): () => Sample {
+  const stopProfile = startProfile();
   const cpu = process.cpuUsage();
   const started = performance.now();
   return () => {
     const ms = performance.now() - started;
     const { user, system } = process.cpuUsage(cpu);
+    stopProfile();
     return { ms, cpuMicros: user + system };
   };
 }
@@ -45,12 +48,15 @@ export interface RateRounds {
   type: "rates";
   messages: number;
   sides: Record<string, SideRounds>;
+  /** Under BENCH_PROFILE: where each side's CPU went (profile.ts). */
+  profile?: Record<string, SideProfile>;
 }
 
 export interface LatencyRounds {
   type: "latency";
   messages: number;
   sides: Record<string, { role: Role; p50: number[]; p99: number[]; cpuMicrosPerMsg: number[] }>;
+  profile?: Record<string, SideProfile>;
 }
 
 /** Figures that compare nothing (peak memory): printed as they are. */
@@ -108,7 +114,7 @@ export async function compareRates(
       cpuMicrosPerMsg: rounds[name]!.map((s) => round1(s.cpuMicros / messages)),
     };
   }
-  return result;
+  return withProfile(result, messages);
 }
 
 /** A latency sample: percentiles in ms, and the run's CPU. */
@@ -133,7 +139,7 @@ export async function compareLatency(
       cpuMicrosPerMsg: rounds[side].map((s) => round1(s.cpuMicros / messages)),
     };
   }
-  return result;
+  return withProfile(result, messages);
 }
 
 /**
@@ -154,6 +160,7 @@ async function inTurns<K extends string, T, R>(
     const order = names.map((_, i) => names[(i + round) % names.length]!);
     for (const name of order) {
       (globalThis as { gc?: () => void }).gc?.();
+      profileNextRun(round > 0 ? name : undefined);
       const result = await run(specs[name], name);
       const label = round === 0 ? "warm-up" : `round ${round}`;
       if (VERBOSE) console.error(`${label} ${name}: ${JSON.stringify(result)}`);
@@ -161,6 +168,11 @@ async function inTurns<K extends string, T, R>(
     }
   }
   return results;
+}
+
+function withProfile<R extends RateRounds | LatencyRounds>(result: R, messages: number): R {
+  const profile = sideProfiles(messages);
+  return profile ? { ...result, profile } : result;
 }
 
 function round1(value: number): number {

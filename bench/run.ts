@@ -8,7 +8,9 @@
  * A run without a filter writes the table, the chart and the rounds to
  * docs/bench/ (results.md, ratios.svg, results.json); BENCH_OUT=<dir> writes
  * them there for any run. `tsx bench/run.ts --render <results.json>` redraws
- * the table and the chart from recorded rounds.
+ * the table and the chart from recorded rounds. BENCH_PROFILE=<dir> also
+ * profiles every side and writes where its CPU goes to <dir>/profiles.md
+ * (profile.ts); such a run writes no table unless BENCH_OUT says where.
  *
  * The packages are measured as built (dist/), the code users install: run
  * on TypeScript sources through tsx, carrot would also pay for the
@@ -21,11 +23,13 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROUNDS, type Scenario } from "./compare.js";
+import { profileMarkdown } from "./profile.js";
 import { consoleLine, markdown, type ScenarioReport, svg } from "./report.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const packages = join(here, "..", "packages");
 const DEFAULT_OUT = join(here, "..", "docs", "bench");
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 /** Every bench file, as a path relative to this folder. */
 function benchFiles(): string[] {
@@ -103,8 +107,18 @@ if (first === "--render" && second) {
     }
   }
   console.log(`\n${markdown(reports, `Measured ${description}.`)}`);
-  const out = process.env.BENCH_OUT ?? (filter ? undefined : DEFAULT_OUT);
+  // A profiled run's figures are slowed by the profiler: never the recorded ones.
+  const out = process.env.BENCH_OUT ?? (filter || PROFILE_DIR ? undefined : DEFAULT_OUT);
   if (out) write(out, reports, description);
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    const file = join(PROFILE_DIR, "profiles.md");
+    writeFileSync(
+      file,
+      profileMarkdown(reports, `# Where the CPU goes\n\nProfiled ${description}.`),
+    );
+    console.log(`wrote ${file}`);
+  }
 }
 
 /** The filter matches a file or scenario name whatever the case ("Redis publish" finds "redis publish ..."). */
