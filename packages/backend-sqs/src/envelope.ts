@@ -87,33 +87,43 @@ export function toWire(message: RawMessage, routed: Routed): WireMessage {
   };
 }
 
+/** A received message as carrot's, with the exchange and routing key it was published with. */
+export interface Received extends Routed {
+  message: RawMessage;
+}
+
 /**
  * A received SQS message as carrot's. Any SQS client can send any
  * attribute: a `carrot` attribute that carrot cannot read makes the
  * message `unreadable` (with its SQS body as the body), for core to reject
- * and report; this never throws for what a message holds.
+ * and report; this never throws for what a message holds. The message and
+ * its routing come apart, as the delivery wants them: taking them apart
+ * with a rest pattern cost every received message a generic copy.
  */
 export function fromWire(
   body: string | undefined,
   attributes: Record<string, MessageAttributeValue> | undefined,
-): RawMessage & Routed {
+): Received {
   const raw = attributes?.[ENVELOPE_ATTRIBUTE]?.StringValue;
   // A message some other SQS client sent: its body is all there is.
-  if (raw === undefined) return foreign(body);
+  if (raw === undefined) return { message: foreign(body), exchange: "", routingKey: "" };
   const envelope = envelopes.read(raw);
-  if (envelope instanceof Error) return { ...foreign(body), unreadable: envelope };
+  if (envelope instanceof Error)
+    return { message: { ...foreign(body), unreadable: envelope }, exchange: "", routingKey: "" };
   const { bodyForm } = envelope;
   return {
-    body:
-      bodyForm === "empty"
-        ? new Uint8Array(0)
-        : bodyForm === "base64"
-          ? new Uint8Array(Buffer.from(body ?? "", "base64"))
-          : utf8Bytes(body ?? ""),
-    contentType: envelope.contentType,
-    contentEncoding: envelope.contentEncoding,
-    headers: envelope.headers,
-    properties: envelope.properties,
+    message: {
+      body:
+        bodyForm === "empty"
+          ? new Uint8Array(0)
+          : bodyForm === "base64"
+            ? new Uint8Array(Buffer.from(body ?? "", "base64"))
+            : utf8Bytes(body ?? ""),
+      contentType: envelope.contentType,
+      contentEncoding: envelope.contentEncoding,
+      headers: envelope.headers,
+      properties: envelope.properties,
+    },
     exchange: envelope.exchange,
     routingKey: envelope.routingKey,
   };
@@ -133,14 +143,8 @@ function utf8Bytes(text: string): Uint8Array {
   return bytes;
 }
 
-function foreign(body: string | undefined): RawMessage & Routed {
-  return {
-    body: Buffer.from(body ?? "", "utf8"),
-    headers: newHeaders(),
-    properties: {},
-    exchange: "",
-    routingKey: "",
-  };
+function foreign(body: string | undefined): RawMessage {
+  return { body: Buffer.from(body ?? "", "utf8"), headers: newHeaders(), properties: {} };
 }
 
 /** Room kept for the exchange and routing key (AMQP caps each at 255 bytes), JSON-quoted. */

@@ -696,10 +696,7 @@ export class SqsBackend extends BackendEventEmitter implements Backend {
     consumerTag?: string,
     subscription?: SqsSubscription,
   ): Delivery {
-    const { exchange, routingKey, ...message } = fromWire(
-      received.Body,
-      received.MessageAttributes,
-    );
+    const { message, exchange, routingKey } = fromWire(received.Body, received.MessageAttributes);
     const handle = received.ReceiptHandle as string;
     const held = noAck ? undefined : this.#hold(new Lease(info.url, handle), subscription);
     const settle = async (action: () => Promise<void>) =>

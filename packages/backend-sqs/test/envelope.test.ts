@@ -18,7 +18,10 @@ describe("the SQS envelope", () => {
     );
     for (const [i, wire] of wires.entries()) {
       const read = fromWire(wire.body, wire.attributes);
-      expect(read).toEqual({ ...message, ...routed, body: new Uint8Array(bodies[i]!) });
+      expect(read).toEqual({
+        message: { ...message, body: new Uint8Array(bodies[i]!) },
+        ...routed,
+      });
     }
   });
 
@@ -27,21 +30,26 @@ describe("the SQS envelope", () => {
     const old =
       '{"ct":"application/json","ce":"gzip","h":{"at":{"$d":"2026-01-02T03:04:05.000Z"}},"p":{"deliveryMode":2},"x":"orders","k":"created","b":"base64"}';
     expect(fromWire("AAE=", attribute(old))).toEqual({
-      body: new Uint8Array([0, 1]),
-      contentType: "application/json",
-      contentEncoding: "gzip",
-      headers: { at: new Date("2026-01-02T03:04:05.000Z") },
-      properties: { deliveryMode: 2 },
+      message: {
+        body: new Uint8Array([0, 1]),
+        contentType: "application/json",
+        contentEncoding: "gzip",
+        headers: { at: new Date("2026-01-02T03:04:05.000Z") },
+        properties: { deliveryMode: 2 },
+      },
       exchange: "orders",
       routingKey: "created",
     });
-    expect(fromWire("-", attribute('{"b":"empty"}')).body).toEqual(new Uint8Array(0));
-    expect(fromWire("text", attribute("{}")).body).toEqual(new Uint8Array(Buffer.from("text")));
+    expect(fromWire("-", attribute('{"b":"empty"}')).message.body).toEqual(new Uint8Array(0));
+    expect(fromWire("text", attribute("{}")).message.body).toEqual(
+      new Uint8Array(Buffer.from("text")),
+    );
   });
 
   it("makes a message whose attribute cannot be read unreadable, with its SQS body", () => {
-    const read = fromWire("raw", attribute('{"b":"weird"}'));
-    expect(read.unreadable).toBeInstanceOf(DecodeError);
-    expect(Buffer.from(read.body).toString()).toBe("raw");
+    const { message, exchange, routingKey } = fromWire("raw", attribute('{"b":"weird"}'));
+    expect(message.unreadable).toBeInstanceOf(DecodeError);
+    expect(Buffer.from(message.body).toString()).toBe("raw");
+    expect({ exchange, routingKey }).toEqual({ exchange: "", routingKey: "" });
   });
 });
