@@ -21,8 +21,11 @@
  *   The raw client is set up as carrot's receive client is (`cacheMiddleware`
  *   read from it at run time).
  *
- * sqs-consumer 15.0.3 is not here: it requires Node >= 22 (its engines
- * field), and this bench runs on the project's Node 20.
+ * - peers: sqs-producer on send; on receive sqs-consumer (4 consumers of
+ *   batches of 10, as its README sets one up, asking for the same
+ *   attributes), which deletes each batch before its next receive. Both on
+ *   an SDK client with the SDK's defaults. sqs-consumer needs Node >= 22:
+ *   `pnpm bench` runs on the project's `node24` binary.
  *
  *   npx -y pnpm@10.34.9 bench sqs
  */
@@ -41,6 +44,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { type SqsBackend, sqsBackend } from "@carrot/backend-sqs";
 import { Connection, Consumer, Publisher } from "@carrot/core";
+import { Consumer as SqsConsumer } from "sqs-consumer";
 import { Producer } from "sqs-producer";
 import {
   compareRates,
@@ -324,6 +328,58 @@ async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sa
   return sample;
 }
 
+/**
+ * sqs-consumer as its README shows it: RECEIVERS consumers of batches of 10
+ * asking for the attributes carrot reads, each batch's messages parsed and
+ * the batch returned (acknowledged: deleted before the consumer's next receive).
+ */
+async function sqsConsumerReceive(endpoint: string): Promise<Sample> {
+  const prefix = newPrefix();
+  await carrotFill(endpoint, prefix);
+  const client = new SQSClient({ endpoint, region: "us-east-1" });
+  const url = await queueUrl(client, `${prefix}recv`);
+  let received = 0;
+  let check = 0;
+  let done!: () => void;
+  let failed!: (error: Error) => void;
+  const all = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const consumers = Array.from({ length: RECEIVERS }, () =>
+    SqsConsumer.create({
+      queueUrl: url,
+      sqs: client,
+      batchSize: 10,
+      waitTimeSeconds: WAIT_TIME_SECONDS,
+      visibilityTimeout: VISIBILITY_TIMEOUT,
+      messageAttributeNames: ["All"],
+      messageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+      handleMessageBatch: async (messages) => {
+        for (const m of messages) check += (JSON.parse(m.Body as string) as { id: number }).id & 1;
+        return messages;
+      },
+    }),
+  );
+  for (const consumer of consumers) {
+    // Fired once a message is deleted: done when the last one is, as carrot's wait({ limit }) is at its last ack.
+    consumer.on("message_processed", () => {
+      if (++received === COUNT) done();
+    });
+    consumer.on("error", failed);
+    consumer.on("processing_error", failed);
+  }
+  const stop = startClock();
+  for (const consumer of consumers) consumer.start();
+  await all;
+  const sample = stop();
+  for (const consumer of consumers) consumer.stop({ abort: true });
+  client.destroy();
+  await deleteQueue(endpoint, url);
+  if (check < 0) throw new Error("unreachable");
+  return sample;
+}
+
 const scenarios: Record<string, Scenario> = {
   "sqs send": {
     title: "SQS (fauxqs) send, 1000 in flight",
@@ -359,6 +415,7 @@ const scenarios: Record<string, Scenario> = {
           sides(
             () => rawReceive(endpoint, clients.receive),
             () => carrotReceive(endpoint),
+            { "sqs-consumer": () => sqsConsumerReceive(endpoint) },
           ),
         );
       }),
