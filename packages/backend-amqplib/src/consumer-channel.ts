@@ -4,6 +4,7 @@ import {
   type Delivery,
   type DeliveryInfo,
   MessageStateError,
+  type RawMessage,
 } from "@carrot/core/backend";
 import type { Channel, Message } from "amqplib";
 import { rawMessage } from "./amqp-message.js";
@@ -12,6 +13,69 @@ import { boundedClose } from "./bounded-close.js";
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
+}
+
+/** The settles of one turn: they share one promise, as they share the writes and the round trip. */
+interface Turn extends Waiter {
+  readonly promise: Promise<void>;
+}
+
+function newTurn(): Turn {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
+}
+
+type Settle = "ack" | "requeue" | "reject";
+
+/**
+ * One delivery as core sees it. A class rather than an object of closures:
+ * its methods live on the prototype, so a delivery costs one object.
+ */
+class AmqpDelivery implements Delivery {
+  readonly message: RawMessage;
+  readonly info: DeliveryInfo;
+  /** amqplib's message: its delivery tag is what an ack names. */
+  readonly amqp: Message;
+  /** Acked this turn, the ack not written yet. */
+  ackPending = false;
+  readonly #channel: DeliveryChannel;
+  readonly #noAck: boolean;
+
+  constructor(channel: DeliveryChannel, amqp: Message, info: DeliveryInfo, noAck: boolean) {
+    this.message = rawMessage(amqp);
+    this.info = info;
+    this.amqp = amqp;
+    this.#channel = channel;
+    this.#noAck = noAck;
+  }
+
+  ack(): Promise<void> {
+    return this.#settle("ack");
+  }
+
+  reject(requeue: boolean): Promise<void> {
+    return this.#settle(requeue ? "requeue" : "reject");
+  }
+
+  #settle(how: Settle): Promise<void> {
+    if (this.#noAck) {
+      return Promise.reject(
+        new MessageStateError(
+          "this message was consumed with noAck: the broker counted it as acknowledged when it sent it",
+        ),
+      );
+    }
+    try {
+      return this.#channel.settle(this, how);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 }
 
 /**
@@ -38,14 +102,13 @@ export class DeliveryChannel {
   #open = true;
   #retiring = false;
   /** Deliveries not settled yet, by delivery tag, oldest first. */
-  readonly #unsettled = new Map<number, Message>();
+  readonly #unsettled = new Map<number, AmqpDelivery>();
   /** Acked this turn, not written yet. */
-  readonly #acks = new Set<number>();
-  /** Settles of this turn, waiting for their writes and then a round trip. */
-  #waiting: Waiter[] = [];
+  #acks: AmqpDelivery[] = [];
+  /** The settles of this turn, once there is one: its end is scheduled. */
+  #turn?: Turn;
   /** Settles written, waiting for the next round trip. */
   #written: Waiter[] = [];
-  #turnEndScheduled = false;
   #syncing = false;
   /** The connection's channels with acks not written yet: its close writes them first. */
   readonly #unflushed: Set<DeliveryChannel>;
@@ -70,48 +133,34 @@ export class DeliveryChannel {
   }
 
   delivery(message: Message, info: DeliveryInfo, noAck: boolean): Delivery {
-    const tag = message.fields.deliveryTag;
-    if (!noAck) this.#unsettled.set(tag, message);
-    const settle = (how: "ack" | "requeue" | "reject"): Promise<void> => {
-      if (noAck) {
-        throw new MessageStateError(
-          "this message was consumed with noAck: the broker counted it as acknowledged when it sent it",
-        );
-      }
-      if (!this.#unsettled.has(tag) || this.#acks.has(tag)) {
-        throw new MessageStateError("this message is already settled");
-      }
-      if (!this.#open) {
-        throw new ConnectionLostError(
-          "the channel that delivered this message is gone (connection or channel lost); RabbitMQ has put it back and will redeliver it",
-        );
-      }
-      if (how === "ack") {
-        this.#acks.add(tag);
-      } else {
-        this.#unsettled.delete(tag);
-        try {
-          this.channel.reject(message, how === "requeue");
-        } catch (error) {
-          this.#closeIfDone();
-          throw lostWhileSettling(error);
-        }
-      }
-      return this.#processed();
-    };
-    const settleOrReject = (how: "ack" | "requeue" | "reject"): Promise<void> => {
+    const delivery = new AmqpDelivery(this, message, info, noAck);
+    if (!noAck) this.#unsettled.set(message.fields.deliveryTag, delivery);
+    return delivery;
+  }
+
+  /** Settles a delivery of this channel (see the class comment); throws when it cannot. */
+  settle(delivery: AmqpDelivery, how: Settle): Promise<void> {
+    if (delivery.ackPending || !this.#unsettled.has(delivery.amqp.fields.deliveryTag)) {
+      throw new MessageStateError("this message is already settled");
+    }
+    if (!this.#open) {
+      throw new ConnectionLostError(
+        "the channel that delivered this message is gone (connection or channel lost); RabbitMQ has put it back and will redeliver it",
+      );
+    }
+    if (how === "ack") {
+      delivery.ackPending = true;
+      this.#acks.push(delivery);
+    } else {
+      this.#unsettled.delete(delivery.amqp.fields.deliveryTag);
       try {
-        return settle(how);
+        this.channel.reject(delivery.amqp, how === "requeue");
       } catch (error) {
-        return Promise.reject(error);
+        this.#closeIfDone();
+        throw lostWhileSettling(error);
       }
-    };
-    return {
-      message: rawMessage(message),
-      info,
-      ack: () => settleOrReject("ack"),
-      reject: (requeue) => settleOrReject(requeue ? "requeue" : "reject"),
-    };
+    }
+    return this.#processed();
   }
 
   /**
@@ -129,56 +178,55 @@ export class DeliveryChannel {
 
   /** Resolves once the broker has processed this turn's settles. */
   #processed(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      if (!this.#turnEndScheduled) {
-        this.#turnEndScheduled = true;
-        this.#unflushed.add(this);
-        // The next turn, so that the settles of this one share the writes and the round trip.
-        setImmediate(() => this.#turnEnd());
-      }
-    });
+    if (this.#turn) return this.#turn.promise;
+    const turn = newTurn();
+    this.#turn = turn;
+    this.#unflushed.add(this);
+    // The next turn, so that the settles of this one share the writes and the round trip.
+    setImmediate(() => this.#turnEnd());
+    return turn.promise;
   }
 
   #turnEnd(): void {
-    if (!this.#turnEndScheduled) return; // flushed early
-    this.#turnEndScheduled = false;
+    const turn = this.#turn;
+    if (!turn) return; // flushed early
+    this.#turn = undefined;
     this.#unflushed.delete(this);
-    const waiting = this.#waiting;
-    this.#waiting = [];
+    const acks = this.#acks;
+    this.#acks = [];
     let lost: ConnectionLostError | undefined;
     try {
-      if (this.#open) this.#writeAcks();
+      if (this.#open) this.#writeAcks(acks);
       else lost = lostWhileSettling();
     } catch (error) {
       lost = lostWhileSettling(error);
     } finally {
-      this.#acks.clear();
+      // An ack that was not written may be asked for again (and then fails as lost).
+      for (const delivery of acks) delivery.ackPending = false;
     }
-    if (lost) for (const waiter of waiting) waiter.reject(lost);
-    else this.#written.push(...waiting);
+    if (lost) turn.reject(lost);
+    else this.#written.push(turn);
     // Earlier settles may wait here too (see #synced): a lost channel fails their round trip.
     if (!this.#syncing && this.#written.length > 0) this.#sync();
     else this.#closeIfDone();
   }
 
   /** One `multiple` ack for the oldest deliveries, if this turn acked them all; single acks for the rest. */
-  #writeAcks(): void {
-    const acks = this.#acks;
-    if (acks.size === 0) return;
-    let last: Message | undefined;
+  #writeAcks(acks: AmqpDelivery[]): void {
+    if (acks.length === 0) return;
+    let last: AmqpDelivery | undefined;
     let run = 0;
-    for (const [tag, message] of this.#unsettled) {
-      if (!acks.has(tag)) break;
-      last = message;
+    for (const [tag, delivery] of this.#unsettled) {
+      if (!delivery.ackPending) break;
+      last = delivery;
       run++;
       this.#unsettled.delete(tag);
-      acks.delete(tag);
     }
-    if (last) this.channel.ack(last, run > 1);
-    for (const tag of acks) {
-      this.channel.ack(this.#unsettled.get(tag)!);
-      this.#unsettled.delete(tag);
+    if (last) this.channel.ack(last.amqp, run > 1);
+    if (run === acks.length) return;
+    // The acks past the run: each on its own (a delete that finds nothing was in the run).
+    for (const delivery of acks) {
+      if (this.#unsettled.delete(delivery.amqp.fields.deliveryTag)) this.channel.ack(delivery.amqp);
     }
   }
 
@@ -208,13 +256,13 @@ export class DeliveryChannel {
     this.#syncing = false;
     // A turn about to end starts the next round trip itself, its qos in the
     // same socket write as its acks: one write instead of two.
-    if (this.#turnEndScheduled) return;
+    if (this.#turn) return;
     if (this.#written.length > 0) this.#sync();
     else this.#closeIfDone();
   }
 
   #closeIfDone(): void {
-    const idle = !this.#syncing && !this.#turnEndScheduled && this.#written.length === 0;
+    const idle = !this.#syncing && !this.#turn && this.#written.length === 0;
     if (this.#retiring && this.#unsettled.size === 0 && idle && this.#open) {
       this.#open = false;
       boundedClose(this.channel);
