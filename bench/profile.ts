@@ -13,14 +13,17 @@
  * figures of an ordinary run; they are not figures to quote themselves.
  */
 import { Session } from "node:inspector";
+import { PerformanceObserver } from "node:perf_hooks";
 import type { ScenarioReport } from "./report.js";
 
-/** One side's samples: microseconds spent per owner, per function, and the messages they moved. */
+/** One side's samples: microseconds spent per owner, per function, and its garbage collections. */
 export interface SideProfile {
   /** Package or runtime part -> microseconds per message. */
   owners: Record<string, number>;
   /** The functions that took the most time themselves -> microseconds per message. */
   functions: Record<string, number>;
+  /** Garbage collection pauses (a latency tail's usual suspect): per 1,000 messages, and the longest in ms. */
+  gc: { pausesPerThousand: number; longestMs: number };
 }
 
 const PROFILE_DIR = process.env.BENCH_PROFILE;
@@ -50,6 +53,8 @@ interface Totals {
   runs: number;
   owners: Map<string, number>;
   functions: Map<string, number>;
+  pauses: number;
+  longestPauseMs: number;
 }
 
 let session: Session | undefined;
@@ -67,12 +72,22 @@ export function startProfile(): () => void {
   const side = measuredSide;
   if (side === undefined) return () => {};
   const inspector = connected();
+  const pauses: number[] = [];
+  const collections = new PerformanceObserver((list) => {
+    for (const { duration } of list.getEntries()) pauses.push(duration);
+  });
+  collections.observe({ type: "gc" });
   inspector.post("Profiler.start");
   return () => {
     // A session on this thread answers synchronously: the profile is here when post returns.
     inspector.post("Profiler.stop", (error, result) => {
       if (error) throw error;
-      add(side, result.profile as CpuProfile);
+      const t = add(side, result.profile as CpuProfile);
+      // Those not handed to the callback yet, then all of them.
+      for (const { duration } of collections.takeRecords()) pauses.push(duration);
+      collections.disconnect();
+      t.pauses += pauses.length;
+      t.longestPauseMs = Math.max(t.longestPauseMs, ...pauses);
     });
   };
 }
@@ -93,6 +108,10 @@ export function sideProfiles(messages: number): Record<string, SideProfile> | un
       {
         owners: perMessage(t, t.owners, Number.POSITIVE_INFINITY),
         functions: perMessage(t, t.functions, TOP_FUNCTIONS),
+        gc: {
+          pausesPerThousand: Math.round(((t.pauses * 1000) / (messages * t.runs)) * 100) / 100,
+          longestMs: Math.round(t.longestPauseMs * 10) / 10,
+        },
       },
     ]),
   );
@@ -108,9 +127,15 @@ function connected(): Session {
   return session;
 }
 
-/** Adds one run's samples to its side's totals. */
-function add(side: string, profile: CpuProfile): void {
-  const t = totals.get(side) ?? { runs: 0, owners: new Map(), functions: new Map() };
+/** Adds one run's samples to its side's totals, which it returns. */
+function add(side: string, profile: CpuProfile): Totals {
+  const t = totals.get(side) ?? {
+    runs: 0,
+    owners: new Map(),
+    functions: new Map(),
+    pauses: 0,
+    longestPauseMs: 0,
+  };
   totals.set(side, t);
   t.runs++;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -139,6 +164,7 @@ function add(side: string, profile: CpuProfile): void {
     const name = functionLabel(byId.get(id)!.callFrame);
     t.functions.set(name, (t.functions.get(name) ?? 0) + micros);
   }
+  return t;
 }
 
 /** Which package a frame's code belongs to; undefined for native code, which its caller is charged for. */
@@ -194,6 +220,12 @@ export function profileMarkdown(reports: ScenarioReport[], heading: string): str
           `| ${owner} | ${sides.map((side) => cell(profile[side]!.owners[owner])).join(" | ")} |`,
       ),
       `| **total** | ${sides.map((side) => `**${cell(total(side))}**`).join(" | ")} |`,
+      `| GC pauses per 1,000 msgs (longest, ms) | ${sides
+        .map((side) => {
+          const { pausesPerThousand, longestMs } = profile[side]!.gc;
+          return `${cell(pausesPerThousand)} (${longestMs.toFixed(1)})`;
+        })
+        .join(" | ")} |`,
     );
     for (const side of sides.filter((s) => s === "raw" || s === "carrot")) {
       const top = Object.entries(profile[side]!.functions)
