@@ -6,7 +6,13 @@
  * runs in its own process). The child prints these rounds as JSON; run.ts
  * turns them into medians, ranges, ratios, a table and a chart (report.ts).
  */
-import { profileNextRun, type SideProfile, sideProfiles, startProfile } from "./profile.js";
+import {
+  endProfiledRun,
+  profileNextRun,
+  type SideProfile,
+  sideProfiles,
+  startProfile,
+} from "./profile.js";
 
 /** Rounds per side, from BENCH_ROUNDS (default 5), after the warm-up round. */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -162,6 +168,7 @@ async function inTurns<K extends string, T, R>(
       (globalThis as { gc?: () => void }).gc?.();
       profileNextRun(round > 0 ? name : undefined);
       const result = await run(specs[name], name);
+      endProfiledRun();
       const label = round === 0 ? "warm-up" : `round ${round}`;
       if (VERBOSE) console.error(`${label} ${name}: ${JSON.stringify(result)}`);
       if (round > 0) results[name].push(result);

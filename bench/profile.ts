@@ -58,19 +58,32 @@ interface Totals {
 }
 
 let session: Session | undefined;
-/** The side whose clock is running, or undefined (warm-up round, not profiling). */
+/** The side whose run this is, or undefined (warm-up round, not profiling). */
 let measuredSide: string | undefined;
+/**
+ * The run's last timed part. A run may start a clock more than once (a
+ * consume scenario times its fill too, then throws that sample away); the
+ * sample a side returns is its last, so the last profile is the one kept.
+ */
+let lastTimed: { profile: CpuProfile; pauses: number[] } | undefined;
 const totals = new Map<string, Totals>();
 
 /** Called by the harness before each run: profile this side's timed part, or nothing. */
 export function profileNextRun(side: string | undefined): void {
   measuredSide = PROFILE_DIR ? side : undefined;
+  lastTimed = undefined;
+}
+
+/** Called by the harness after each run: adds its timed part's profile to its side's. */
+export function endProfiledRun(): void {
+  if (measuredSide !== undefined && lastTimed)
+    add(measuredSide, lastTimed.profile, lastTimed.pauses);
+  measuredSide = lastTimed = undefined;
 }
 
 /** Starts the profiler if this run is profiled; the function returned stops it and keeps the samples. */
 export function startProfile(): () => void {
-  const side = measuredSide;
-  if (side === undefined) return () => {};
+  if (measuredSide === undefined) return () => {};
   const inspector = connected();
   const pauses: number[] = [];
   const collections = new PerformanceObserver((list) => {
@@ -82,12 +95,10 @@ export function startProfile(): () => void {
     // A session on this thread answers synchronously: the profile is here when post returns.
     inspector.post("Profiler.stop", (error, result) => {
       if (error) throw error;
-      const t = add(side, result.profile as CpuProfile);
-      // Those not handed to the callback yet, then all of them.
+      // Those not handed to the callback yet.
       for (const { duration } of collections.takeRecords()) pauses.push(duration);
       collections.disconnect();
-      t.pauses += pauses.length;
-      t.longestPauseMs = Math.max(t.longestPauseMs, ...pauses);
+      lastTimed = { profile: result.profile as CpuProfile, pauses };
     });
   };
 }
@@ -127,8 +138,8 @@ function connected(): Session {
   return session;
 }
 
-/** Adds one run's samples to its side's totals, which it returns. */
-function add(side: string, profile: CpuProfile): Totals {
+/** Adds one run's samples and garbage collection pauses (ms) to its side's totals. */
+function add(side: string, profile: CpuProfile, pauses: number[]): void {
   const t = totals.get(side) ?? {
     runs: 0,
     owners: new Map(),
@@ -138,6 +149,8 @@ function add(side: string, profile: CpuProfile): Totals {
   };
   totals.set(side, t);
   t.runs++;
+  t.pauses += pauses.length;
+  t.longestPauseMs = Math.max(t.longestPauseMs, ...pauses);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes)
@@ -164,7 +177,6 @@ function add(side: string, profile: CpuProfile): Totals {
     const name = functionLabel(byId.get(id)!.callFrame);
     t.functions.set(name, (t.functions.get(name) ?? 0) + micros);
   }
-  return t;
 }
 
 /** Which package a frame's code belongs to; undefined for native code, which its caller is charged for. */
@@ -178,7 +190,8 @@ function ownerOfFrame({ functionName, url }: CallFrame): string | undefined {
   if (url.startsWith("node:")) return "Node.js";
   const dependency = /.*node_modules\/(@[^/]+|[^/@.][^/]*)\//.exec(url);
   if (dependency) return dependency[1]!;
-  const carrot = /\/packages\/([^/]+)\//.exec(url);
+  // Code of a package's bench/ folder is the bench's own, not the package's.
+  const carrot = /\/packages\/([^/]+)\/(?!bench\/)/.exec(url);
   if (carrot) return `@carrot/${carrot[1]}`;
   if (url.includes("/bench/")) return "bench driver";
   return "other";
