@@ -21,6 +21,7 @@ import {
   type QueueDeclaration,
   type ReplyDestination,
   type ReplyHandlers,
+  type RoutingDecision,
   type Subscription,
   sanitizedCause,
   settledWithin,
@@ -40,12 +41,12 @@ import { LeaseGroup, touchLeases } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
-import { PublishBatcher } from "./publish-batcher.js";
+import { PublishBatcher, type RoutedPublish } from "./publish-batcher.js";
 import { QueueSweeper } from "./queue-sweeper.js";
 import { openRedis, type RedisClient } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
 import { openReplyQueue } from "./reply-queue.js";
-import { SettleBatcher } from "./settle-batcher.js";
+import { SettleBatcher, settledEntry } from "./settle-batcher.js";
 import { type DeliveryContext, StreamDelivery } from "./stream-delivery.js";
 import { autoClaim, type CountedEntry, readGroup, withDeliveryCounts } from "./stream-reads.js";
 import { StreamSubscription, type SubscriptionHost } from "./stream-subscription.js";
@@ -63,9 +64,10 @@ interface OpenedRedis {
 const MAX_ROUTE_ATTEMPTS = 20;
 
 /**
- * One carrot connection to Redis: a shared command connection (auto-pipelined)
- * for topology, publishes, settles and leases, plus one blocking connection
- * per subscription.
+ * One carrot connection to Redis: a shared command connection for
+ * topology, settles and leases, one for publishes, and one blocking
+ * connection per subscription, which also carries the acks gathered when
+ * its next read goes out.
  */
 export class RedisBackend extends BackendEventEmitter implements Backend {
   readonly name = "redis";
@@ -319,53 +321,66 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     });
   }
 
-  async publish({
-    exchange,
-    routingKey,
-    message,
-    mandatory,
-    delay = 0,
-  }: PublishRequest): Promise<void> {
+  /**
+   * Every send's path. Open, with the route cached and no delay (the common
+   * case), it is a promise chain on the batch's reply: an async function's
+   * frame and awaits cost a publish more than the rest of this method.
+   * Anything else, and a route found stale, takes `#publishRouted`.
+   */
+  publish(request: PublishRequest): Promise<void> {
+    const { exchange, routingKey, message, delay = 0 } = request;
+    const route =
+      this.#lifecycle.state === "open" && delay <= 0
+        ? this.#topology!.routeCached(exchange, routingKey, message.headers)
+        : undefined;
+    if (route === undefined) return this.#publishRouted(request);
+    let stored: Promise<number>;
+    try {
+      stored = this.#publishes!.publish(routed(request, route, ""));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return stored.then((count) => {
+      if (count !== -1) return this.#published(request, count);
+      this.#topology!.invalidate(exchange);
+      return this.#publishRouted(request);
+    });
+  }
+
+  /** A publish that waits for the connection, is delayed, or routes by bindings read from Redis. */
+  async #publishRouted(request: PublishRequest): Promise<void> {
+    const { exchange, routingKey, message, delay = 0 } = request;
     const topology =
       this.#lifecycle.state === "open" ? this.#topology! : (await this.#ready()).topology;
-    const publishes = this.#publishes!;
-    const envelope = encodeEnvelope(exchange, routingKey, message);
-    const { body: bytes, headers } = message;
-    const body = Buffer.isBuffer(bytes)
-      ? bytes
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const expiration = message.properties.expiration;
     // Whole ms, rounded up: never early.
     const held = delay > 0 ? String(Math.ceil(delay)) : "";
     for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
       const route =
-        topology.routeCached(exchange, routingKey, headers) ??
-        (await topology.route(exchange, routingKey, headers).catch((error: unknown) => {
+        topology.routeCached(exchange, routingKey, message.headers) ??
+        (await topology.route(exchange, routingKey, message.headers).catch((error: unknown) => {
           throw commandError(error, `route through exchange '${exchange}'`);
         }));
-      const stored = await publishes.publish({
-        route,
-        expiration: expiration === undefined ? "" : String(expiration),
-        delay: held,
-        body,
-        envelope,
-      });
-      if (stored === -1) {
-        topology.invalidate(exchange);
-        continue;
-      }
-      if (held !== "") this.#sweeper!.wakeAt(Date.now() + this.#clockOffset + delay);
-      else if (expiration !== undefined) this.#sweeper!.poke();
-      if (stored === 0 && mandatory) {
-        throw new UnroutableError(
-          `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
-        );
-      }
-      return;
+      const stored = await this.#publishes!.publish(routed(request, route, held));
+      if (stored !== -1) return this.#published(request, stored);
+      topology.invalidate(exchange);
     }
     throw new PublishNackedError(
       `the bindings of exchange '${exchange}' kept changing while routing; the message was not stored, send it again`,
     );
+  }
+
+  /** After a publish stored in `stored` queues (or held): the sweeper told what to watch; an unroutable mandatory one fails. */
+  #published(
+    { exchange, routingKey, message, mandatory, delay = 0 }: PublishRequest,
+    stored: number,
+  ): void {
+    if (delay > 0) this.#sweeper!.wakeAt(Date.now() + this.#clockOffset + delay);
+    else if (message.properties.expiration !== undefined) this.#sweeper!.poke();
+    if (stored === 0 && mandatory) {
+      throw new UnroutableError(
+        `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
+      );
+    }
   }
 
   /**
@@ -418,11 +433,13 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     // A blocking read cut off by a reconnect fails instead of being resent:
     // resent, it would block again before the subscription can give back
     // what the lost reply held.
-    const blocking = await openRedis(
-      { ...redis, autoResendUnfulfilledCommands: false },
-      display,
-      connectTimeout,
-      cluster,
+    const blocking = withScripts(
+      await openRedis(
+        { ...redis, autoResendUnfulfilledCommands: false },
+        display,
+        connectTimeout,
+        cluster,
+      ),
     );
     blocking.on("error", () => {}); // the subscription's loop reports what matters
     const window = new PrefetchWindow(options.prefetch);
@@ -434,6 +451,7 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       claimInterval: this.#options.settings.claimInterval,
       heartbeat: this.#options.settings.heartbeat,
       heldIds: () => this.#keeper!.heldIds(leases),
+      carryAcks: (carrier) => this.#batcher!.carryAcks(leases, carrier),
       reportError: (error) => this.#reportError(error),
       deliver: (entry, deliveries) => {
         const delivery = this.#accept(context, entry, deliveries, options.noAck);
@@ -523,12 +541,14 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       isExpired(entry.expiresAt, Date.now() + this.#clockOffset)
     ) {
       this.#deadLetter(queue, entry, "expired")
-        .then(() => settles.settle(leases, entry.id, "ack"))
+        .then(() => settles.settle(leases, settledEntry(entry.id), "ack"))
         .catch((error: unknown) => this.#reportError(error));
       return undefined;
     }
     if (noAck) {
-      settles.settle(leases, entry.id, "ack").catch((error: unknown) => this.#reportError(error));
+      settles
+        .settle(leases, settledEntry(entry.id), "ack")
+        .catch((error: unknown) => this.#reportError(error));
     }
     const { message } = entry;
     if (!message.unreadable && message.body.byteLength > this.capabilities.maxMessageSize) {
@@ -589,4 +609,20 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     if (this.#lifecycle.state === "new") await this.connect();
     return { command: this.#command!, topology: this.#topology! };
   }
+}
+
+/** What the publish batcher stores for `request` along `route`; `held`: the delay in whole ms, "" for none. */
+function routed(
+  { exchange, routingKey, message }: PublishRequest,
+  route: RoutingDecision,
+  held: string,
+): RoutedPublish {
+  const { body, properties } = message;
+  return {
+    route,
+    expiration: properties.expiration === undefined ? "" : String(properties.expiration),
+    delay: held,
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    envelope: encodeEnvelope(exchange, routingKey, message),
+  };
 }
