@@ -299,7 +299,7 @@ const scenarios: Record<string, Scenario> = {
   },
   "redis consume+ack, prefetch 100": {
     title: "Redis consume + ack, prefetch 100",
-    note: "none: both sides send a batch's acks in the socket write of the next read (carrot's when they are gathered as the read goes out). Per message carrot does more: its ack script checks that the consumer still owns each entry.",
+    note: "waiting: carrot reads on one connection and acks on another, so its next read does not queue behind the last batch's acks (raw: one connection, the acks pipelined with the next read, one round trip per batch). Per message carrot does more: its ack script checks that the consumer still owns each entry.",
     run: async () => {
       const envelope = await carrotEnvelope(1, () => ({ routingKey: "q0" }));
       const filledThen = (consume: typeof rawConsume) =>

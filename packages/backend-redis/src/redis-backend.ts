@@ -66,8 +66,7 @@ const MAX_ROUTE_ATTEMPTS = 20;
 /**
  * One carrot connection to Redis: a shared command connection for
  * topology, settles and leases, one for publishes, and one blocking
- * connection per subscription, which also carries the acks gathered when
- * its next read goes out.
+ * connection per subscription.
  */
 export class RedisBackend extends BackendEventEmitter implements Backend {
   readonly name = "redis";
@@ -433,13 +432,11 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
     // A blocking read cut off by a reconnect fails instead of being resent:
     // resent, it would block again before the subscription can give back
     // what the lost reply held.
-    const blocking = withScripts(
-      await openRedis(
-        { ...redis, autoResendUnfulfilledCommands: false },
-        display,
-        connectTimeout,
-        cluster,
-      ),
+    const blocking = await openRedis(
+      { ...redis, autoResendUnfulfilledCommands: false },
+      display,
+      connectTimeout,
+      cluster,
     );
     blocking.on("error", () => {}); // the subscription's loop reports what matters
     const window = new PrefetchWindow(options.prefetch);
@@ -451,7 +448,6 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       claimInterval: this.#options.settings.claimInterval,
       heartbeat: this.#options.settings.heartbeat,
       heldIds: () => this.#keeper!.heldIds(leases),
-      carryAcks: (carrier) => this.#batcher!.carryAcks(leases, carrier),
       reportError: (error) => this.#reportError(error),
       deliver: (entry, deliveries) => {
         const delivery = this.#accept(context, entry, deliveries, options.noAck);

@@ -1,7 +1,6 @@
 import { type BatchLimits, type BatchOutcome, KeyedTickBatcher } from "@carrot/core/backend";
 import { commandError } from "./connection-errors.js";
 import type { LeaseGroup } from "./lease-keeper.js";
-import { blockingReply } from "./liveness.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 
 export type SettleKind = "ack" | "requeue";
@@ -40,8 +39,6 @@ export function settledEntry(id: string): SettleTarget {
  */
 export class SettleBatcher {
   readonly #batches: Record<SettleKind, KeyedTickBatcher<LeaseGroup, SettleTarget>>;
-  /** Set by `carryAcks` while it flushes: where those consumers' acks go. */
-  readonly #carriers = new Map<LeaseGroup, ScriptedRedis>();
 
   constructor(
     readonly redis: ScriptedRedis,
@@ -70,22 +67,6 @@ export class SettleBatcher {
     this.#batches.requeue.flush();
   }
 
-  /**
-   * Sends the acks gathered so far now, those of `leases` on `carrier`: the
-   * connection that consumer's next read goes out on, so that one socket
-   * write carries both (a write and a reply read less per batch). An ack its
-   * carrier's connection drops unanswered is sent again on the command
-   * connection, which resends what a drop cuts off: as if it had gone there.
-   */
-  carryAcks(leases: LeaseGroup, carrier: ScriptedRedis): void {
-    this.#carriers.set(leases, carrier);
-    try {
-      this.#batches.ack.flush();
-    } finally {
-      this.#carriers.delete(leases);
-    }
-  }
-
   async #send(
     kind: SettleKind,
     leases: LeaseGroup,
@@ -94,31 +75,16 @@ export class SettleBatcher {
     const ids = targets.map((target) => target.id);
     let lost: string[];
     try {
-      lost = await this.#call(kind, leases, ids, this.#carriers.get(leases));
+      const { stream, consumer } = leases;
+      lost =
+        kind === "ack"
+          ? await this.redis.carrotSettle(stream, this.consumerGroup, consumer, ...ids)
+          : await this.redis.carrotRequeue(stream, this.consumerGroup, consumer, ...ids);
     } catch (error) {
       const failed = commandError(error, `${kind} messages of consumer '${leases.consumer}'`);
       return targets.map((target) => target.settled(false, failed));
     }
     const gone = lost.length === 0 ? undefined : new Set(lost);
     return targets.map((target) => target.settled(gone?.has(target.id) !== true));
-  }
-
-  /** The script call for `ids`: on `carrier` when one carries these acks, else on the command connection. */
-  #call(
-    kind: SettleKind,
-    { stream, consumer }: LeaseGroup,
-    ids: string[],
-    carrier: ScriptedRedis | undefined,
-  ): Promise<string[]> {
-    const group = this.consumerGroup;
-    if (kind === "requeue") return this.redis.carrotRequeue(stream, group, consumer, ...ids);
-    if (carrier === undefined) return this.redis.carrotSettle(stream, group, consumer, ...ids);
-    // The carrier does not resend: its reply is awaited as a blocking read's, failing if it closes first.
-    const carried = blockingReply(carrier, carrier.carrotSettle(stream, group, consumer, ...ids));
-    return carried.catch((error: unknown) => {
-      // Redis's answer stands; a connection that dropped first leaves the acks to the command connection.
-      if (error instanceof Error && error.name === "ReplyError") throw error;
-      return this.redis.carrotSettle(stream, group, consumer, ...ids);
-    });
   }
 }

@@ -1,9 +1,9 @@
 import { backoffDelay, DEFAULT_RECONNECT_POLICY, type PrefetchWindow } from "@carrot/core/backend";
-import { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import { blockingReply } from "./liveness.js";
 import type { ScriptedRedis } from "./lua-scripts.js";
 import type { StoredEntry } from "./message-codec.js";
+import type { RedisClient } from "./redis-connector.js";
 import { autoClaim, pendingIds, readGroup, withDeliveryCounts } from "./stream-reads.js";
 
 /** Entries read per call when prefetch is unlimited. */
@@ -23,8 +23,6 @@ export interface SubscriptionHost {
   deliver(entry: StoredEntry, deliveries: number): void;
   /** Ids this process holds for the consumer, settling ones included (they are not orphans). */
   heldIds(): Set<string>;
-  /** Sends the consumer's acks gathered so far on `carrier` (see SettleBatcher.carryAcks). */
-  carryAcks(carrier: ScriptedRedis): void;
   reportError(error: unknown): void;
 }
 
@@ -46,8 +44,7 @@ export class StreamSubscription {
 
   constructor(
     readonly host: SubscriptionHost,
-    /** Its reads' connection; it carries the acks gathered when a read goes out. */
-    readonly blocking: ScriptedRedis,
+    readonly blocking: RedisClient,
     readonly queue: string,
     readonly consumer: string,
     /** Its prefetch; cancelled with the subscription. */
@@ -124,33 +121,14 @@ export class StreamSubscription {
   async #read(room: number): Promise<void> {
     const block = Math.max(1, this.#nextClaim - Date.now());
     const { keys, heartbeat } = this.host;
-    const read = () =>
-      readGroup(this.blocking, this.stream, keys.group, this.consumer, room, block);
     const entries = await blockingReply(
       this.blocking,
-      this.#withAcks(read),
+      readGroup(this.blocking, this.stream, keys.group, this.consumer, room, block),
       heartbeat > 0 ? block + 2 * heartbeat : undefined,
     );
     if (this.window.cancelled) return this.#returnUnseen(entries);
     // A fresh read (">") is the entry's first delivery.
     for (const entry of entries) this.host.deliver(entry, 1);
-  }
-
-  /**
-   * Sends `command` on the read connection of one Redis (a Cluster's is left
-   * alone) with the acks gathered so far ahead of it, in one socket write, as
-   * a pipeline would send them: a write and a reply read less per batch.
-   */
-  #withAcks<T>(command: () => Promise<T>): Promise<T> {
-    const blocking = this.blocking;
-    if (!(blocking instanceof Redis) || blocking.status !== "ready") return command();
-    blocking.stream.cork();
-    try {
-      this.host.carryAcks(blocking);
-      return command();
-    } finally {
-      blocking.stream.uncork();
-    }
   }
 
   async #reclaim(room: number): Promise<void> {
