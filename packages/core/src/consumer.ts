@@ -4,6 +4,7 @@ import { acceptedContentTypes, DEFAULT_ACCEPT } from "./codecs/codec-registry.js
 import type { CarriedBy, PayloadSource } from "./codecs/payload-types.js";
 import type { Connection } from "./connection.js";
 import type { Delivery, ExchangeType, Headers, QueueArguments, Subscription } from "./contract.js";
+import { Deque } from "./deque.js";
 import { CallbackError, type CarrotError, ClosedError, InvalidOptionsError } from "./errors.js";
 import { FailurePolicy } from "./failure-policy.js";
 import {
@@ -162,6 +163,9 @@ interface Session {
 }
 
 const DEFAULT_CLOSE_DEADLINE = 30_000;
+
+/** Settled already: what a delivery's handling is chained on to leave the backend's call. */
+const RESOLVED = Promise.resolve();
 
 /** Unacked messages in flight to a consumer unless `prefetchCount` says otherwise. */
 export const DEFAULT_PREFETCH = 100;
@@ -359,25 +363,40 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     if (signal?.aborted) return;
     const budget = shared ?? new MessageBudget(limit);
     let handled = 0;
-    const done = (session: Session) => {
-      if (--session.inFlight === 0) session.drained?.();
-      handled++;
-      if (this.#handledListeners.size > 0)
-        for (const listener of this.#handledListeners) listener();
-      if (limit !== undefined && handled >= limit) void this.cancel();
-    };
-    // The session comes as an argument: a backend may deliver before consume() resolves.
-    const session = await this.#start((delivery, session) => {
-      // Past the limit (a set's other consumers may have used it up), and at it,
-      // stop the subscription at once so the broker sends nothing more.
-      if (!budget.take()) {
-        handBack(delivery);
-        return void this.#halt(session);
-      }
-      if (budget.spent) void this.#halt(session);
-      session.inFlight++;
-      // Rejects only if an error listener throws; that stays an unhandled rejection.
-      void this.#handle(delivery, session, done, handler, decode);
+    const session = await this.#start((session) => {
+      const done = () => {
+        if (--session.inFlight === 0) session.drained?.();
+        handled++;
+        if (this.#handledListeners.size > 0)
+          for (const listener of this.#handledListeners) listener();
+        if (limit !== undefined && handled >= limit) void this.cancel();
+      };
+      // Handled in a microtask, not in the backend's delivery call: user code then never runs
+      // inside it (an ack could re-enter it to deliver the next one). One microtask takes every
+      // delivery that arrived before it runs: no promise or async frame per delivery for this.
+      const waiting = new Deque<Delivery>();
+      const handleWaiting = () => {
+        for (let delivery = waiting.shift(); delivery; delivery = waiting.shift()) {
+          try {
+            this.#handle(delivery, session, handler, decode, done);
+          } catch (error) {
+            // Only an onHandled listener throws here: unhandled, as it was, and the rest are handled.
+            void Promise.reject(error);
+          }
+        }
+      };
+      return (delivery) => {
+        // Past the limit (a set's other consumers may have used it up), and at it,
+        // stop the subscription at once so the broker sends nothing more.
+        if (!budget.take()) {
+          handBack(delivery);
+          return void this.#halt(session);
+        }
+        if (budget.spent) void this.#halt(session);
+        session.inFlight++;
+        waiting.push(delivery);
+        if (waiting.length === 1) void RESOLVED.then(handleWaiting);
+      };
     });
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
@@ -439,7 +458,7 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     signal?: AbortSignal;
   } = {}): AsyncGenerator<Message<T>, void, undefined> {
     const buffer = new AsyncQueue<Delivery>();
-    const session = await this.#start((delivery) => buffer.push(delivery), buffer);
+    const session = await this.#start(() => (delivery) => buffer.push(delivery), buffer);
     const abort = () => void this.cancel();
     signal?.addEventListener("abort", abort, { once: true });
     try {
@@ -506,8 +525,13 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
     return backend;
   }
 
+  /**
+   * Starts a session: `deliveries` makes, for it, what takes each delivery.
+   * It gets the session before `consume()` resolves, since a backend may
+   * deliver before then.
+   */
   async #start(
-    onDelivery: (delivery: Delivery, session: Session) => void,
+    deliveries: (session: Session) => (delivery: Delivery) => void,
     buffer?: AsyncQueue<Delivery>,
   ): Promise<Session> {
     if (this.#session)
@@ -535,6 +559,7 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
       end,
     };
     this.#session = session;
+    const onDelivery = deliveries(session);
     try {
       const backend = await this.#ready();
       const o = this.options;
@@ -546,7 +571,7 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
           exclusive: false,
           consumerTag: o.consumerTag ?? `carrot-${randomUUID()}`,
         },
-        (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery, session)),
+        (delivery) => (session.stopping ? handBack(delivery) : onDelivery(delivery)),
         (reason) => {
           // The queue is gone: end this wait()/loop with the reason rather than idle forever.
           session.brokerCancel = reason;
@@ -611,7 +636,7 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
    * failure rejects the message, reports why, and resolves to the
    * failure. Without a schema no promise is made: this is every message's path.
    */
-  #decode(message: Message<T>): Failure | undefined | Promise<Failure | undefined> {
+  #decode(message: Message<T>): undefined | Promise<Failure | undefined> {
     let value: unknown;
     try {
       value = decodeBody(message.raw, this.queue, this.#rules);
@@ -642,52 +667,104 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
   #handle(
     delivery: Delivery,
     session: Session,
-    done: (session: Session) => void,
     handler: (message: Message<T>) => unknown,
     decode: boolean,
-  ): Promise<void> {
+    done: () => void,
+  ): void {
     const traced = this.connection.telemetry?.startProcess(this.queue, delivery);
-    if (traced === undefined) return this.#deliver(delivery, session, handler, decode, done);
-    return traced.run(() =>
-      this.#deliver(delivery, session, handler, decode, (session, failure) => {
-        traced.end(failure?.error); // before `done`, which may end the wait()
-        done(session);
-      }),
-    );
+    if (traced === undefined) this.#deliver(delivery, session, handler, decode, done);
+    else {
+      traced.run(() =>
+        this.#deliver(delivery, session, handler, decode, (failure) => {
+          traced.end(failure?.error); // before `done`, which may end the wait()
+          done();
+        }),
+      );
+    }
   }
 
   /**
    * Decodes one delivery (when `decode`) and runs the handler on it; calls
    * `done` when it is over, with what failed (the decode, or the handler).
    */
-  async #deliver(
+  #deliver(
     delivery: Delivery,
     session: Session,
     handler: (message: Message<T>) => unknown,
     decode: boolean,
-    done: (session: Session, failure?: Failure) => void,
+    done: (failure?: Failure) => void,
+  ): void {
+    const message = this.#message(delivery, session);
+    const decoded = decode ? this.#decode(message) : undefined;
+    if (decoded === undefined) this.#run(message, handler, done);
+    else void this.#runDecoded(decoded, message, handler, done);
+  }
+
+  /** `#run` once a schema passed the payload; `done` with the failure if it did not, or it could not be decoded. */
+  async #runDecoded(
+    decoded: Promise<Failure | undefined>,
+    message: Message<T>,
+    handler: (message: Message<T>) => unknown,
+    done: (failure?: Failure) => void,
   ): Promise<void> {
     let failure: Failure | undefined;
     try {
-      const message = this.#message(delivery, session);
-      // Awaited even when already decoded, or not decoding: user code then never runs inside
-      // the backend's delivery call, which an ack could re-enter to deliver the next one.
-      failure = await (decode ? this.#decode(message) : undefined);
-      if (failure !== undefined) return;
-      try {
-        await handler(message);
-      } catch (error) {
-        failure = { error };
-        const outcome = await message.afterCallbackError(error);
-        this.#report(
-          new CallbackError(`a callback on '${this.queue}' threw; the message was ${outcome}`, {
-            cause: error,
-          }),
-          message,
-        );
-      }
+      failure = await decoded;
+    } catch (error) {
+      done(); // an error listener threw: that stays an unhandled rejection
+      throw error;
+    }
+    if (failure === undefined) this.#run(message, handler, done);
+    else done(failure);
+  }
+
+  /**
+   * Runs the handler; calls `done` when it returned, or when what it
+   * returned settled. A synchronous handler (it returns a primitive, most
+   * often undefined) costs no promise.
+   */
+  #run(
+    message: Message<T>,
+    handler: (message: Message<T>) => unknown,
+    done: (failure?: Failure) => void,
+  ): void {
+    let result: unknown;
+    try {
+      result = handler(message);
+    } catch (error) {
+      void this.#failed(message, error, done);
+      return;
+    }
+    if (!awaitable(result)) done();
+    else {
+      // A context and two closures per message: less than an async frame awaiting it made.
+      void Promise.resolve(result).then(
+        () => done(),
+        (error: unknown) => this.#failed(message, error, done),
+      );
+    }
+  }
+
+  /**
+   * The handler threw (or its promise rejected): the message goes through
+   * the failure policy, the outcome is reported, then `done`. Rejects only
+   * if an error listener throws; that stays an unhandled rejection.
+   */
+  async #failed(
+    message: Message<T>,
+    error: unknown,
+    done: (failure?: Failure) => void,
+  ): Promise<void> {
+    try {
+      const outcome = await message.afterCallbackError(error);
+      this.#report(
+        new CallbackError(`a callback on '${this.queue}' threw; the message was ${outcome}`, {
+          cause: error,
+        }),
+        message,
+      );
     } finally {
-      done(session, failure);
+      done({ error });
     }
   }
 
@@ -709,6 +786,14 @@ interface Failure {
 async function requeueAll(messages: UnsettledMessages): Promise<void> {
   for (const message of messages.takeAll().reverse())
     await message.requeue().catch(() => undefined);
+}
+
+/**
+ * An object or function: what `await` may have to wait for (a promise, or
+ * any thenable). A primitive, most often undefined, it never waits for.
+ */
+function awaitable(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
 }
 
 /** Gives a delivery the consumer will not handle back to the broker. */

@@ -4,6 +4,7 @@ import { Consumer, type ConsumerOptions } from "../src/consumer.js";
 import type { Backend, Headers, PublishRequest } from "../src/contract.js";
 import {
   CallbackError,
+  type CarrotError,
   ConnectionLostError,
   InvalidOptionsError,
   MessageStateError,
@@ -520,6 +521,23 @@ describe("a callback that settled or could not", () => {
     await consumer.wait({ limit: 1 });
     expect(texts).toEqual([
       "a callback on 'q' threw; the message was already retried by the callback",
+    ]);
+    expect(backend.log).toEqual(["publish /q", "ack m"]);
+  });
+
+  it("a callback's thenable that rejects is a throw, as `await` would have it", async () => {
+    const backend = withDelivery();
+    const consumer = new Consumer(connect(backend), { queue: "q" });
+    const reports: CarrotError[] = [];
+    consumer.on("error", (error) => reports.push(error));
+    const thrown = new Error("later");
+    consumer.registerCallback(() => ({
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise is the point
+      then: (_resolve: unknown, reject: (error: unknown) => void) => reject(thrown),
+    }));
+    await consumer.wait({ limit: 1 });
+    expect(reports.map((error) => [error.constructor, error.cause])).toEqual([
+      [CallbackError, thrown],
     ]);
     expect(backend.log).toEqual(["publish /q", "ack m"]);
   });
