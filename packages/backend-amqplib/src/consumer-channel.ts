@@ -9,6 +9,7 @@ import {
 import type { Channel, Message } from "amqplib";
 import { rawMessage } from "./amqp-message.js";
 import { boundedClose } from "./bounded-close.js";
+import { qosRoundTrip } from "./qos-round-trip.js";
 
 interface Waiter {
   resolve(): void;
@@ -235,12 +236,14 @@ export class DeliveryChannel {
     this.#syncing = true;
     const batch = this.#written;
     this.#written = [];
-    this.channel.prefetch(this.#prefetch).then(
+    qosRoundTrip(
+      this.channel,
+      this.#prefetch,
       () => {
         for (const waiter of batch) waiter.resolve();
         this.#synced();
       },
-      (error: unknown) => {
+      (error) => {
         const lost = clientError(
           ConnectionLostError,
           "the connection was lost before RabbitMQ confirmed it processed this settle; if it did not, it redelivers the message",
