@@ -164,9 +164,6 @@ interface Session {
 
 const DEFAULT_CLOSE_DEADLINE = 30_000;
 
-/** Settled already: what a delivery's handling is chained on to leave the backend's call. */
-const RESOLVED = Promise.resolve();
-
 /** Unacked messages in flight to a consumer unless `prefetchCount` says otherwise. */
 export const DEFAULT_PREFETCH = 100;
 
@@ -395,7 +392,7 @@ export class Consumer<T extends CarriedBy<T, S> = unknown, S extends PayloadSour
         if (budget.spent) void this.#halt(session);
         session.inFlight++;
         waiting.push(delivery);
-        if (waiting.length === 1) void RESOLVED.then(handleWaiting);
+        if (waiting.length === 1) queueMicrotask(handleWaiting);
       };
     });
     const abort = () => void this.cancel();
