@@ -10,6 +10,7 @@ import { NodeConnectionLostError } from "./cluster-node-loss.js";
 import { type PublishResults, publishResult, type ScriptedRedis } from "./lua-scripts.js";
 import {
   lostError,
+  type PublishOutcome,
   publishArguments,
   type RoutedPublish,
   refusedError,
@@ -18,6 +19,9 @@ import { type SlotOutcome, type SlotStoreHost, storeAcrossSlots } from "./slot-s
 
 /** A batch's bounds, as on one Redis: each slot's script blocks its node while it runs. */
 const PUBLISH_BATCH: BatchLimits = { entries: 256, bytes: 1024 * 1024 };
+
+/** A message's stores: the number of queues that stored it (-1: the bindings changed), or why not. */
+type Stored = number | Error;
 
 /**
  * Publishes on a Redis Cluster. The publishes of one turn go together:
@@ -35,15 +39,18 @@ const PUBLISH_BATCH: BatchLimits = { entries: 256, bytes: 1024 * 1024 };
  * replica has it.
  */
 export class ClusterPublisher {
-  readonly #batches = new TickBatcher<RoutedPublish, number>(
-    (batch) => this.#send(batch),
-    PUBLISH_BATCH,
-  );
+  readonly #batches = new TickBatcher<RoutedPublish>((batch) => this.#send(batch), PUBLISH_BATCH);
+  readonly #outcome: PublishOutcome;
 
-  constructor(readonly host: SlotStoreHost) {}
+  constructor(
+    readonly host: SlotStoreHost,
+    outcome: PublishOutcome,
+  ) {
+    this.#outcome = outcome;
+  }
 
-  /** Resolves with the number of queues that stored the message, or -1 when the bindings changed. */
-  publish(publish: RoutedPublish): Promise<number> {
+  /** Settles with the send's outcome: `outcome` of the number of queues that stored it, or why it failed. */
+  publish(publish: RoutedPublish): Promise<void> {
     return this.#batches.add(publish, publish.body.byteLength + publish.envelope.length);
   }
 
@@ -52,8 +59,8 @@ export class ClusterPublisher {
     this.#batches.flush();
   }
 
-  async #send(batch: RoutedPublish[]): Promise<BatchOutcome<number>[]> {
-    const outcomes: BatchOutcome<number>[] = new Array(batch.length);
+  async #send(batch: RoutedPublish[]): Promise<BatchOutcome<void>[]> {
+    const outcomes: Stored[] = new Array(batch.length);
     const held: number[] = [];
     const routed: number[] = [];
     batch.forEach(({ delay }, i) => {
@@ -63,15 +70,13 @@ export class ClusterPublisher {
       held.length > 0 && this.#hold(batch, held, outcomes),
       routed.length > 0 && this.#store(batch, routed, outcomes),
     ]);
-    return outcomes;
+    return outcomes.map((stored, i) =>
+      typeof stored === "number" ? this.#outcome(batch[i] as RoutedPublish, stored) : stored,
+    );
   }
 
   /** Delayed messages: the publish script, in the topology's slot, and its `WAIT`. */
-  async #hold(
-    batch: RoutedPublish[],
-    indexes: number[],
-    outcomes: BatchOutcome<number>[],
-  ): Promise<void> {
+  async #hold(batch: RoutedPublish[], indexes: number[], outcomes: Stored[]): Promise<void> {
     const { redis, keys, replicas, replicaTimeout } = this.host;
     const pipeline = redis.pipeline();
     (pipeline as unknown as ScriptedRedis).carrotPublish(
@@ -109,11 +114,7 @@ export class ClusterPublisher {
   }
 
   /** Routed messages: their versions checked, then stored slot by slot. */
-  async #store(
-    batch: RoutedPublish[],
-    indexes: number[],
-    outcomes: BatchOutcome<number>[],
-  ): Promise<void> {
+  async #store(batch: RoutedPublish[], indexes: number[], outcomes: Stored[]): Promise<void> {
     const { redis, keys } = this.host;
     const exchanges = [
       ...new Set(
@@ -164,10 +165,7 @@ export class ClusterPublisher {
 }
 
 /** A message's result over its slots: the count when all stored it, else why not. */
-export function outcomeOf(
-  exchange: string,
-  { stored, refused, unknown }: SlotOutcome,
-): BatchOutcome<number> {
+export function outcomeOf(exchange: string, { stored, refused, unknown }: SlotOutcome): Stored {
   if (unknown.length > 0) {
     return clientError(
       PublishOutcomeUnknownError,

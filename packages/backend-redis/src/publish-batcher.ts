@@ -4,6 +4,7 @@ import {
   clientError,
   PublishNackedError,
   PublishOutcomeUnknownError,
+  type PublishRequest,
   type RoutingDecision,
   TickBatcher,
 } from "@carrot/core/backend";
@@ -13,6 +14,10 @@ import { ScriptRoutes } from "./script-routes.js";
 
 /** One message, routed: where it goes and what is stored. */
 export interface RoutedPublish {
+  /** The send it stores, for its outcome (see `PublishOutcome`). */
+  request: PublishRequest;
+  /** The routings of this send before this one that found the bindings changed. */
+  attempt: number;
   route: RoutingDecision;
   /** Per-message TTL in ms, "" for none. */
   expiration: string;
@@ -21,6 +26,16 @@ export interface RoutedPublish {
   body: Buffer;
   envelope: string;
 }
+
+/**
+ * A send's outcome from the number of queues that stored it, -1 when the
+ * bindings changed under its route: what its caller's promise settles with.
+ * The backend gives it to the batcher once, so a send costs the batcher's
+ * promise alone, not a second one chained on it. It runs for every entry of
+ * a batch's reply: it returns an Error, or a promise that rejects, and never
+ * throws.
+ */
+export type PublishOutcome = (publish: RoutedPublish, stored: number) => BatchOutcome<void>;
 
 /** A batch's bounds: the script blocks Redis while it runs, so it stays short. */
 const PUBLISH_BATCH: BatchLimits = { entries: 256, bytes: 1024 * 1024 };
@@ -62,17 +77,17 @@ interface InFlight {
  * PublishOutcomeUnknownError (written, but the reply is lost).
  */
 export class PublishBatcher {
-  readonly #batches = new TickBatcher<RoutedPublish, number>(
-    (batch) => this.#send(batch),
-    PUBLISH_BATCH,
-  );
+  readonly #batches = new TickBatcher<RoutedPublish>((batch) => this.#send(batch), PUBLISH_BATCH);
   readonly #inFlight = new Set<InFlight>();
+  readonly #outcome: PublishOutcome;
   #socket = 0;
 
   constructor(
     readonly redis: ScriptedRedis,
     readonly keys: KeyLayout,
+    outcome: PublishOutcome,
   ) {
+    this.#outcome = outcome;
     redis.on("ready", () => {
       this.#socket++;
       for (const sent of this.#inFlight) sent.socket ??= this.#socket;
@@ -86,8 +101,8 @@ export class PublishBatcher {
     });
   }
 
-  /** Resolves with the number of queues that stored the message, or -1 when the bindings changed. */
-  publish(publish: RoutedPublish): Promise<number> {
+  /** Settles with the send's outcome: `outcome` of the number of queues that stored it, or why it failed. */
+  publish(publish: RoutedPublish): Promise<void> {
     return this.#batches.add(publish, publish.body.byteLength + publish.envelope.length);
   }
 
@@ -96,7 +111,7 @@ export class PublishBatcher {
     this.#batches.flush();
   }
 
-  #send(batch: RoutedPublish[]): Promise<BatchOutcome<number>[]> {
+  #send(batch: RoutedPublish[]): Promise<BatchOutcome<void>[]> {
     const args = publishArguments(this.keys, batch);
     return new Promise((resolve) => {
       const sent: InFlight = {
@@ -108,11 +123,11 @@ export class PublishBatcher {
         (results) => {
           if (!this.#inFlight.delete(sent)) return; // failed already with its socket
           resolve(
-            batch.map(({ route }, i) => {
+            batch.map((publish, i) => {
               const result = publishResult(results, i);
               return typeof result === "number"
-                ? result
-                : refusedError(route.exchange, String(result));
+                ? this.#outcome(publish, result)
+                : refusedError(publish.route.exchange, String(result));
             }),
           );
         },

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type Backend,
   BackendEventEmitter,
+  type BatchOutcome,
   type BindingDeclaration,
   type Capabilities,
   ConnectionLifecycle,
@@ -41,7 +42,7 @@ import { LeaseGroup, touchLeases } from "./lease-keeper.js";
 import { pingEvery } from "./liveness.js";
 import { type ScriptedRedis, withScripts } from "./lua-scripts.js";
 import { encodeEnvelope, type StoredEntry } from "./message-codec.js";
-import { PublishBatcher, type RoutedPublish } from "./publish-batcher.js";
+import { PublishBatcher, type PublishOutcome, type RoutedPublish } from "./publish-batcher.js";
 import { QueueSweeper } from "./queue-sweeper.js";
 import { openRedis, type RedisClient } from "./redis-connector.js";
 import type { ResolvedRedisOptions } from "./redis-options.js";
@@ -167,9 +168,10 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       replicaTimeout: this.#options.connectTimeout,
       reportError: report,
     };
+    const outcome: PublishOutcome = (publish, stored) => this.#outcome(publish, stored);
     this.#publishes = slots
-      ? new ClusterPublisher({ ...slots, redis: publisher })
-      : new PublishBatcher(publisher, this.keys);
+      ? new ClusterPublisher({ ...slots, redis: publisher }, outcome)
+      : new PublishBatcher(publisher, this.keys, outcome);
     const releaseDelayed = slots
       ? () => releaseDueAcrossSlots({ ...slots, redis: command, command, topology })
       : () => releaseDue({ command, keys: this.keys, topology, reportError: report });
@@ -322,9 +324,10 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
 
   /**
    * Every send's path. Open, with the route cached and no delay (the common
-   * case), it is a promise chain on the batch's reply: an async function's
-   * frame and awaits cost a publish more than the rest of this method.
-   * Anything else, and a route found stale, takes `#publishRouted`.
+   * case), it returns the batch entry's own promise, which the batcher
+   * settles with the send's outcome (`#outcome`): no async function's frame
+   * and awaits, nor a promise chained on the entry's, which cost a publish
+   * more than the rest of this method. Anything else takes `#publishRouted`.
    */
   publish(request: PublishRequest): Promise<void> {
     const { exchange, routingKey, message, delay = 0 } = request;
@@ -332,51 +335,52 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
       this.#lifecycle.state === "open" && delay <= 0
         ? this.#topology!.routeCached(exchange, routingKey, message.headers)
         : undefined;
-    if (route === undefined) return this.#publishRouted(request);
-    let stored: Promise<number>;
+    if (route === undefined) return this.#publishRouted(request, 0);
     try {
-      stored = this.#publishes!.publish(routed(request, route, ""));
+      return this.#publishes!.publish(routed(request, route, "", 0));
     } catch (error) {
       return Promise.reject(error);
     }
-    return stored.then((count) => {
-      if (count !== -1) return this.#published(request, count);
-      this.#topology!.invalidate(exchange);
-      return this.#publishRouted(request);
-    });
   }
 
-  /** A publish that waits for the connection, is delayed, or routes by bindings read from Redis. */
-  async #publishRouted(request: PublishRequest): Promise<void> {
+  /**
+   * A publish that waits for the connection, is delayed, routes by bindings
+   * read from Redis, or is routed again (`attempt`: the routings of this
+   * send before it that found the bindings changed).
+   */
+  async #publishRouted(request: PublishRequest, attempt: number): Promise<void> {
     const { exchange, routingKey, message, delay = 0 } = request;
     const topology =
       this.#lifecycle.state === "open" ? this.#topology! : (await this.#ready()).topology;
     // Whole ms, rounded up: never early.
     const held = delay > 0 ? String(Math.ceil(delay)) : "";
-    for (let attempt = 0; attempt < MAX_ROUTE_ATTEMPTS; attempt++) {
-      const route =
-        topology.routeCached(exchange, routingKey, message.headers) ??
-        (await topology.route(exchange, routingKey, message.headers).catch((error: unknown) => {
-          throw commandError(error, `route through exchange '${exchange}'`);
-        }));
-      const stored = await this.#publishes!.publish(routed(request, route, held));
-      if (stored !== -1) return this.#published(request, stored);
-      topology.invalidate(exchange);
-    }
-    throw new PublishNackedError(
-      `the bindings of exchange '${exchange}' kept changing while routing; the message was not stored, send it again`,
-    );
+    const route =
+      topology.routeCached(exchange, routingKey, message.headers) ??
+      (await topology.route(exchange, routingKey, message.headers).catch((error: unknown) => {
+        throw commandError(error, `route through exchange '${exchange}'`);
+      }));
+    return this.#publishes!.publish(routed(request, route, held, attempt));
   }
 
-  /** After a publish stored in `stored` queues (or held): the sweeper told what to watch; an unroutable mandatory one fails. */
-  #published(
-    { exchange, routingKey, message, mandatory, delay = 0 }: PublishRequest,
-    stored: number,
-  ): void {
+  /**
+   * A send's outcome once stored in `stored` queues (or held), for the
+   * batchers (`PublishOutcome`): the sweeper told what to watch, and an
+   * unroutable mandatory send refused. -1, the bindings changed under its
+   * route: routed again, up to MAX_ROUTE_ATTEMPTS in all.
+   */
+  #outcome({ request, attempt }: RoutedPublish, stored: number): BatchOutcome<void> {
+    const { exchange, routingKey, message, mandatory, delay = 0 } = request;
+    if (stored === -1) {
+      this.#topology!.invalidate(exchange);
+      if (attempt + 1 < MAX_ROUTE_ATTEMPTS) return this.#publishRouted(request, attempt + 1);
+      return new PublishNackedError(
+        `the bindings of exchange '${exchange}' kept changing while routing; the message was not stored, send it again`,
+      );
+    }
     if (delay > 0) this.#sweeper!.wakeAt(Date.now() + this.#clockOffset + delay);
     else if (message.properties.expiration !== undefined) this.#sweeper!.poke();
     if (stored === 0 && mandatory) {
-      throw new UnroutableError(
+      return new UnroutableError(
         `no queue is bound to exchange '${exchange}' for routing key '${routingKey}'; the message was not stored`,
       );
     }
@@ -607,14 +611,21 @@ export class RedisBackend extends BackendEventEmitter implements Backend {
   }
 }
 
-/** What the publish batcher stores for `request` along `route`; `held`: the delay in whole ms, "" for none. */
+/**
+ * What the publish batcher stores for `request` along `route`; `held`: the
+ * delay in whole ms, "" for none; `attempt`: the send's routings before.
+ */
 function routed(
-  { exchange, routingKey, message }: PublishRequest,
+  request: PublishRequest,
   route: RoutingDecision,
   held: string,
+  attempt: number,
 ): RoutedPublish {
+  const { exchange, routingKey, message } = request;
   const { body, properties } = message;
   return {
+    request,
+    attempt,
     route,
     expiration: properties.expiration === undefined ? "" : String(properties.expiration),
     delay: held,

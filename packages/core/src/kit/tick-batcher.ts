@@ -30,9 +30,12 @@ export interface BatchLimits {
 
 /**
  * One entry's outcome: its value, or the Error that refused it. So a
- * batcher's value type is never an Error itself.
+ * batcher's value type is never an Error itself. A promise of the value
+ * stands for it: the entry's promise adopts it, so an entry whose outcome
+ * takes more work (a publish routed again) settles when that work does,
+ * without a promise of the caller's own on top of the entry's.
  */
-export type BatchOutcome<R> = R | Error;
+export type BatchOutcome<R> = R | PromiseLike<R> | Error;
 
 /**
  * Sends one batch; resolves to one outcome per item, in order. A rejection
@@ -47,7 +50,7 @@ export type SendBatch<T, R> = (items: T[]) => Promise<BatchOutcome<R>[]>;
  */
 class PendingBatch<T, R> {
   readonly items: T[] = [];
-  readonly resolves: ((value: R) => void)[] = [];
+  readonly resolves: ((value: R | PromiseLike<R>) => void)[] = [];
   readonly rejects: ((reason: unknown) => void)[] = [];
   bytes = 0;
 

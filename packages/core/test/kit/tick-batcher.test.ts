@@ -54,6 +54,19 @@ describe("TickBatcher", () => {
     expect((outcomes[3] as PromiseRejectedResult).reason.message).toBe("refused 3");
   });
 
+  it("settles an entry answered with a promise as that promise settles", async () => {
+    const refused = new Error("refused later");
+    const { batcher } = recording<number, number>((item) =>
+      item === 1 ? Promise.resolve(10) : item === 2 ? Promise.reject(refused) : item,
+    );
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => batcher.add(i)));
+    expect(outcomes).toEqual([
+      { status: "fulfilled", value: 10 },
+      { status: "rejected", reason: refused },
+      { status: "fulfilled", value: 3 },
+    ]);
+  });
+
   it("fails every entry with the reason a whole batch failed, thrown or rejected", async () => {
     const failure = new Error("request failed");
     for (const send of [
