@@ -160,6 +160,8 @@ interface RawSendOptions {
   signal?: AbortSignal;
 }
 
+/** A send given no options: one frozen object shared by all, not a new `{}` per message. */
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 const DEFAULT_SEND_TIMEOUT = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 1000;
 const SEND_TIMEOUT_RANGE: NumberRange = { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" };
@@ -279,7 +281,7 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
       : T & CarriedBy<T, Serializer>,
     options?: SendOptions<Serializer>,
   ): Promise<void>;
-  send(data: unknown, options: SendOptions = {}): Promise<void> {
+  send(data: unknown, options: SendOptions = NO_SEND_OPTIONS): Promise<void> {
     const traced = this.connection.telemetry?.startSend(
       this.exchange,
       routingKeyOf(options) ?? this.options.routingKey ?? "",

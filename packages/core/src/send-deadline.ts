@@ -1,3 +1,5 @@
+import { capturedPromise, capturedReject, capturedResolve } from "./kit/captured-resolvers.js";
+
 /** Something with a deadline: `expire` is called once it has passed, unless it was removed first. */
 export interface Expiring {
   readonly expiresAt: number;
@@ -36,36 +38,29 @@ export class SendDeadline {
    * `settled` is called once, when the returned promise settles.
    */
   watch<T>(work: Promise<T>, settled: () => void, waited = 0): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // A literal sharing one `expire`: no class to build, no closure per send.
-      const entry: WatchedWork = {
-        expiresAt: performance.now() + this.ms - waited,
-        reject,
-        settled,
-        error: this.error,
-        expire: expireWork,
-        watched: true,
-        previous: this.#lastWatched,
-        next: undefined,
-      };
-      if (this.#lastWatched) this.#lastWatched.next = entry;
-      else this.#firstWatched = entry;
-      this.#lastWatched = entry;
-      this.#startSweeping();
-      work.then(
-        (value) => {
-          // Not watched any more: the deadline has already failed it.
-          if (!this.#unwatch(entry)) return;
-          settled();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (!this.#unwatch(entry)) return;
-          settled();
-          reject(error);
-        },
-      );
-    });
+    const promise = capturedPromise<T>();
+    const entry = new WatchedWork(
+      performance.now() + this.ms - waited,
+      capturedResolve as (value: unknown) => void,
+      capturedReject,
+      settled,
+      this.error,
+      this.#lastWatched,
+    );
+    if (this.#lastWatched) this.#lastWatched.next = entry;
+    else this.#firstWatched = entry;
+    this.#lastWatched = entry;
+    this.#startSweeping();
+    work.then(
+      (value) => {
+        // Not watched any more: the deadline has already failed it.
+        if (this.#unwatch(entry)) entry.fulfil(value);
+      },
+      (error: unknown) => {
+        if (this.#unwatch(entry)) entry.fail(error);
+      },
+    );
+    return promise;
   }
 
   /** Calls `entry.expire()` once its time has passed, unless it is removed first. */
@@ -116,17 +111,31 @@ export class SendDeadline {
 }
 
 /** A send handed to the backend: past its deadline it fails, and its slot is freed. */
-interface WatchedWork extends Expiring {
-  readonly reject: (error: Error) => void;
-  readonly settled: () => void;
-  readonly error: () => Error;
+class WatchedWork implements Expiring {
   /** In the deadline's list: not settled, not expired. */
-  watched: boolean;
-  previous: WatchedWork | undefined;
-  next: WatchedWork | undefined;
-}
+  watched = true;
+  next: WatchedWork | undefined = undefined;
 
-function expireWork(this: WatchedWork): void {
-  this.settled();
-  this.reject(this.error());
+  constructor(
+    readonly expiresAt: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly settled: () => void,
+    readonly error: () => Error,
+    public previous: WatchedWork | undefined,
+  ) {}
+
+  fulfil(value: unknown): void {
+    this.settled();
+    this.resolve(value);
+  }
+
+  fail(reason: unknown): void {
+    this.settled();
+    this.reject(reason);
+  }
+
+  expire(): void {
+    this.fail(this.error());
+  }
 }

@@ -1,3 +1,5 @@
+import { capturedPromise, capturedReject, capturedResolve } from "./captured-resolvers.js";
+
 /**
  * Turns the calls a backend gets in one turn of the event loop into one
  * request: a broker that takes batches (SQS's SendMessageBatch of 10, one
@@ -57,10 +59,10 @@ class PendingBatch<T, R> {
   add(item: T, size: number): Promise<R> {
     this.items.push(item);
     this.bytes += size;
-    return new Promise<R>((resolve, reject) => {
-      this.resolves.push(resolve);
-      this.rejects.push(reject);
-    });
+    const promise = capturedPromise<R>();
+    this.resolves.push(capturedResolve as (value: R | PromiseLike<R>) => void);
+    this.rejects.push(capturedReject);
+    return promise;
   }
 
   /** Whether `size` more bytes would pass the limit (an entry alone may: it goes on its own). */
