@@ -152,9 +152,17 @@ export async function compareLatency(
  * Each side's results over ROUNDS rounds, after one warm-up round per side
  * whose results are dropped. Round r starts with side r (mod the number of
  * sides), so that every side runs first and last as often as the others,
- * and drift on a shared machine hits all of them. Each run starts on a
- * collected heap (the child runs with --expose-gc), so that no side pays for
- * the garbage of the one before.
+ * and drift on a shared machine hits all of them; so does the collection
+ * of one side's garbage during the next side's run.
+ *
+ * No run starts with a forced full collection (`gc()`): one between runs
+ * threw away optimized code of every side (V8's "embedded weak objects
+ * cleared": code that had inlined objects of the last run, which the
+ * collection freed), so each run began partly unoptimized, as a process in
+ * steady state never does. Redis publish, 8 runs of 30,000 messages in one
+ * process: 58 such deoptimizations with it, none without; in this bench,
+ * CPU µs/msg raw 3.5 against 2.4-3.0, carrot 6.0-6.5 against 3.9-4.2 (the
+ * side with more hot functions paid more).
  */
 async function inTurns<K extends string, T, R>(
   specs: Record<K, T>,
@@ -165,7 +173,6 @@ async function inTurns<K extends string, T, R>(
   for (let round = 0; round <= ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]!);
     for (const name of order) {
-      (globalThis as { gc?: () => void }).gc?.();
       profileNextRun(round > 0 ? name : undefined);
       const result = await run(specs[name], name);
       endProfiledRun();

@@ -90,7 +90,7 @@ if (first === "--render" && second) {
       if (filter && !matches(benchFile, filter) && !matches(name, filter)) continue;
       const output = execFileSync(
         process.execPath,
-        ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url), benchFile, name],
+        [...process.execArgv, fileURLToPath(import.meta.url), benchFile, name],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 2 ** 20 },
       );
       const report: ScenarioReport = {
