@@ -11,6 +11,7 @@ import {
   InvalidOptionsError,
   NotFoundError,
   PrefetchWindow,
+  PUBLISHED,
   type PublishRequest,
   type QueueDeclaration,
   type Subscription,
@@ -29,13 +30,6 @@ export interface MemoryBackendOptions {
 }
 
 async function nothingToOpen(): Promise<void> {}
-
-/**
- * A publish to the memory broker is done when it returns (unless flow
- * control holds it): one resolved promise serves them all (it is never
- * mutated), instead of one made per message by an async function.
- */
-const PUBLISHED: Promise<void> = Promise.resolve();
 
 /**
  * One connection to a memory broker. Like an AMQP connection, closing it
@@ -136,7 +130,8 @@ export class MemoryBackend extends BackendEventEmitter implements Backend {
   }
 
   publish(request: PublishRequest): Promise<void> {
-    // Not an async function: the hot path makes no promise, and takes no extra turn.
+    // Not an async function: the hot path makes no promise, and takes no extra
+    // turn; PUBLISHED tells core that the broker has the message already.
     const opening = this.#ready();
     if (opening) return opening.then(() => this.#publish(request));
     try {

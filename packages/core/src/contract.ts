@@ -332,6 +332,15 @@ export interface ConsumeOptions {
  */
 export const REPLY_QUEUE_PREFIX = "carrot-reply-";
 
+/**
+ * What `Backend.publish` returns when the broker has the message before
+ * `publish` returns (an in-process broker): core then frees the send's slot
+ * at once and sets it no deadline, which otherwise costs every send a
+ * promise of its own and a place in the deadline's list. Not frozen: async
+ * hooks (OpenTelemetry's context tracking) tag every promise they see.
+ */
+export const PUBLISHED: Promise<void> = Promise.resolve();
+
 /** What a reply destination calls (see `Backend.openReplies`). */
 export interface ReplyHandlers {
   /**
@@ -460,7 +469,10 @@ export interface Backend {
    */
   checkExchange?(name: string): Promise<void>;
 
-  /** Resolves once the broker has the message; rejects with a publish error otherwise. */
+  /**
+   * Resolves once the broker has the message; rejects with a publish error
+   * otherwise. `PUBLISHED` when the broker had it before `publish` returned.
+   */
   publish(request: PublishRequest): Promise<void>;
   /**
    * The queue where a consumer's failure policy keeps the messages that

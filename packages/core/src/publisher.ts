@@ -9,13 +9,14 @@ import {
 } from "./codecs/compression.js";
 import type { Carried, CarriedBy } from "./codecs/payload-types.js";
 import type { Connection } from "./connection.js";
-import type {
-  Backend,
-  ExchangeType,
-  Headers,
-  MessageProperties,
-  PublishRequest,
-  RawMessage,
+import {
+  type Backend,
+  type ExchangeType,
+  type Headers,
+  type MessageProperties,
+  PUBLISHED,
+  type PublishRequest,
+  type RawMessage,
 } from "./contract.js";
 import { ClosedError, EncodeError, InvalidOptionsError, PublishTimeoutError } from "./errors.js";
 import { InFlightLimit } from "./in-flight-limit.js";
@@ -423,7 +424,12 @@ export class Publisher<T extends CarriedBy<T, S> = unknown, S extends string = "
    */
   #publish(backend: Backend, request: PublishRequest, waited = 0): Promise<void> {
     assertPublishable(backend, request);
-    return this.#deadline.watch(backend.publish(request), this.#releaseSlot, waited);
+    const outcome = backend.publish(request);
+    if (outcome === PUBLISHED) {
+      this.#releaseSlot();
+      return outcome;
+    }
+    return this.#deadline.watch(outcome, this.#releaseSlot, waited);
   }
 
   #ready(): boolean {

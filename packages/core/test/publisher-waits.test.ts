@@ -1,6 +1,7 @@
+import { createHook } from "node:async_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Connection } from "../src/connection.js";
-import type { Backend, PublishRequest } from "../src/contract.js";
+import { type Backend, PUBLISHED, type PublishRequest } from "../src/contract.js";
 import { InvalidOptionsError, PublishTimeoutError } from "../src/errors.js";
 import { Publisher } from "../src/publisher.js";
 import { plainCapabilities, quietBackend } from "./support/test-backend.js";
@@ -186,5 +187,43 @@ describe("send(data, { signal })", () => {
     await expect(publisher.send("x", { signal: {} as AbortSignal })).rejects.toThrow(
       InvalidOptionsError,
     );
+  });
+});
+
+describe("a send the backend has before publish returns (PUBLISHED)", () => {
+  it("frees its slot at once and sets no deadline: with one slot, every send of a turn reaches the backend in that turn", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const published: string[] = [];
+    const backend: Backend = {
+      ...quietBackend("in-process", CAPABILITIES),
+      publish: (request) => {
+        published.push(request.message.body.toString());
+        return PUBLISHED;
+      },
+    };
+    const connection = await new Connection({ backend }).connect();
+    const publisher = new Publisher(connection, { routingKey: "q", maxInFlight: 1 });
+    await publisher.send("connects and declares");
+    const sends = [1, 2, 3].map((n) => publisher.send(n));
+    expect(published).toEqual(['"connects and declares"', "1", "2", "3"]);
+    expect(vi.getTimerCount()).toBe(0); // the deadline's sweep never started
+    await expect(Promise.all(sends)).resolves.toEqual([undefined, undefined, undefined]);
+  });
+
+  it("is a promise async hooks can tag (OpenTelemetry's context tracking marks every promise it sees)", async () => {
+    const hook = createHook({ init() {} }).enable();
+    try {
+      const backend: Backend = {
+        ...quietBackend("in-process", CAPABILITIES),
+        publish: () => PUBLISHED,
+      };
+      const publisher = new Publisher(await new Connection({ backend }).connect(), {
+        routingKey: "q",
+      });
+      await expect(publisher.send("tagged")).resolves.toBeUndefined();
+      await expect(PUBLISHED.then(() => "then")).resolves.toBe("then");
+    } finally {
+      hook.disable();
+    }
   });
 });
