@@ -22,6 +22,12 @@ export interface SideProfile {
   owners: Record<string, number>;
   /** The functions that took the most time themselves -> microseconds per message. */
   functions: Record<string, number>;
+  /**
+   * The same, of carrot's own packages only (with the native code they
+   * called): what a gap to raw is made of, below the SDK's and Node's
+   * functions that top the list above.
+   */
+  carrotFunctions?: Record<string, number>;
   /** Garbage collection pauses (a latency tail's usual suspect): per 1,000 messages, and the longest in ms. */
   gc: { pausesPerThousand: number; longestMs: number };
 }
@@ -30,6 +36,8 @@ const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** Microseconds between samples: fine enough for a 10 µs/msg hot path over a few seconds. */
 const SAMPLING_INTERVAL_MICROS = 100;
 const TOP_FUNCTIONS = 12;
+/** What the owners of carrot's own packages' code start with. */
+const CARROT_OWNER = "@carrot/";
 /** Waiting on I/O: no one's CPU. */
 const IDLE = "(idle)";
 
@@ -53,6 +61,7 @@ interface Totals {
   runs: number;
   owners: Map<string, number>;
   functions: Map<string, number>;
+  carrotFunctions: Map<string, number>;
   pauses: number;
   longestPauseMs: number;
 }
@@ -119,6 +128,7 @@ export function sideProfiles(messages: number): Record<string, SideProfile> | un
       {
         owners: perMessage(t, t.owners, Number.POSITIVE_INFINITY),
         functions: perMessage(t, t.functions, TOP_FUNCTIONS),
+        carrotFunctions: perMessage(t, t.carrotFunctions, TOP_FUNCTIONS),
         gc: {
           pausesPerThousand: Math.round(((t.pauses * 1000) / (messages * t.runs)) * 100) / 100,
           longestMs: Math.round(t.longestPauseMs * 10) / 10,
@@ -144,6 +154,7 @@ function add(side: string, profile: CpuProfile, pauses: number[]): void {
     runs: 0,
     owners: new Map(),
     functions: new Map(),
+    carrotFunctions: new Map(),
     pauses: 0,
     longestPauseMs: 0,
   };
@@ -176,6 +187,8 @@ function add(side: string, profile: CpuProfile, pauses: number[]): void {
     t.owners.set(who, (t.owners.get(who) ?? 0) + micros);
     const name = functionLabel(byId.get(id)!.callFrame);
     t.functions.set(name, (t.functions.get(name) ?? 0) + micros);
+    if (who.startsWith(CARROT_OWNER))
+      t.carrotFunctions.set(name, (t.carrotFunctions.get(name) ?? 0) + micros);
   }
 }
 
@@ -192,7 +205,7 @@ function ownerOfFrame({ functionName, url }: CallFrame): string | undefined {
   if (dependency) return dependency[1]!;
   // Code of a package's bench/ folder is the bench's own, not the package's.
   const carrot = /\/packages\/([^/]+)\/(?!bench\/)/.exec(url);
-  if (carrot) return `@carrot/${carrot[1]}`;
+  if (carrot) return `${CARROT_OWNER}${carrot[1]}`;
   if (url.includes("/bench/")) return "bench driver";
   return "other";
 }
@@ -240,12 +253,20 @@ export function profileMarkdown(reports: ScenarioReport[], heading: string): str
         })
         .join(" | ")} |`,
     );
-    for (const side of sides.filter((s) => s === "raw" || s === "carrot")) {
-      const top = Object.entries(profile[side]!.functions)
+    const listed = (functions: Record<string, number>) =>
+      Object.entries(functions)
         .map(([name, micros]) => `\`${name}\` ${cell(micros)}`)
         .join(", ");
-      lines.push("", `Costliest functions of ${side} (self time, µs/msg): ${top}.`);
+    for (const side of sides.filter((s) => s === "raw" || s === "carrot")) {
+      lines.push(
+        "",
+        `Costliest functions of ${side} (self time, µs/msg): ${listed(profile[side]!.functions)}.`,
+      );
     }
+    // Older result files have no such list.
+    const own = profile.carrot?.carrotFunctions;
+    if (own && Object.keys(own).length > 0)
+      lines.push("", `Costliest functions of carrot's own packages (µs/msg): ${listed(own)}.`);
   }
   return `${lines.join("\n")}\n`;
 }
