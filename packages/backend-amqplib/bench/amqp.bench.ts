@@ -286,6 +286,9 @@ async function rascalConsume(queue: string, count: number, prefetch: number): Pr
   return sample;
 }
 
+/** The send time of the message that readies carrot's side of the latency run. */
+const SET_UP = -1;
+
 /** End-to-end latency at a fixed rate: send time to receive time, p50 and p99 in ms. */
 async function latency(
   side: "raw" | "carrot",
@@ -339,13 +342,22 @@ async function latency(
   } else {
     const connection = new Connection(URL);
     const consumer = new Consumer<{ at: number }>(connection, { queue, prefetchCount: 1000 });
+    let ready!: () => void;
+    const readied = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
     consumer.registerCallback(async (data, message) => {
-      record(data.at);
+      if (data.at === SET_UP) ready();
+      else record(data.at);
       await message.ack();
     });
     await consumer.declare();
     void consumer.wait();
     const publisher = new Publisher(connection, { exchange: "", routingKey: queue });
+    // Ready before the clock starts, as raw's side is (subscribed, its publish
+    // channel open): one message through both, not timed.
+    await publisher.send({ ...payload(0), at: SET_UP });
+    await readied;
     send = (n) => void publisher.send({ ...payload(n), at: performance.now() });
     close = () => connection.close();
   }
