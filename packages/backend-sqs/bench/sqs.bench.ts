@@ -230,6 +230,8 @@ async function carrotSend(endpoint: string): Promise<Sample> {
   const conn = carrot(endpoint, newPrefix());
   await new Consumer(conn, { queue: "send" }).declare();
   const publisher = new Publisher(conn, { routingKey: "send", maxInFlight: IN_FLIGHT });
+  // Ready before the clock, as raw's side is: the queue's URL and the bindings looked up.
+  await publisher.send(payload(0));
   // IN_FLIGHT senders, each sending its next message when the last is sent (as raw's batches).
   let next = 0;
   const sender = async () => {
