@@ -39,12 +39,17 @@ local function xadd(stream, trim, body, envelope, at)
   if at then return redis.call('XADD', stream, '*', 'b', body, 'm', envelope, 'x', at) end
   return redis.call('XADD', stream, '*', 'b', body, 'm', envelope)
 end
-local function store(meta, stream, dead, name, expiration, body, envelope)
+-- A queue's declaration, ttl, maxLength and dead-letter exchange, read once per script.
+local function queueMeta(meta)
   local q = metas[meta]
   if not q then
     q = redis.call('HMGET', meta, 'decl', 'ttl', 'maxlen', 'dlx')
     metas[meta] = q
   end
+  return q
+end
+local function store(meta, stream, dead, name, expiration, body, envelope)
+  local q = queueMeta(meta)
   if not q[1] then return 0 end
   local limit
   if q[2] then limit = tonumber(q[2]) end
@@ -153,6 +158,29 @@ local function hold(delay, body, envelope)
   redis.call('ZADD', KEYS[2], string.format('%.0f', now + tonumber(delay)), id)
   return 1
 end
+-- The streams of a route's declared queues when none of them has a ttl or a
+-- maxLength, so that storing a message is one XADD per stream, as it is for
+-- a client writing its own script (store()'s checks per message and queue
+-- cost Redis about a fifth more time per message); false otherwise.
+local function plainStreams(route)
+  local streams = {}
+  for j = 0, route.n - 1 do
+    local at = route.k + 3 * j
+    local q = queueMeta(KEYS[at])
+    if q[2] or q[3] then return false end
+    if q[1] then streams[#streams + 1] = KEYS[at + 1] end
+  end
+  return streams
+end
+-- A message into plain streams: how many stored it, or the error Redis gave
+-- (the streams after it not tried, as when publish() raises).
+local function publishPlain(streams, body, envelope)
+  for s = 1, #streams do
+    local id = redis.pcall('XADD', streams[s], '*', 'b', body, 'm', envelope)
+    if type(id) == 'table' then return tostring(id.err) end
+  end
+  return #streams
+end
 local routes, a = readRoutes(5)
 local envelopes = a
 a = a + 1 + tonumber(ARGV[a])
@@ -163,9 +191,12 @@ while a <= #ARGV do
   local route = routes[tonumber(r)]
   local envelope = ARGV[envelopes + tonumber(e)]
   local last = a + tonumber(count)
+  local streams = not route.stale and delay == '' and expiration == '' and plainStreams(route)
   for i = a + 1, last do
     local result = -1
-    if not route.stale then
+    if streams then
+      result = publishPlain(streams, ARGV[i], envelope)
+    elseif not route.stale then
       if delay == '' then
         result = outcome(pcall(publish, route, expiration, ARGV[i], envelope))
       else
