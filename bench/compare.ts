@@ -129,13 +129,21 @@ export interface LatencySample extends Sample {
   p99: number;
 }
 
-/** Latency percentiles of the raw side and carrot, round by round. */
+/**
+ * Rounds per side of a latency run: twice ROUNDS. One run's p99 is decided
+ * by a stall or two (RabbitMQ's or a garbage collection, on either side), so
+ * the median of five swung from run to run: raw / carrot 0.50 in one full
+ * run, 1.01 over ten rounds the next day, 1.09 over twenty.
+ */
+export const LATENCY_ROUNDS = 2 * ROUNDS;
+
+/** Latency percentiles of the raw side and carrot, round by round (LATENCY_ROUNDS rounds). */
 export async function compareLatency(
   messages: number,
   run: (side: "raw" | "carrot") => Promise<LatencySample>,
 ): Promise<LatencyRounds> {
   const specs = { raw: "raw", carrot: "carrot" } as const;
-  const rounds = await inTurns(specs, (side) => run(side));
+  const rounds = await inTurns(specs, (side) => run(side), LATENCY_ROUNDS);
   const result: LatencyRounds = { type: "latency", messages, sides: {} };
   for (const side of ["raw", "carrot"] as const) {
     result.sides[side] = {
@@ -149,7 +157,7 @@ export async function compareLatency(
 }
 
 /**
- * Each side's results over ROUNDS rounds, after one warm-up round per side
+ * Each side's results over `rounds` rounds, after one warm-up round per side
  * whose results are dropped. Round r starts with side r (mod the number of
  * sides), so that every side runs first and last as often as the others,
  * and drift on a shared machine hits all of them; so does the collection
@@ -167,10 +175,11 @@ export async function compareLatency(
 async function inTurns<K extends string, T, R>(
   specs: Record<K, T>,
   run: (spec: T, name: K) => Promise<R>,
+  rounds = ROUNDS,
 ): Promise<Record<K, R[]>> {
   const names = Object.keys(specs) as K[];
   const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, R[]>;
-  for (let round = 0; round <= ROUNDS; round++) {
+  for (let round = 0; round <= rounds; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]!);
     for (const name of order) {
       profileNextRun(round > 0 ? name : undefined);

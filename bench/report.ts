@@ -141,7 +141,7 @@ export function markdown(reports: ScenarioReport[], heading: string): string {
       const r = latencySummary(result);
       const side = (s: typeof r.raw) => `p50 ${two(s.p50.median)} / p99 ${msText(s.p99)}`;
       lines.push(
-        `| ${title} | ${side(r.raw)} | ${side(r.carrot)} | ${ratioText(r.p99Ratio)} (p99 raw / carrot) | ${one(r.raw.cpu.median)} / ${one(r.carrot.cpu.median)} | |`,
+        `| ${title} | ${side(r.raw)} | ${side(r.carrot)} | ${ratioText(r.p99Ratio)} (p99 raw / carrot, ${result.sides.raw!.p99.length} rounds) | ${one(r.raw.cpu.median)} / ${one(r.carrot.cpu.median)} | |`,
       );
       if (r.p99Ratio.median > 1 && report.note) notes.push(`- ${title}: ${report.note}`);
       continue;
