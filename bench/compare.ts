@@ -133,7 +133,7 @@ export interface LatencySample extends Sample {
  * Rounds per side of a latency run: twice ROUNDS. One run's p99 is decided
  * by a stall or two (RabbitMQ's or a garbage collection, on either side), so
  * the median of five swung from run to run: raw / carrot 0.50 in one full
- * run, 1.01 over ten rounds the next day, 1.09 over twenty.
+ * run, 1.01 over ten rounds later that day, 1.09 over twenty.
  */
 export const LATENCY_ROUNDS = 2 * ROUNDS;
 
