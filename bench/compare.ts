@@ -158,10 +158,14 @@ export async function compareLatency(
 
 /**
  * Each side's results over `rounds` rounds, after one warm-up round per side
- * whose results are dropped. Round r starts with side r (mod the number of
- * sides), so that every side runs first and last as often as the others,
- * and drift on a shared machine hits all of them; so does the collection
- * of one side's garbage during the next side's run.
+ * whose results are dropped. The rounds run the sides in the orders of a
+ * balanced Latin square (`roundOrder`): every side runs first and last as
+ * often as the others, so drift on a shared machine hits all of them, and
+ * every side runs right after each other side as often, so the garbage one
+ * side leaves to be collected during the next side's run is not always left
+ * to the same side. (Rotating one order, as this did before, made each
+ * side's predecessor the same in nearly every round: raw ran after the
+ * peer with the most garbage, rascal or BullMQ, and carrot after raw.)
  *
  * No run starts with a forced full collection (`gc()`): one between runs
  * threw away optimized code of every side (V8's "embedded weak objects
@@ -180,8 +184,7 @@ async function inTurns<K extends string, T, R>(
   const names = Object.keys(specs) as K[];
   const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, R[]>;
   for (let round = 0; round <= rounds; round++) {
-    const order = names.map((_, i) => names[(i + round) % names.length]!);
-    for (const name of order) {
+    for (const name of roundOrder(names, round)) {
       profileNextRun(round > 0 ? name : undefined);
       const result = await run(specs[name], name);
       endProfiledRun();
@@ -191,6 +194,25 @@ async function inTurns<K extends string, T, R>(
     }
   }
   return results;
+}
+
+/**
+ * Round `round`'s order of `names`: row `round` of a Williams design. Its
+ * first row is 0, 1, n-1, 2, n-2, ...; row r adds r to each (mod n). For an
+ * even n, n rows put every side in every place once and right after every
+ * other side once; an odd n needs the n rows reversed as well, so rounds n
+ * to 2n-1 run them backwards.
+ */
+export function roundOrder<K>(names: readonly K[], round: number): K[] {
+  const n = names.length;
+  const first = [0];
+  for (let low = 1, high = n - 1; first.length < n; ) {
+    first.push(low++);
+    if (first.length < n) first.push(high--);
+  }
+  const row = round % (n % 2 === 0 ? n : 2 * n);
+  const order = first.map((i) => names[(i + row) % n] as K);
+  return row < n ? order : order.reverse();
 }
 
 function withProfile<R extends RateRounds | LatencyRounds>(result: R, messages: number): R {
