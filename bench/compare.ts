@@ -162,9 +162,10 @@ export async function compareLatency(
  * are dropped. The rounds run the sides in the orders of a
  * balanced Latin square (`roundOrder`): every side runs first and last as
  * often as the others, so drift on a shared machine hits all of them, and
- * every side runs right after each other side as often, so the garbage one
- * side leaves to be collected during the next side's run is not always left
- * to the same side. (Rotating one order, as this did before, made each
+ * within the rounds right after each other side as often (across the step
+ * from one round to the next, after each heavy peer as often), so the
+ * garbage one side leaves to be collected during the next side's run is not
+ * always left to the same side. (Rotating one order, as this did before, made each
  * side's predecessor the same in nearly every round: raw ran after the
  * peer with the most garbage, rascal or BullMQ, and carrot after raw.)
  *
@@ -212,14 +213,18 @@ function roundOrder<K>(names: readonly K[], round: number): K[] {
     first.push(low++);
     if (first.length < n) first.push(high--);
   }
-  const row = round % (n % 2 === 0 ? n : 2 * n);
+  const row = round % cycleLength(n);
   const order = first.map((i) => names[(i + row) % n] as K);
   return row < n ? order : order.reverse();
 }
 
+/** Rounds in one cycle of `roundOrder`'s design: the number of sides when even, twice it when odd. */
+function cycleLength(sides: number): number {
+  return sides % 2 === 0 ? sides : 2 * sides;
+}
+
 /**
- * `wanted` rounds, rounded up to whole cycles of `roundOrder`'s design (the
- * number of sides when even, twice it when odd), so that over the measured
+ * `wanted` rounds, rounded up to whole cycles of `roundOrder`'s design, so that over the measured
  * rounds each side runs first as often as the others and right after each
  * heavy peer as often. Collecting one side's garbage is charged to the side
  * after it, and it is not small: on Redis publish (raw, carrot, BullMQ),
@@ -229,7 +234,7 @@ function roundOrder<K>(names: readonly K[], round: number): K[] {
  * raw twice.
  */
 function wholeCycles(sides: number, wanted: number): number {
-  const cycle = sides % 2 === 0 ? sides : 2 * sides;
+  const cycle = cycleLength(sides);
   return Math.ceil(wanted / cycle) * cycle;
 }
 
