@@ -38,7 +38,17 @@ import {
 import { payloadOfSize, timeCarrotSends } from "../../../bench/payload.js";
 
 const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
-const COUNT = Number(process.env.BENCH_COUNT ?? 30_000);
+/**
+ * Messages per run: BENCH_COUNT, else the scenario's own, enough for half a
+ * second or more of its fastest side. At 30,000 a publish run lasted a tenth
+ * of a second, which measured carrot before its code was warm more than the
+ * steady state a service runs in: CPU µs per message raw 2.7, carrot 4.7
+ * (ratio 0.70); at 200,000 in the same bench on the same machine, 2.7 and
+ * 3.2 (0.96), carrot's first two rounds 4.4 and 5.0, its next four 2.9 to
+ * 3.2. One process publishing 100,000-message rounds after 600,000 of
+ * warm-up: raw 2.9, carrot 3.4 (medians of 8 rounds each).
+ */
+const count = (fallback: number) => Number(process.env.BENCH_COUNT ?? fallback);
 const BODY = 256;
 const WINDOW = 1000;
 const FANOUT = 10;
@@ -83,7 +93,8 @@ async function withSetup<T>(queueCount: number, run: (setup: Setup) => Promise<T
     const redis = new Redis(BASE_URL);
     for (const pattern of [`{${prefix}}*`, `{${prefix}:*`]) {
       const keys = await redis.keys(pattern);
-      if (keys.length > 0) await redis.del(...keys);
+      // In slices: BullMQ leaves a key per job, too many for one call's arguments.
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
     }
     redis.disconnect();
   }
@@ -263,16 +274,17 @@ const scenarios: Record<string, Scenario> = {
     title: "Redis publish to one queue, 1000 in flight",
     note: "none: both sides send a tick's messages as script calls of at most 256, with the same bytes; carrot's script also reads each queue's declaration and limits and the binding version.",
     run: async () => {
+      const messages = count(200_000);
       const envelope = await carrotEnvelope(1, () => ({ routingKey: "q0" }));
       return compareRates(
-        COUNT,
+        messages,
         sides(
-          inSetup(1, (s) => rawPublish(s, ["q0"], envelope, COUNT)),
-          inSetup(1, (s) => timeCarrotSends(s.url, { routingKey: "q0" }, COUNT, WINDOW, BODY)),
+          inSetup(1, (s) => rawPublish(s, ["q0"], envelope, messages)),
+          inSetup(1, (s) => timeCarrotSends(s.url, { routingKey: "q0" }, messages, WINDOW, BODY)),
           {
             "bullmq addBulk": {
               differentWork: true,
-              run: inSetup(1, (s) => bullmqAddBulk(s, COUNT)),
+              run: inSetup(1, (s) => bullmqAddBulk(s, messages)),
             },
           },
         ),
@@ -283,16 +295,17 @@ const scenarios: Record<string, Scenario> = {
     title: "Redis publish fanned out to 10 queues, 1000 in flight",
     note: "none: both sides send one script call per batch that adds each message to the 10 streams; carrot's also reads each queue's declaration and limits and the binding version.",
     run: async () => {
+      const messages = count(60_000);
       const fanout = (s: Setup): PublisherOptions => ({
         exchange: s.exchange,
         exchangeType: "fanout",
       });
       const envelope = await carrotEnvelope(FANOUT, fanout);
       return compareRates(
-        COUNT,
+        messages,
         sides(
-          inSetup(FANOUT, (s) => rawPublish(s, s.queues, envelope, COUNT)),
-          inSetup(FANOUT, (s) => timeCarrotSends(s.url, fanout(s), COUNT, WINDOW, BODY)),
+          inSetup(FANOUT, (s) => rawPublish(s, s.queues, envelope, messages)),
+          inSetup(FANOUT, (s) => timeCarrotSends(s.url, fanout(s), messages, WINDOW, BODY)),
         ),
       );
     },
@@ -301,13 +314,14 @@ const scenarios: Record<string, Scenario> = {
     title: "Redis consume + ack, prefetch 100",
     note: "waiting: carrot reads on one connection and acks on another, so its next read does not queue behind the last batch's acks (raw: one connection, the acks pipelined with the next read, one round trip per batch). Per message carrot does more: its ack script checks that the consumer still owns each entry.",
     run: async () => {
+      const messages = count(60_000);
       const envelope = await carrotEnvelope(1, () => ({ routingKey: "q0" }));
       const filledThen = (consume: typeof rawConsume) =>
         inSetup(1, async (s) => {
-          await rawPublish(s, ["q0"], envelope, COUNT);
-          return consume(s, "q0", COUNT);
+          await rawPublish(s, ["q0"], envelope, messages);
+          return consume(s, "q0", messages);
         });
-      return compareRates(COUNT, sides(filledThen(rawConsume), filledThen(carrotConsume)));
+      return compareRates(messages, sides(filledThen(rawConsume), filledThen(carrotConsume)));
     },
   },
 };
