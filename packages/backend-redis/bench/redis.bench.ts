@@ -44,9 +44,10 @@ const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
  * of a second, which measured carrot before its code was warm more than the
  * steady state a service runs in: CPU µs per message raw 2.7, carrot 4.7
  * (ratio 0.70); at 200,000 in the same bench on the same machine, 2.7 and
- * 3.2 (0.96), carrot's first two rounds 4.4 and 5.0, its next four 2.9 to
- * 3.2. One process publishing 100,000-message rounds after 600,000 of
- * warm-up: raw 2.9, carrot 3.4 (medians of 8 rounds each).
+ * 3.2 (0.96; carrot's first two rounds 4.4 and 5.0, its next four 2.9 to
+ * 3.2), in another run 3.5 and 4.8 (0.86). One process publishing
+ * 100,000-message rounds after 600,000 of warm-up: raw 2.9, carrot 3.4
+ * (medians of 8 rounds each).
  */
 const count = (fallback: number) => Number(process.env.BENCH_COUNT ?? fallback);
 const BODY = 256;
