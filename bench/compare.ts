@@ -219,7 +219,7 @@ function roundOrder<K>(names: readonly K[], round: number): K[] {
 }
 
 /** Rounds in one cycle of `roundOrder`'s design: the number of sides when even, twice it when odd. */
-function cycleLength(sides: number): number {
+export function cycleLength(sides: number): number {
   return sides % 2 === 0 ? sides : 2 * sides;
 }
 

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ROUNDS, type Scenario } from "./compare.js";
+import { cycleLength, ROUNDS, type Scenario } from "./compare.js";
 import { profileMarkdown } from "./profile.js";
 import { consoleLine, markdown, type ScenarioReport, svg } from "./report.js";
 
@@ -49,7 +49,7 @@ function benchFiles(): string[] {
 function describeRun(): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   const date = new Date().toISOString().slice(0, 10);
-  return `${date}, Node ${process.version}, ${cpus().length} × ${cpu}, at least ${ROUNDS} rounds per side, rounded up to whole cycles of the order of sides (2 rounds for 2 sides, 6 for 3, 4 for 4), after one warm-up round`;
+  return `${date}, Node ${process.version}, ${cpus().length} × ${cpu}, at least ${ROUNDS} rounds per side, rounded up to whole cycles of the order of sides (${cycleLength(2)} rounds for 2 sides, ${cycleLength(3)} for 3, ${cycleLength(4)} for 4), after one warm-up round`;
 }
 
 function write(out: string, reports: ScenarioReport[], description: string): void {

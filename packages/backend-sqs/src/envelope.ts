@@ -140,7 +140,7 @@ function pooledBytes(text: string, encoding: "utf8" | "base64"): Uint8Array {
 }
 
 function foreign(body: string | undefined): RawMessage {
-  return { body: Buffer.from(body ?? "", "utf8"), headers: newHeaders(), properties: {} };
+  return { body: pooledBytes(body ?? "", "utf8"), headers: newHeaders(), properties: {} };
 }
 
 /** Room kept for the exchange and routing key (AMQP caps each at 255 bytes), JSON-quoted. */
