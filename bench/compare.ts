@@ -3,9 +3,11 @@
  * best raw client, carrot, the peers) run in turns in one process, after one
  * warm-up round per side that is thrown away, and every round records the
  * side's wall time and this process's CPU time (the client's CPU: the broker
- * runs in its own process). The child prints these rounds as JSON; run.ts
+ * runs in its own process), and the broker's where this machine shows it
+ * (`watchBroker`). The child prints these rounds as JSON; run.ts
  * turns them into medians, ranges, ratios, a table and a chart (report.ts).
  */
+import { brokerCpuClock } from "./broker-cpu.js";
 import {
   endProfiledRun,
   profileNextRun,
@@ -19,22 +21,41 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_VERBOSE=1 prints every round's result (to stderr), to see drift that medians hide. */
 const VERBOSE = Boolean(process.env.BENCH_VERBOSE);
 
-/** One measured run: wall milliseconds and this process's CPU microseconds (user + system). */
+/** One measured run: wall milliseconds, this process's CPU microseconds (user + system), and the broker's. */
 export interface Sample {
   ms: number;
   cpuMicros: number;
+  /** The broker's CPU over the run, where `watchBroker` found it. */
+  brokerCpuMicros?: number;
+}
+
+let brokerCpu: (() => number) | undefined;
+
+/**
+ * Measures, beside this process's CPU, that of the broker at `url` (its port,
+ * else `defaultPort`) for the runs from now on, when the broker runs on this
+ * machine and /proc shows it (broker-cpu.ts).
+ */
+export function watchBroker(url: string, defaultPort: number): void {
+  const { hostname, port } = new URL(url);
+  const local = ["127.0.0.1", "localhost", "[::1]"].includes(hostname);
+  brokerCpu = local ? brokerCpuClock(Number(port || defaultPort)) : undefined;
 }
 
 /** Starts the clocks (and the profiler under BENCH_PROFILE); the function returned stops them. Start after setup, stop before teardown. */
 export function startClock(): () => Sample {
   const stopProfile = startProfile();
+  const broker = brokerCpu;
+  const brokerStarted = broker?.();
   const cpu = process.cpuUsage();
   const started = performance.now();
   return () => {
     const ms = performance.now() - started;
     const { user, system } = process.cpuUsage(cpu);
     stopProfile();
-    return { ms, cpuMicros: user + system };
+    const sample: Sample = { ms, cpuMicros: user + system };
+    if (broker) sample.brokerCpuMicros = broker() - brokerStarted!;
+    return sample;
   };
 }
 
@@ -47,6 +68,8 @@ export interface SideRounds {
   differentWork?: boolean;
   msgsPerSec: number[];
   cpuMicrosPerMsg: number[];
+  /** Where the broker's CPU was measured (`watchBroker`). */
+  brokerCpuMicrosPerMsg?: number[];
 }
 
 /** Throughput of every side, round by round (index i of every side is the same round). */
@@ -61,7 +84,16 @@ export interface RateRounds {
 export interface LatencyRounds {
   type: "latency";
   messages: number;
-  sides: Record<string, { role: Role; p50: number[]; p99: number[]; cpuMicrosPerMsg: number[] }>;
+  sides: Record<
+    string,
+    {
+      role: Role;
+      p50: number[];
+      p99: number[];
+      cpuMicrosPerMsg: number[];
+      brokerCpuMicrosPerMsg?: number[];
+    }
+  >;
   profile?: Record<string, SideProfile>;
 }
 
@@ -117,7 +149,7 @@ export async function compareRates(
       role: spec.role,
       ...(spec.differentWork ? { differentWork: true } : {}),
       msgsPerSec: rounds[name]!.map((s) => Math.round((messages / s.ms) * 1000)),
-      cpuMicrosPerMsg: rounds[name]!.map((s) => round1(s.cpuMicros / messages)),
+      ...cpuPerMessage(rounds[name]!, messages),
     };
   }
   return withProfile(result, messages);
@@ -150,7 +182,7 @@ export async function compareLatency(
       role: side,
       p50: rounds[side].map((s) => s.p50),
       p99: rounds[side].map((s) => s.p99),
-      cpuMicrosPerMsg: rounds[side].map((s) => round1(s.cpuMicros / messages)),
+      ...cpuPerMessage(rounds[side], messages),
     };
   }
   return withProfile(result, messages);
@@ -241,6 +273,20 @@ function wholeCycles(sides: number, wanted: number): number {
 function withProfile<R extends RateRounds | LatencyRounds>(result: R, messages: number): R {
   const profile = sideProfiles(messages);
   return profile ? { ...result, profile } : result;
+}
+
+/** The client's CPU per message of each round, and the broker's where every round measured it. */
+function cpuPerMessage(
+  samples: Sample[],
+  messages: number,
+): { cpuMicrosPerMsg: number[]; brokerCpuMicrosPerMsg?: number[] } {
+  const cpuMicrosPerMsg = samples.map((s) => round1(s.cpuMicros / messages));
+  const broker = samples.map((s) => s.brokerCpuMicros);
+  if (broker.some((micros) => micros === undefined)) return { cpuMicrosPerMsg };
+  return {
+    cpuMicrosPerMsg,
+    brokerCpuMicrosPerMsg: broker.map((micros) => round1(micros! / messages)),
+  };
 }
 
 function round1(value: number): number {

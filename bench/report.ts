@@ -51,6 +51,8 @@ export interface SideSummary {
   differentWork: boolean;
   rate: Spread;
   cpu: Spread;
+  /** The broker's CPU per message in this side's rounds, where it was measured. */
+  brokerCpu?: Spread;
   /** This side's throughput over the best raw client's, paired by round. */
   ratio: Spread;
 }
@@ -63,8 +65,25 @@ export function summarizeRates(result: RateRounds): SideSummary[] {
     differentWork: Boolean(side.differentWork),
     rate: spread(side.msgsPerSec),
     cpu: spread(side.cpuMicrosPerMsg),
+    ...brokerSpread(side),
     ratio: pairedRatios(side.msgsPerSec, raw.msgsPerSec),
   }));
+}
+
+function brokerSpread(side: { brokerCpuMicrosPerMsg?: number[] }): { brokerCpu?: Spread } {
+  return side.brokerCpuMicrosPerMsg ? { brokerCpu: spread(side.brokerCpuMicrosPerMsg) } : {};
+}
+
+/** The CPU per message of a side, its broker's beside it where measured: "6.5" or "6.5 (broker 18.0)". */
+function cpuText(side: { cpu: Spread; brokerCpu?: Spread }): string {
+  return `${one(side.cpu.median)}${side.brokerCpu ? ` (broker ${one(side.brokerCpu.median)})` : ""}`;
+}
+
+/** The broker column of the table: raw's and carrot's, or nothing where not measured. */
+function brokerColumn(raw: { brokerCpu?: Spread }, carrot: { brokerCpu?: Spread }): string {
+  return raw.brokerCpu && carrot.brokerCpu
+    ? `${one(raw.brokerCpu.median)} / ${one(carrot.brokerCpu.median)}`
+    : "";
 }
 
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -94,12 +113,12 @@ export function consoleLine(report: ScenarioReport): string {
   }
   if (result.type === "latency") {
     const r = latencySummary(result);
-    return `${head} raw p50 ${two(r.raw.p50.median)} p99 ${two(r.raw.p99.median)} ms, cpu ${one(r.raw.cpu.median)} µs/msg | carrot p50 ${two(r.carrot.p50.median)} p99 ${two(r.carrot.p99.median)} ms, cpu ${one(r.carrot.cpu.median)} µs/msg | p99 raw/carrot ${ratioText(r.p99Ratio)}`;
+    return `${head} raw p50 ${two(r.raw.p50.median)} p99 ${two(r.raw.p99.median)} ms, cpu ${cpuText(r.raw)} µs/msg | carrot p50 ${two(r.carrot.p50.median)} p99 ${two(r.carrot.p99.median)} ms, cpu ${cpuText(r.carrot)} µs/msg | p99 raw/carrot ${ratioText(r.p99Ratio)}`;
   }
   return `${head} ${summarizeRates(result)
     .map(
       (s) =>
-        `${s.name} ${rateText(s.rate)} cpu ${one(s.cpu.median)} µs/msg${s.role === "raw" ? "" : ` ratio ${ratioText(s.ratio)}`}`,
+        `${s.name} ${rateText(s.rate)} cpu ${cpuText(s)} µs/msg${s.role === "raw" ? "" : ` ratio ${ratioText(s.ratio)}`}`,
     )
     .join(" | ")}`;
 }
@@ -107,7 +126,12 @@ export function consoleLine(report: ScenarioReport): string {
 function latencySummary(result: LatencyRounds) {
   const side = (name: "raw" | "carrot") => {
     const s = result.sides[name]!;
-    return { p50: spread(s.p50), p99: spread(s.p99), cpu: spread(s.cpuMicrosPerMsg) };
+    return {
+      p50: spread(s.p50),
+      p99: spread(s.p99),
+      cpu: spread(s.cpuMicrosPerMsg),
+      ...brokerSpread(s),
+    };
   };
   return {
     raw: side("raw"),
@@ -122,8 +146,8 @@ export function markdown(reports: ScenarioReport[], heading: string): string {
   const lines = [
     heading,
     "",
-    "| scenario | best raw | carrot | ratio (range) | CPU µs/msg raw / carrot | peers (ratio to best raw, CPU µs/msg) |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| scenario | best raw | carrot | ratio (range) | CPU µs/msg raw / carrot | broker CPU µs/msg raw / carrot | peers (ratio to best raw, CPU µs/msg) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
   ];
   const notes: string[] = [];
   const plain: string[] = [];
@@ -141,7 +165,7 @@ export function markdown(reports: ScenarioReport[], heading: string): string {
       const r = latencySummary(result);
       const side = (s: typeof r.raw) => `p50 ${two(s.p50.median)} / p99 ${msText(s.p99)}`;
       lines.push(
-        `| ${title} | ${side(r.raw)} | ${side(r.carrot)} | ${ratioText(r.p99Ratio)} (p99 raw / carrot, ${result.sides.raw!.p99.length} rounds) | ${one(r.raw.cpu.median)} / ${one(r.carrot.cpu.median)} | |`,
+        `| ${title} | ${side(r.raw)} | ${side(r.carrot)} | ${ratioText(r.p99Ratio)} (p99 raw / carrot, ${result.sides.raw!.p99.length} rounds) | ${one(r.raw.cpu.median)} / ${one(r.carrot.cpu.median)} | ${brokerColumn(r.raw, r.carrot)} | |`,
       );
       if (r.p99Ratio.median > 1 && report.note) notes.push(`- ${title}: ${report.note}`);
       continue;
@@ -153,11 +177,11 @@ export function markdown(reports: ScenarioReport[], heading: string): string {
       .filter((s) => s.role === "peer")
       .map(
         (s) =>
-          `${s.name}${s.differentWork ? " (different work)" : ""}: ${int.format(s.rate.median)}/s, ${ratioText(s.ratio)}, ${one(s.cpu.median)}`,
+          `${s.name}${s.differentWork ? " (different work)" : ""}: ${int.format(s.rate.median)}/s, ${ratioText(s.ratio)}, ${cpuText(s)}`,
       )
       .join("; ");
     lines.push(
-      `| ${title} | ${rateText(raw.rate)} | ${rateText(carrot.rate)} | ${ratioText(carrot.ratio)} | ${one(raw.cpu.median)} / ${one(carrot.cpu.median)} | ${peers} |`,
+      `| ${title} | ${rateText(raw.rate)} | ${rateText(carrot.rate)} | ${ratioText(carrot.ratio)} | ${one(raw.cpu.median)} / ${one(carrot.cpu.median)} | ${brokerColumn(raw, carrot)} | ${peers} |`,
     );
     if (carrot.ratio.median > 1 && report.note) notes.push(`- ${title}: ${report.note}`);
   }

@@ -36,6 +36,7 @@ import {
   type Scenario,
   sides,
   startClock,
+  watchBroker,
 } from "../../../bench/compare.js";
 import { payloadOfSize, sendInWindows, timeCarrotSends } from "../../../bench/payload.js";
 
@@ -49,6 +50,7 @@ const WRITE_HIGH_WATER_MARK = 2048;
 const PROPERTIES = { contentType: "application/json", contentEncoding: "utf-8", deliveryMode: 2 };
 
 registerBackend("amqp", amqplibBackend);
+watchBroker(URL, 5672);
 
 function payload(n: number): { id: number; data: string } {
   return payloadOfSize(BODY, n);

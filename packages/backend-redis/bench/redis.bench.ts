@@ -34,10 +34,12 @@ import {
   type Scenario,
   sides,
   startClock,
+  watchBroker,
 } from "../../../bench/compare.js";
 import { payloadOfSize, timeCarrotSends } from "../../../bench/payload.js";
 
 const BASE_URL = process.env.CARROT_REDIS_URL ?? "redis://127.0.0.1:6379";
+watchBroker(BASE_URL, 6379);
 /**
  * Messages per run: BENCH_COUNT, else the scenario's own, enough for half a
  * second or more of its fastest side. At 30,000 a publish run lasted a tenth

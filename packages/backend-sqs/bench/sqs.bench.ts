@@ -52,6 +52,7 @@ import {
   type Scenario,
   sides,
   startClock,
+  watchBroker,
 } from "../../../bench/compare.js";
 import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
 import startFauxqs from "../test/fauxqs-setup.js";
@@ -69,8 +70,10 @@ function payload(n: number): { id: number; data: string } {
 
 async function withEmulator<T>(run: (endpoint: string) => Promise<T>): Promise<T> {
   const stop = await startFauxqs(); // no-op when CARROT_SQS_ENDPOINT is set
+  const endpoint = process.env.CARROT_SQS_ENDPOINT as string;
+  watchBroker(endpoint, 80);
   try {
-    return await run(process.env.CARROT_SQS_ENDPOINT as string);
+    return await run(endpoint);
   } finally {
     await stop();
   }
