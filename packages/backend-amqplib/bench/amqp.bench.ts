@@ -182,6 +182,7 @@ async function rawConsume(queue: string, count: number, prefetch: number): Promi
   return sample;
 }
 
+/** Consumes the quorum queue `consumeAt` filled: carrot's consumer declares it, so as a quorum queue too. */
 async function carrotConsume(queue: string, count: number, prefetch: number): Promise<Sample> {
   const connection = new Connection(URL);
   const consumer = new Consumer<{ id: number }>(connection, {
