@@ -21,6 +21,7 @@ import {
   startClock,
 } from "./compare.js";
 import { payloadOfSize, sendInWindows } from "./payload.js";
+import { spread } from "./report.js";
 
 const BODY = 256;
 const WINDOW = 500;
@@ -73,23 +74,18 @@ async function retryCost(url: string, count: number): Promise<Result> {
   );
   const requeue = rounds.sides.raw!;
   const retry = rounds.sides.carrot!;
-  const requeueCpu = median(requeue.cpuMicrosPerMsg);
-  const retryCpu = median(retry.cpuMicrosPerMsg);
+  const requeueCpu = spread(requeue.cpuMicrosPerMsg).median;
+  const retryCpu = spread(retry.cpuMicrosPerMsg).median;
   return {
     type: "figures",
     figures: {
-      "requeue msgs/s": median(requeue.msgsPerSec),
-      "retry msgs/s": median(retry.msgsPerSec),
+      "requeue msgs/s": Math.round(spread(requeue.msgsPerSec).median),
+      "retry msgs/s": Math.round(spread(retry.msgsPerSec).median),
       "requeue CPU µs/msg": requeueCpu,
       "retry CPU µs/msg": retryCpu,
       "retry extra CPU µs/msg": Math.round((retryCpu - requeueCpu) * 10) / 10,
     },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const title = (backend: string) =>

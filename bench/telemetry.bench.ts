@@ -21,6 +21,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { compareRates, type Result, type Sample, type Scenario, sides } from "./compare.js";
 import { timeRoundTrip } from "./payload.js";
+import { spread } from "./report.js";
 
 const BODY = 256;
 const WINDOW = 1000;
@@ -94,26 +95,21 @@ async function telemetryCost(url: string, count: number): Promise<Result> {
     ),
   );
   const [off, on, api] = [rounds.sides.raw!, rounds.sides.carrot!, rounds.sides["api, no SDK"]!];
-  const offCpu = median(off.cpuMicrosPerMsg);
-  const extra = (cpu: number[]) => Math.round((median(cpu) - offCpu) * 10) / 10;
+  const offCpu = spread(off.cpuMicrosPerMsg).median;
+  const extra = (cpu: number[]) => Math.round((spread(cpu).median - offCpu) * 10) / 10;
   return {
     type: "figures",
     figures: {
-      "off msgs/s": median(off.msgsPerSec),
-      "API, no SDK msgs/s": median(api.msgsPerSec),
-      "on msgs/s": median(on.msgsPerSec),
+      "off msgs/s": Math.round(spread(off.msgsPerSec).median),
+      "API, no SDK msgs/s": Math.round(spread(api.msgsPerSec).median),
+      "on msgs/s": Math.round(spread(on.msgsPerSec).median),
       "off CPU µs/msg": offCpu,
-      "API, no SDK CPU µs/msg": median(api.cpuMicrosPerMsg),
-      "on CPU µs/msg": median(on.cpuMicrosPerMsg),
+      "API, no SDK CPU µs/msg": spread(api.cpuMicrosPerMsg).median,
+      "on CPU µs/msg": spread(on.cpuMicrosPerMsg).median,
       "API, no SDK extra CPU µs/msg": extra(api.cpuMicrosPerMsg),
       "on extra CPU µs/msg": extra(on.cpuMicrosPerMsg),
     },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const title = (backend: string) =>

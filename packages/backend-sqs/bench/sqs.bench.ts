@@ -11,6 +11,9 @@
  *   each entry's MD5 instead, no SDK retries, `cacheMiddleware` as carrot's
  *   send client has it. Raw without the attribute (different work) shows
  *   what carrying content type, headers and properties costs.
+ * - send, step by step: the same send with sides that add carrot's layers
+ *   one at a time (raw's requests with a promise per message, then
+ *   carrot's backend, then carrot's Publisher), and the CPU each step adds.
  * - receive+delete: drain N messages, filled by carrot for every side, with 4
  *   long-polling receivers of 10 (carrot: Consumer with prefetch 1000 and ack;
  *   raw: 4 ReceiveMessage loops asking for the same message attributes,
@@ -44,6 +47,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { type SqsBackend, sqsBackend } from "@carrot/backend-sqs";
 import { Connection, Consumer, Publisher } from "@carrot/core";
+import { TickBatcher } from "@carrot/core/backend";
 import { Consumer as SqsConsumer } from "sqs-consumer";
 import { Producer } from "sqs-producer";
 import {
@@ -55,6 +59,7 @@ import {
   watchBroker,
 } from "../../../bench/compare.js";
 import { payloadOfSize, sendInWindows } from "../../../bench/payload.js";
+import { stepFigures } from "../../../bench/steps.js";
 import startFauxqs from "../test/fauxqs-setup.js";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
@@ -63,6 +68,8 @@ const RECEIVERS = 4;
 /** carrot's URL below sets waitTimeSeconds=1; its default visibility timeout is 30 s. */
 const WAIT_TIME_SECONDS = 1;
 const VISIBILITY_TIMEOUT = 30;
+/** SendMessageBatch's limits, as carrot's backend batches by them. */
+const SEND_BATCH = { entries: 10, bytes: 1024 * 1024 };
 
 function payload(n: number): { id: number; data: string } {
   return payloadOfSize(256, n);
@@ -158,11 +165,31 @@ async function carrotAttributes(endpoint: string): Promise<Attributes> {
   return attributes;
 }
 
-/**
- * Raw: 100 workers, each sending its next SendMessageBatch of 10 when the
- * last is answered, checking every entry: failed, or stored with another MD5
- * than its body's.
- */
+/** One SendMessageBatch of `bodies`, each entry checked: failed, or stored with another MD5 than its body's. */
+async function sendBatch(
+  client: SQSClient,
+  url: string,
+  bodies: string[],
+  attributes?: Attributes,
+): Promise<void> {
+  const { Successful = [], Failed = [] } = await client.send(
+    new SendMessageBatchCommand({
+      QueueUrl: url,
+      Entries: bodies.map((body, i) => ({
+        Id: String(i),
+        MessageBody: body,
+        MessageAttributes: attributes,
+      })),
+    }),
+  );
+  if (Failed.length > 0) throw new Error(`raw send failed: ${Failed[0]?.Code}`);
+  for (const { Id, MD5OfMessageBody } of Successful) {
+    if (MD5OfMessageBody !== hash("md5", bodies[Number(Id)]!))
+      throw new Error(`message ${Id} stored with another body`);
+  }
+}
+
+/** Raw: 100 workers, each sending its next SendMessageBatch of 10 when the last is answered. */
 async function rawSend(
   endpoint: string,
   config: SQSClientConfig,
@@ -176,24 +203,41 @@ async function rawSend(
       const start = next;
       next = Math.min(COUNT, next + 10);
       const bodies: string[] = [];
-      const Entries = [];
-      for (let n = start; n < next; n++) {
-        const body = JSON.stringify(payload(n));
-        bodies.push(body);
-        Entries.push({ Id: String(n - start), MessageBody: body, MessageAttributes: attributes });
-      }
-      const { Successful = [], Failed = [] } = await client.send(
-        new SendMessageBatchCommand({ QueueUrl: url, Entries }),
-      );
-      if (Failed.length > 0) throw new Error(`raw send failed: ${Failed[0]?.Code}`);
-      for (const { Id, MD5OfMessageBody } of Successful) {
-        if (MD5OfMessageBody !== hash("md5", bodies[Number(Id)]!))
-          throw new Error(`message ${Id} stored with another body`);
-      }
+      for (let n = start; n < next; n++) bodies.push(JSON.stringify(payload(n)));
+      await sendBatch(client, url, bodies, attributes);
     }
   };
   const stop = startClock();
   await Promise.all(Array.from({ length: IN_FLIGHT / 10 }, worker));
+  const sample = stop();
+  client.destroy();
+  await deleteQueue(endpoint, url);
+  return sample;
+}
+
+/**
+ * Raw's client and requests, but with carrot's shape of API: IN_FLIGHT
+ * senders, each awaiting a promise of its own message's outcome, gathered
+ * into requests of 10 by core's TickBatcher (as carrot's SQS backend
+ * gathers them). The first step from raw to carrot.
+ */
+async function rawPerMessageSend(
+  endpoint: string,
+  config: SQSClientConfig,
+  attributes: Attributes,
+): Promise<Sample> {
+  const client = new SQSClient(config);
+  const url = await queueUrl(client, `${newPrefix()}send`);
+  const batches = new TickBatcher<string>(async (bodies) => {
+    await sendBatch(client, url, bodies, attributes);
+    return bodies.map(() => undefined);
+  }, SEND_BATCH);
+  let next = 0;
+  const sender = async () => {
+    while (next < COUNT) await batches.add(JSON.stringify(payload(next++)));
+  };
+  const stop = startClock();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
   const sample = stop();
   client.destroy();
   await deleteQueue(endpoint, url);
@@ -229,16 +273,19 @@ async function producerSend(endpoint: string, attributes: Attributes): Promise<S
   return sample;
 }
 
-async function carrotSend(endpoint: string): Promise<Sample> {
+/** carrot's side: IN_FLIGHT senders, each sending its next message with `send` when its last is sent (as raw's batches). */
+async function carrotSendWith(
+  endpoint: string,
+  send: (publisher: Publisher, n: number) => Promise<void>,
+): Promise<Sample> {
   const conn = carrot(endpoint, newPrefix());
   await new Consumer(conn, { queue: "send" }).declare();
   const publisher = new Publisher(conn, { routingKey: "send", maxInFlight: IN_FLIGHT });
   // Ready before the clock, as raw's side is: the queue's URL and the bindings looked up.
   await publisher.send(payload(0));
-  // IN_FLIGHT senders, each sending its next message when the last is sent (as raw's batches).
   let next = 0;
   const sender = async () => {
-    while (next < COUNT) await publisher.send(payload(next++));
+    while (next < COUNT) await send(publisher, next++);
   };
   const stop = startClock();
   await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
@@ -247,6 +294,31 @@ async function carrotSend(endpoint: string): Promise<Sample> {
   await conn.close();
   return sample;
 }
+
+const carrotSend = (endpoint: string) =>
+  carrotSendWith(endpoint, (publisher, n) => publisher.send(payload(n)));
+
+/**
+ * The backend alone: the request `Publisher.send` makes of this message
+ * (the json codec's bytes, no headers, persistent), handed straight to
+ * the SQS backend, without the Publisher's checks, slot and deadline.
+ */
+const backendSend = (endpoint: string) =>
+  carrotSendWith(endpoint, (publisher, n) =>
+    publisher.connection.backend.publish({
+      exchange: "",
+      routingKey: "send",
+      message: {
+        body: Buffer.from(JSON.stringify(payload(n)), "utf8"),
+        contentType: "application/json",
+        contentEncoding: "utf-8",
+        headers: {},
+        properties: { deliveryMode: 2 },
+      },
+      mandatory: false,
+      freshBody: true,
+    }),
+  );
 
 /** A queue filled with COUNT messages sent by carrot (not timed); its name with `prefix`. */
 async function carrotFill(endpoint: string, prefix: string): Promise<void> {
@@ -277,43 +349,67 @@ async function carrotReceive(endpoint: string): Promise<Sample> {
   return sample;
 }
 
-async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sample> {
+/** A queue filled by carrot (not timed), reached with a raw client of `config`. */
+async function filledQueue(
+  endpoint: string,
+  config: SQSClientConfig,
+): Promise<{ client: SQSClient; url: string; remove(): Promise<void> }> {
   const prefix = newPrefix();
   await carrotFill(endpoint, prefix);
   const client = new SQSClient(config);
   const url = await queueUrl(client, `${prefix}recv`);
+  return {
+    client,
+    url,
+    async remove() {
+      client.destroy();
+      await deleteQueue(endpoint, url);
+    },
+  };
+}
+
+/** One long poll for up to 10 messages, asking for what carrot's receive asks. */
+async function receiveBatch(client: SQSClient, url: string): Promise<Message[]> {
+  const { Messages = [] } = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: WAIT_TIME_SECONDS,
+      VisibilityTimeout: VISIBILITY_TIMEOUT,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+    }),
+  );
+  return Messages;
+}
+
+/** The message's id, parsed from its body once its MD5 is checked. */
+function readBody(m: Message): number {
+  if (m.MD5OfBody !== hash("md5", m.Body ?? "")) throw new Error("a body arrived changed");
+  return (JSON.parse(m.Body as string) as { id: number }).id;
+}
+
+async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sample> {
+  const { client, url, remove } = await filledQueue(endpoint, config);
   let received = 0;
   let check = 0;
   const deletes: Promise<unknown>[] = [];
-  const intact = (m: Message) => m.MD5OfBody === hash("md5", m.Body ?? "");
   let done!: () => void;
   const all = new Promise<void>((resolve) => {
     done = resolve;
   });
   const receiver = async () => {
     while (received < COUNT) {
-      const { Messages = [] } = await client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: WAIT_TIME_SECONDS,
-          VisibilityTimeout: VISIBILITY_TIMEOUT,
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
-        }),
-      );
-      if (Messages.length === 0) continue;
-      for (const m of Messages) {
-        if (!intact(m)) throw new Error("a body arrived changed");
-        check += (JSON.parse(m.Body as string) as { id: number }).id & 1;
-      }
-      received += Messages.length;
+      const messages = await receiveBatch(client, url);
+      if (messages.length === 0) continue;
+      for (const m of messages) check += readBody(m) & 1;
+      received += messages.length;
       if (received >= COUNT) done();
       deletes.push(
         client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: url,
-            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
           }),
         ),
       );
@@ -327,8 +423,96 @@ async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sa
   await Promise.all(deletes);
   const sample = stop();
   await receivers;
-  client.destroy();
-  await deleteQueue(endpoint, url);
+  await remove();
+  if (check < 0) throw new Error("unreachable");
+  return sample;
+}
+
+/**
+ * Raw's client and requests, but with carrot's shape of API: each message
+ * handled on its own, its delete a promise of its own, gathered into
+ * DeleteMessageBatch requests of 10 by core's TickBatcher (as carrot's SQS
+ * backend gathers acks). The first step from raw to carrot.
+ */
+async function rawPerMessageReceive(endpoint: string, config: SQSClientConfig): Promise<Sample> {
+  const { client, url, remove } = await filledQueue(endpoint, config);
+  const deletes = new TickBatcher<string>(
+    async (handles) => {
+      const { Failed = [] } = await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+        }),
+      );
+      return handles.map((_, i) =>
+        Failed.some(({ Id }) => Id === String(i)) ? new Error("delete failed") : undefined,
+      );
+    },
+    { entries: 10, bytes: Number.POSITIVE_INFINITY },
+  );
+  let received = 0;
+  let deleted = 0;
+  let check = 0;
+  let done!: () => void;
+  let failed!: (error: unknown) => void;
+  const all = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const handle = async (m: Message) => {
+    check += readBody(m) & 1;
+    await deletes.add(m.ReceiptHandle as string);
+    if (++deleted === COUNT) done();
+  };
+  const receiver = async () => {
+    while (received < COUNT) {
+      const messages = await receiveBatch(client, url);
+      received += messages.length;
+      for (const m of messages) handle(m).catch(failed);
+    }
+  };
+  const stop = startClock();
+  const receivers = Promise.all(Array.from({ length: RECEIVERS }, receiver));
+  await all;
+  const sample = stop();
+  await receivers;
+  await remove();
+  if (check < 0) throw new Error("unreachable");
+  return sample;
+}
+
+/**
+ * carrot's backend alone: its subscription with carrot's prefetch, each
+ * delivery's body decoded as the json codec does and acked, without the
+ * Consumer's dispatch, Message and settle bookkeeping.
+ */
+async function backendReceive(endpoint: string): Promise<Sample> {
+  const prefix = newPrefix();
+  await carrotFill(endpoint, prefix);
+  const conn = carrot(endpoint, prefix);
+  await new Consumer(conn, { queue: "recv" }).declare();
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  let acked = 0;
+  let check = 0;
+  let done!: () => void;
+  let failed!: (error: unknown) => void;
+  const all = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const options = { prefetch: IN_FLIGHT, noAck: false, exclusive: false, consumerTag: prefix };
+  const stop = startClock();
+  const subscription = await conn.backend.consume("recv", options, (delivery) => {
+    check += (JSON.parse(utf8.decode(delivery.message.body)) as { id: number }).id & 1;
+    delivery.ack().then(() => {
+      if (++acked === COUNT) done();
+    }, failed);
+  });
+  await all;
+  const sample = stop();
+  await subscription.cancel();
+  await conn.deleteQueue("recv");
+  await conn.close();
   if (check < 0) throw new Error("unreachable");
   return sample;
 }
@@ -407,6 +591,47 @@ const scenarios: Record<string, Scenario> = {
             },
           ),
         );
+      }),
+  },
+  "sqs send steps": {
+    title:
+      "SQS (fauxqs) send, from raw to carrot step by step: a promise per message, then carrot's backend, then the Publisher",
+    run: () =>
+      withEmulator(async (endpoint) => {
+        const attributes = await carrotAttributes(endpoint);
+        const clients = await carrotClients(endpoint);
+        const rounds = await compareRates(
+          COUNT,
+          sides(
+            () => rawSend(endpoint, clients.send, attributes),
+            () => carrotSend(endpoint),
+            {
+              "a promise per message": () => rawPerMessageSend(endpoint, clients.send, attributes),
+              "carrot's backend": () => backendSend(endpoint),
+            },
+          ),
+        );
+        return stepFigures(rounds, ["raw", "a promise per message", "carrot's backend", "carrot"]);
+      }),
+  },
+  "sqs receive steps": {
+    title:
+      "SQS (fauxqs) receive + delete, from raw to carrot step by step: a promise per delete, then carrot's backend, then the Consumer",
+    run: () =>
+      withEmulator(async (endpoint) => {
+        const clients = await carrotClients(endpoint);
+        const rounds = await compareRates(
+          COUNT,
+          sides(
+            () => rawReceive(endpoint, clients.receive),
+            () => carrotReceive(endpoint),
+            {
+              "a promise per delete": () => rawPerMessageReceive(endpoint, clients.receive),
+              "carrot's backend": () => backendReceive(endpoint),
+            },
+          ),
+        );
+        return stepFigures(rounds, ["raw", "a promise per delete", "carrot's backend", "carrot"]);
       }),
   },
   "sqs receive+delete": {
