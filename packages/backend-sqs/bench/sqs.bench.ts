@@ -389,22 +389,42 @@ function readBody(m: Message): number {
   return (JSON.parse(m.Body as string) as { id: number }).id;
 }
 
+/** The end of a round: `finished` resolves once `count` has counted COUNT messages, and rejects on `fail`. */
+function messageCount(): {
+  finished: Promise<void>;
+  count: (messages?: number) => void;
+  fail: (error: unknown) => void;
+} {
+  let left = COUNT;
+  let done!: () => void;
+  let fail!: (error: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    fail = reject;
+  });
+  return {
+    finished,
+    count: (messages = 1) => {
+      left -= messages;
+      if (left <= 0) done();
+    },
+    fail,
+  };
+}
+
 async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sample> {
   const { client, url, remove } = await filledQueue(endpoint, config);
   let received = 0;
   let check = 0;
   const deletes: Promise<unknown>[] = [];
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => {
-    done = resolve;
-  });
+  const all = messageCount();
   const receiver = async () => {
     while (received < COUNT) {
       const messages = await receiveBatch(client, url);
       if (messages.length === 0) continue;
       for (const m of messages) check += readBody(m) & 1;
       received += messages.length;
-      if (received >= COUNT) done();
+      all.count(messages.length);
       deletes.push(
         client.send(
           new DeleteMessageBatchCommand({
@@ -419,7 +439,7 @@ async function rawReceive(endpoint: string, config: SQSClientConfig): Promise<Sa
   const receivers = Promise.all(Array.from({ length: RECEIVERS }, receiver));
   // Done at the last message, as carrot's wait({ limit }) is: not when the
   // other receivers' long polls of the empty queue come back (a whole wait time).
-  await all;
+  await all.finished;
   await Promise.all(deletes);
   const sample = stop();
   await receivers;
@@ -451,29 +471,23 @@ async function rawPerMessageReceive(endpoint: string, config: SQSClientConfig): 
     { entries: 10, bytes: Number.POSITIVE_INFINITY },
   );
   let received = 0;
-  let deleted = 0;
   let check = 0;
-  let done!: () => void;
-  let failed!: (error: unknown) => void;
-  const all = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
+  const deleted = messageCount();
   const handle = async (m: Message) => {
     check += readBody(m) & 1;
     await deletes.add(m.ReceiptHandle as string);
-    if (++deleted === COUNT) done();
+    deleted.count();
   };
   const receiver = async () => {
     while (received < COUNT) {
       const messages = await receiveBatch(client, url);
       received += messages.length;
-      for (const m of messages) handle(m).catch(failed);
+      for (const m of messages) handle(m).catch(deleted.fail);
     }
   };
   const stop = startClock();
   const receivers = Promise.all(Array.from({ length: RECEIVERS }, receiver));
-  await all;
+  await deleted.finished;
   const sample = stop();
   await receivers;
   await remove();
@@ -492,23 +506,15 @@ async function backendReceive(endpoint: string): Promise<Sample> {
   const conn = carrot(endpoint, prefix);
   await new Consumer(conn, { queue: "recv" }).declare();
   const utf8 = new TextDecoder("utf-8", { fatal: true });
-  let acked = 0;
   let check = 0;
-  let done!: () => void;
-  let failed!: (error: unknown) => void;
-  const all = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
+  const acked = messageCount();
   const options = { prefetch: IN_FLIGHT, noAck: false, exclusive: false, consumerTag: prefix };
   const stop = startClock();
   const subscription = await conn.backend.consume("recv", options, (delivery) => {
     check += (JSON.parse(utf8.decode(delivery.message.body)) as { id: number }).id & 1;
-    delivery.ack().then(() => {
-      if (++acked === COUNT) done();
-    }, failed);
+    delivery.ack().then(() => acked.count(), acked.fail);
   });
-  await all;
+  await acked.finished;
   const sample = stop();
   await subscription.cancel();
   await conn.deleteQueue("recv");
@@ -527,14 +533,8 @@ async function sqsConsumerReceive(endpoint: string): Promise<Sample> {
   await carrotFill(endpoint, prefix);
   const client = new SQSClient({ endpoint, region: "us-east-1" });
   const url = await queueUrl(client, `${prefix}recv`);
-  let received = 0;
   let check = 0;
-  let done!: () => void;
-  let failed!: (error: Error) => void;
-  const all = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
+  const processed = messageCount();
   const consumers = Array.from({ length: RECEIVERS }, () =>
     SqsConsumer.create({
       queueUrl: url,
@@ -552,15 +552,13 @@ async function sqsConsumerReceive(endpoint: string): Promise<Sample> {
   );
   for (const consumer of consumers) {
     // Fired once a message is deleted: done when the last one is, as carrot's wait({ limit }) is at its last ack.
-    consumer.on("message_processed", () => {
-      if (++received === COUNT) done();
-    });
-    consumer.on("error", failed);
-    consumer.on("processing_error", failed);
+    consumer.on("message_processed", () => processed.count());
+    consumer.on("error", processed.fail);
+    consumer.on("processing_error", processed.fail);
   }
   const stop = startClock();
   for (const consumer of consumers) consumer.start();
-  await all;
+  await processed.finished;
   const sample = stop();
   for (const consumer of consumers) consumer.stop({ abort: true });
   client.destroy();
