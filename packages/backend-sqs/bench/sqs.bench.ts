@@ -11,9 +11,10 @@
  *   each entry's MD5 instead, no SDK retries, `cacheMiddleware` as carrot's
  *   send client has it. Raw without the attribute (different work) shows
  *   what carrying content type, headers and properties costs.
- * - send, step by step: the same send with sides that add carrot's layers
- *   one at a time (raw's requests with a promise per message, then
- *   carrot's backend, then carrot's Publisher), and the CPU each step adds.
+ * - send and receive, step by step: the same work with sides that add
+ *   carrot's layers one at a time (raw's requests with a promise per
+ *   message or per delete, then carrot's backend alone, then carrot's
+ *   Publisher or Consumer), and the CPU each step adds (bench/steps.ts).
  * - receive+delete: drain N messages, filled by carrot for every side, with 4
  *   long-polling receivers of 10 (carrot: Consumer with prefetch 1000 and ack;
  *   raw: 4 ReceiveMessage loops asking for the same message attributes,
