@@ -110,7 +110,7 @@ export function consoleLine(report: ScenarioReport): string {
   const head = `${report.title.padEnd(56)}${report.load === undefined ? "" : ` [load ${report.load}]`}`;
   if (result.type === "figures") {
     return `${head} ${Object.entries(result.figures)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${figure.format(v)}`)
       .join("  ")}`;
   }
   if (result.type === "latency") {
